@@ -1,0 +1,127 @@
+"""Station directories: administrative trees as plain data.
+
+A directory is the JSON shape of the national administrative register (a list of provinces,
+each with ``districts``, each with ``wards``) or any tree like it: children may sit under
+``districts``, ``wards``, ``communes`` or ``children``, so the 2024 three-level tree and the
+2025 two-level tree (provinces → communes) read the same way. YAML is accepted too.
+
+Codes follow the General Statistics Office widths — 2 digits for a province, 3 for a district,
+5 for a commune — so numeric codes, which repeat across levels in the source (province 1,
+district 1 and ward 1 all exist), become unique strings: ``"01"``, ``"001"``, ``"00001"``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BUNDLED = {"ha-nam-2024": "ha-nam-2024.json"}
+CHILD_KEYS = ("districts", "wards", "communes", "children")
+LEVELS = ("province", "district", "commune")
+CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
+# Vietnamese division types → our levels. Source files say "tỉnh"/"huyện"/"xã" for whole
+# levels; finer names (quận, thị xã, phường, thị trấn…) appear in other exports.
+DIVISION_LEVEL = {
+    "tỉnh": "province",
+    "thành phố trung ương": "province",
+    "huyện": "district",
+    "quận": "district",
+    "thị xã": "district",
+    "thành phố thuộc tỉnh": "district",
+    "xã": "commune",
+    "phường": "commune",
+    "thị trấn": "commune",
+    "đặc khu": "commune",
+}
+
+
+class DirectoryError(ValueError):
+    """The station directory cannot be read; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StationNode:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+def read_directory(source: str | Path) -> list[StationNode]:
+    """Read a bundled directory by name (``ha-nam-2024``) or a JSON/YAML file, parents first."""
+    data = _load(source)
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise DirectoryError(f"{source}: expected a list of top-level divisions")
+    nodes = list(_walk(data, parent=None, depth=0, where=str(source)))
+    seen: set[str] = set()
+    for node in nodes:
+        if node.code in seen:
+            raise DirectoryError(f"{source}: station code {node.code} appears twice")
+        seen.add(node.code)
+    return nodes
+
+
+def _load(source: str | Path) -> Any:
+    name = str(source)
+    if name in BUNDLED:
+        text = resources.files("config").joinpath("stations", BUNDLED[name]).read_text("utf-8")
+        return json.loads(text)
+    path = Path(name)
+    if not path.is_file():
+        known = ", ".join(sorted(BUNDLED))
+        raise DirectoryError(f"{name}: no such file or bundled directory (bundled: {known})")
+    text = path.read_text("utf-8")
+    try:
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            return yaml.safe_load(text)
+        return json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise DirectoryError(f"{name}: cannot parse ({exc})") from exc
+
+
+def _walk(items: list[Any], parent: str | None, depth: int, where: str) -> Iterator[StationNode]:
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or "name" not in item or "code" not in item:
+            raise DirectoryError(
+                f"{where}: entry {index} under {parent or 'top'} needs name and code"
+            )
+        level = _level(item, depth)
+        code = _code(item["code"], level)
+        yield StationNode(code=code, name=str(item["name"]).strip(), level=level, parent=parent)
+        for key in CHILD_KEYS:
+            children = item.get(key)
+            if children:
+                if not isinstance(children, list):
+                    raise DirectoryError(f"{where}: {key} of {code} must be a list")
+                yield from _walk(children, parent=code, depth=depth + 1, where=where)
+
+
+def _level(item: dict[str, Any], depth: int) -> str:
+    explicit = item.get("level")
+    if explicit in LEVELS:
+        return str(explicit)
+    division = str(item.get("division_type", "")).strip().lower()
+    if division in DIVISION_LEVEL:
+        return DIVISION_LEVEL[division]
+    if "wards" in item and "districts" not in item and depth > 0:
+        return "district"
+    return LEVELS[min(depth, len(LEVELS) - 1)]
+
+
+def _code(raw: Any, level: str) -> str:
+    if isinstance(raw, bool):
+        raise DirectoryError(f"code {raw!r} is not a code")
+    if isinstance(raw, int):
+        return str(raw).zfill(CODE_WIDTH[level])
+    code = str(raw).strip()
+    if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
+        raise DirectoryError(f"code {raw!r} must be 1–32 letters, digits, '-', '_' or '.'")
+    return code.zfill(CODE_WIDTH[level]) if code.isdigit() else code

@@ -1,0 +1,142 @@
+"""Settings are data, validated once at start-up.
+
+Order of precedence (later wins): built-in defaults → the instance file
+(``<instance>/loaxa.toml``) → ``LOAXA_*`` environment variables → explicit overrides (tests).
+A bad value stops start-up with a :class:`ConfigError` that names the key, so an operator
+fixing a deployment knows exactly which line to change.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "LOAXA_"
+INSTANCE_FILE = "loaxa.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names the key."""
+
+
+class Settings(BaseModel):
+    """Every knob of a Loa Xã server or agent, with its default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    instance_path: Path
+    database_url: str = ""
+    media_dir: Path | None = None
+    secret_key: str = ""
+    mqtt_url: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    tts_engine: str = "auto"
+    # Schedule rules (DESIGN.md "Rules of the schedule").
+    default_max_delay_s: int = Field(1800, ge=0, le=86_400)
+    min_fragment_s: int = Field(30, ge=1, le=3600)
+    clash_horizon_days: int = Field(62, ge=1, le=400)
+    conflict_preview_days: int = Field(7, ge=1, le=62)
+    manifest_hours: int = Field(48, ge=24, le=24 * 14)
+    # How far apart two airings may be and still count as one listening session (caps).
+    session_gap_s: int = Field(300, ge=0, le=3600)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("tts_engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in {"auto", "gtts", "espeak"}:
+            raise ValueError("must be one of auto, gtts, espeak")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return value or None
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.instance_path / "media"
+
+
+def _read_instance_file(instance_path: Path) -> dict[str, Any]:
+    path = instance_path / INSTANCE_FILE
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    known = set(Settings.model_fields)
+    values: dict[str, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key in known and key != "instance_path":
+            values[key] = value
+    return values
+
+
+def load_settings(
+    instance_path: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings; raise :class:`ConfigError` naming the first bad key."""
+    environ = os.environ if environ is None else environ
+    instance = Path(instance_path or environ.get("LOAXA_INSTANCE") or "instance").resolve()
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in (
+        (str(instance / INSTANCE_FILE), _read_instance_file(instance)),
+        ("environment", _from_environment(environ)),
+        ("overrides", overrides),
+    ):
+        for key, value in layer.items():
+            values[key] = value
+            sources[key] = source
+    if not values.get("database_url"):
+        values["database_url"] = f"sqlite:///{instance / 'loaxa.db'}"
+    if not values.get("secret_key"):
+        values["secret_key"] = _instance_secret(instance)
+    try:
+        return Settings(instance_path=instance, **values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = str(error["loc"][0]) if error["loc"] else "?"
+        where = sources.get(key, "defaults")
+        env_name = ENV_PREFIX + key.upper()
+        raise ConfigError(f"{key} ({env_name}, from {where}): {error['msg']}") from exc
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-instance random secret, created once, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

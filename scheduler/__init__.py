@@ -1,0 +1,1 @@
+"""The scheduling domain: database models, recurrence, the timeline resolver, services."""

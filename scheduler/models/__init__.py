@@ -1,0 +1,42 @@
+"""SQLAlchemy models, one module per part of the domain."""
+
+from __future__ import annotations
+
+from scheduler.models.accounts import ApiToken, Role, StationToken, User
+from scheduler.models.audit import AuditEvent
+from scheduler.models.broadcasts import (
+    Broadcast,
+    BroadcastException,
+    BroadcastStatus,
+    BroadcastTarget,
+    ConflictPolicy,
+    Kind,
+    Priority,
+)
+from scheduler.models.campaigns import Campaign, Topic
+from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
+from scheduler.models.plays import PlayLog
+from scheduler.models.stations import Station
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Broadcast",
+    "BroadcastException",
+    "BroadcastStatus",
+    "BroadcastTarget",
+    "Campaign",
+    "ConflictPolicy",
+    "Kind",
+    "MediaFile",
+    "PlayLog",
+    "Priority",
+    "Program",
+    "ProgramItem",
+    "Role",
+    "Segment",
+    "Station",
+    "StationToken",
+    "Topic",
+    "User",
+]

@@ -1,0 +1,88 @@
+"""Audio: stored media files, segments (uploads and TTS bulletins) and programs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.db import Base, UTCDateTime
+from scheduler.models.campaigns import Campaign, Topic
+from scheduler.models.stations import Station
+
+
+class MediaFile(Base):
+    """A broadcast-ready file in the media store, addressed by its SHA-256."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(60), default="audio/mpeg")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Segment(Base):
+    """One piece of audio — an upload or a TTS bulletin — analysed and normalised."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
+    source: Mapped[str] = mapped_column(String(20), default="upload")  # upload | tts
+    text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="processing")
+    error: Mapped[str | None] = mapped_column(Text)
+    media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    owner: Mapped[Station] = relationship(lazy="joined")
+    media_file: Mapped[MediaFile | None] = relationship(lazy="joined")
+    campaign: Mapped[Campaign | None] = relationship()
+    topic: Mapped[Topic | None] = relationship()
+
+
+class Program(Base):
+    """An ordered list of segments and silences, rendered to one media file."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    error: Mapped[str | None] = mapped_column(Text)
+    media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    owner: Mapped[Station] = relationship(lazy="joined")
+    media_file: Mapped[MediaFile | None] = relationship(lazy="joined")
+    items: Mapped[list[ProgramItem]] = relationship(
+        back_populates="program", order_by="ProgramItem.position", cascade="all, delete-orphan"
+    )
+
+
+class ProgramItem(Base):
+    __tablename__ = "program_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    silence_ms: Mapped[int | None] = mapped_column(Integer)
+
+    program: Mapped[Program] = relationship(back_populates="items")
+    segment: Mapped[Segment | None] = relationship(lazy="joined")

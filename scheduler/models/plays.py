@@ -1,0 +1,26 @@
+"""Play logs (as-run): what a station's agent actually did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scheduler.db import Base, UTCDateTime
+
+
+class PlayLog(Base):
+    __tablename__ = "play_logs"
+
+    # The agent's own UUID: re-sent logs hit the primary key and count once.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    item: Mapped[str] = mapped_column(String(100))
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    scheduled_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,137 @@
+"""Occurrences of a broadcast: local start + RFC 5545 RRULE + until + exceptions → instants.
+
+Recurrence is expanded in the broadcast's own zone, in wall-clock time, by python-dateutil;
+each local start is then turned into an instant with the zone's rules (a start that falls in a
+spring-forward gap moves to the first real minute after it; an ambiguous one takes its first
+occurrence). Durations are elapsed time. Nothing here reads the clock or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule as du_rrule
+from dateutil import tz as du_tz
+
+ALLOWED_FREQS = {"YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY"}
+# Margin for converting an instant window to local wall time across any UTC offset change.
+DST_SLACK = timedelta(hours=3)
+
+
+class RecurrenceError(ValueError):
+    """The recurrence rule cannot be used; the message says why in plain words."""
+
+
+@lru_cache(maxsize=4096)
+def parse_rule(rule: str, dtstart: datetime, until: date | None = None) -> du_rrule.rrule:
+    """Parse an RRULE (with or without the ``RRULE:`` prefix) anchored at a local start.
+
+    ``until`` (a local date, inclusive) overrides any UNTIL inside the rule. Only one rule per
+    broadcast: RDATE/EXRULE/EXDATE lines belong in the broadcast's own fields.
+    """
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or "\n" in text or ":" in text:
+        raise RecurrenceError("rrule must be a single RRULE such as FREQ=DAILY;BYDAY=MO,TU")
+    parts = dict(p.split("=", 1) for p in text.upper().split(";") if "=" in p)
+    freq = parts.get("FREQ")
+    if freq not in ALLOWED_FREQS:
+        allowed = ", ".join(sorted(ALLOWED_FREQS))
+        raise RecurrenceError(f"rrule FREQ must be one of {allowed} (got {freq or 'nothing'})")
+    if until is not None and "COUNT" in parts:
+        raise RecurrenceError("rrule has COUNT, so it cannot also have an until date")
+    try:
+        parsed = du_rrule.rrulestr(text, dtstart=dtstart)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise RecurrenceError(f"rrule is not valid RFC 5545: {exc}") from exc
+    if not isinstance(parsed, du_rrule.rrule):
+        raise RecurrenceError("rrule must be a single RRULE")
+    if parsed._until is not None and parsed._until.tzinfo is not None:  # UNTIL=...Z
+        raise RecurrenceError("rrule UNTIL must be a local time; use the until field instead")
+    if until is not None:
+        parsed = parsed.replace(until=datetime.combine(until, time.max))
+    return parsed
+
+
+def localize(local: datetime, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time in ``zone`` as an aware UTC instant (gaps move forward)."""
+    aware = du_tz.resolve_imaginary(local.replace(tzinfo=zone, fold=0))
+    return aware.astimezone(UTC)
+
+
+def occurrences(
+    start_local: datetime,
+    zone: str,
+    duration: timedelta,
+    rule: str | None,
+    until: date | None,
+    exdates: Iterable[date | datetime],
+    window_start: datetime,
+    window_end: datetime,
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) instants, in UTC, of every airing that overlaps ``[window_start, window_end)``.
+
+    1. Widen the instant window by the duration (an airing that began before the window may
+       still be on air) and turn it into local wall time with some slack for offset changes.
+    2. Ask the rule for the local starts in that range (or take the single start).
+    3. Drop exceptions: a whole local date, or one exact local start.
+    4. Localise each start and keep the airings that really overlap the window.
+    """
+    return list(
+        _occurrences(
+            start_local.replace(tzinfo=None),
+            zone,
+            duration,
+            rule or None,
+            until,
+            frozenset(exdates),
+            window_start.astimezone(UTC),
+            window_end.astimezone(UTC),
+        )
+    )
+
+
+@lru_cache(maxsize=65536)
+def _occurrences(
+    start_local: datetime,
+    zone_name: str,
+    duration: timedelta,
+    rule: str | None,
+    until: date | None,
+    exdates: frozenset[date | datetime],
+    window_start: datetime,
+    window_end: datetime,
+) -> tuple[tuple[datetime, datetime], ...]:
+    # Many broadcasts share a rhythm (every commune's 06:30 bulletin): same inputs, same answer.
+    zone = ZoneInfo(zone_name)
+    local_from = (window_start - duration).astimezone(zone).replace(tzinfo=None) - DST_SLACK
+    local_to = window_end.astimezone(zone).replace(tzinfo=None) + DST_SLACK
+    if rule is None:
+        if until is not None and start_local.date() > until:
+            return ()
+        starts = [start_local] if local_from <= start_local <= local_to else []
+    else:
+        starts = parse_rule(rule, start_local, until).between(local_from, local_to, inc=True)
+    skip_days = {d for d in exdates if not isinstance(d, datetime)}
+    skip_times = {d.replace(tzinfo=None) for d in exdates if isinstance(d, datetime)}
+    found = []
+    for local in starts:
+        if local.date() in skip_days or local in skip_times:
+            continue
+        begin = localize(local, zone)
+        end = begin + duration
+        if end > window_start and begin < window_end:
+            found.append((begin, end))
+    return tuple(found)
+
+
+def local_day_window(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
+    """The instants bounding whole local days ``first``..``last`` (inclusive) in ``zone``."""
+    tzinfo = ZoneInfo(zone)
+    start = localize(datetime.combine(first, time()), tzinfo)
+    end = localize(datetime.combine(last + timedelta(days=1), time()), tzinfo)
+    return start, end
