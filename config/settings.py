@@ -46,6 +46,8 @@ class Settings(BaseModel):
     manifest_hours: int = Field(48, ge=24, le=24 * 14)
     # How far apart two airings may be and still count as one listening session (caps).
     session_gap_s: int = Field(300, ge=0, le=3600)
+    # A station whose agent has not been heard from for this long shows as offline.
+    offline_after_s: int = Field(180, ge=10, le=86_400)
 
     @field_validator("timezone")
     @classmethod

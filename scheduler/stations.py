@@ -1,0 +1,130 @@
+"""The station tree: importing directories, subtree queries, schedule revisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from config.directory import StationNode, read_directory
+from scheduler import audit
+from scheduler.errors import Invalid, NotFound
+from scheduler.models import Station
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int
+    updated: int
+    total: int
+
+
+def import_directory(
+    session: Session,
+    source: str | Path,
+    now: datetime,
+    timezone: str = "Asia/Ho_Chi_Minh",
+    actor: str = "cli",
+) -> ImportReport:
+    """Create or update stations from a directory; existing codes keep their rules and tokens.
+
+    Parents come before children in the directory, so each parent is known when its children
+    arrive. Re-importing is harmless: names and parents are refreshed, nothing is duplicated.
+    """
+    nodes = read_directory(source)
+    existing = {s.code: s for s in session.scalars(select(Station))}
+    created = updated = 0
+    for node in nodes:
+        parent = existing.get(node.parent) if node.parent else None
+        if node.parent and parent is None:
+            raise Invalid(f"{source}: parent {node.parent} of {node.code} is unknown")
+        path = (parent.path if parent else "") + node.code + "/"
+        station = existing.get(node.code)
+        if station is None:
+            station = _new_station(node, parent, path, timezone)
+            session.add(station)
+            existing[node.code] = station
+            created += 1
+        elif (station.name, station.level, station.path) != (node.name, node.level, path):
+            station.name, station.level, station.parent = node.name, node.level, parent
+            station.path, station.depth = path, path.count("/") - 1
+            updated += 1
+    session.flush()
+    audit.record(
+        session,
+        now,
+        actor,
+        "stations.import",
+        None,
+        None,
+        source=str(source),
+        created=created,
+        updated=updated,
+    )
+    return ImportReport(created=created, updated=updated, total=len(nodes))
+
+
+def _new_station(node: StationNode, parent: Station | None, path: str, timezone: str) -> Station:
+    return Station(
+        code=node.code,
+        name=node.name,
+        level=node.level,
+        parent=parent,
+        path=path,
+        depth=path.count("/") - 1,
+        timezone=parent.timezone if parent else timezone,
+        schedule_revision=1,
+    )
+
+
+def get_station(session: Session, code: str) -> Station:
+    station = session.scalar(select(Station).where(Station.code == code))
+    if station is None:
+        raise NotFound(f"there is no station with code {code!r}")
+    return station
+
+
+def stations_by_code(session: Session, codes: Iterable[str], field: str) -> list[Station]:
+    """Look up several codes at once; name the first unknown one."""
+    wanted = list(dict.fromkeys(codes))
+    found = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(wanted)))}
+    for code in wanted:
+        if code not in found:
+            raise Invalid(f"{field}: there is no station with code {code!r}", field=field)
+    return [found[c] for c in wanted]
+
+
+def subtree(session: Session, root: Station) -> Sequence[Station]:
+    """``root`` and every station below it, parents before children."""
+    return session.scalars(
+        select(Station)
+        .where(Station.path.startswith(root.path, autoescape=True))
+        .order_by(Station.depth, Station.code)
+    ).all()
+
+
+def ancestors(session: Session, station: Station) -> Sequence[Station]:
+    """The stations from the root down to ``station``, inclusive."""
+    by_code = {
+        s.code: s
+        for s in session.scalars(select(Station).where(Station.code.in_(station.ancestor_codes)))
+    }
+    return [by_code[c] for c in station.ancestor_codes]
+
+
+def bump_revisions(session: Session, roots: Iterable[Station]) -> None:
+    """Every station below these roots has a new schedule (its manifest ETag changes)."""
+    paths = sorted({r.path for r in roots})
+    if not paths:
+        return
+    session.execute(
+        update(Station)
+        .where(or_(*[Station.path.startswith(p, autoescape=True) for p in paths]))
+        .values(schedule_revision=Station.schedule_revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()

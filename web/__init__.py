@@ -1,0 +1,37 @@
+"""The Flask application: control panel, JSON API and feeds.
+
+``create_app`` wires everything and starts nothing: no threads, no schedulers, no network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import load_settings
+from scheduler.db import make_engine, make_sessionmaker
+from web import db
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    overrides = dict(test_config or {})
+    instance_path = overrides.pop("instance_path", None)
+    settings = load_settings(instance_path=instance_path, **overrides)
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    engine = make_engine(settings.database_url)
+    app.extensions["loaxa"] = {
+        "settings": settings,
+        "engine": engine,
+        "sessions": make_sessionmaker(engine),
+    }
+    db.init_app(app)
+
+    from web.api import bp as api_bp
+    from web.feeds import bp as feeds_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(feeds_bp)
+    return app

@@ -1,0 +1,10 @@
+"""``/api/v1``: the JSON contract of API.md."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from web.api import broadcasts, errors, health, stations  # noqa: E402,F401
+from web.api import openapi as _openapi  # noqa: E402,F401

@@ -1,0 +1,50 @@
+"""Who is calling: a personal API token (``Authorization: Bearer``) acting as its user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from scheduler.accounts import user_for_api_token
+from scheduler.db import now_utc
+from scheduler.errors import Unauthorized
+from scheduler.models import User
+from web.db import session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def current_user() -> User | None:
+    if "api_user" not in g:
+        token = bearer_token() or request.args.get("token")
+        g.api_user = user_for_api_token(session(), token, now_utc()) if token else None
+        if g.api_user is not None:
+            session().commit()  # remember last use
+    return g.api_user  # type: ignore[no-any-return]
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        raise Unauthorized("sign in, or send Authorization: Bearer <personal API token>")
+    return user
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        require_user()
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

@@ -1,0 +1,103 @@
+"""Broadcasts (API.md "Broadcasts"): create, read, patch, cancel, approve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from scheduler import broadcasts as service
+from scheduler import permissions
+from scheduler.broadcasts import BroadcastSpec, SaveResult
+from scheduler.db import now_utc
+from scheduler.errors import Forbidden, Invalid
+from scheduler.models import Broadcast, User
+from web.api import bp, serialize
+from web.api.auth import require_user
+from web.db import session, settings
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+    if not request.is_json:
+        raise Invalid("send a JSON object with Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("the body is not a JSON object (malformed JSON?)")
+    return body
+
+
+def _saved(result: SaveResult, status: int) -> Response:
+    body = serialize.broadcast(result.broadcast)
+    body["conflicts"] = serialize.jsonable(result.conflicts)
+    body["conflicts_total"] = result.conflicts_total
+    body["warnings"] = serialize.jsonable([w.as_dict() for w in result.warnings])
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = f"/api/v1/broadcasts/{result.broadcast.id}"
+    return response
+
+
+def _visible(user: User, broadcast: Broadcast) -> None:
+    """A user sees a broadcast their area owns, or one that reaches their area."""
+    if permissions.in_scope(user, broadcast.owner):
+        return
+    for target in broadcast.targets:
+        if permissions.can_view(user, target.station):
+            return
+    raise Forbidden(f"broadcast {broadcast.id} is outside your area")
+
+
+@bp.post("/broadcasts")
+def create_broadcast() -> Response:
+    user = require_user()
+    spec = BroadcastSpec.model_validate(json_object())
+    db = session()
+    result = service.save_broadcast(db, settings(), user, spec, now_utc())
+    db.commit()
+    return _saved(result, 201)
+
+
+@bp.get("/broadcasts/<int:broadcast_id>")
+def show_broadcast(broadcast_id: int) -> Response:
+    user = require_user()
+    broadcast = service.get_broadcast(session(), broadcast_id)
+    _visible(user, broadcast)
+    return jsonify(serialize.broadcast(broadcast))
+
+
+@bp.patch("/broadcasts/<int:broadcast_id>")
+def patch_broadcast(broadcast_id: int) -> Response:
+    user = require_user()
+    db = session()
+    broadcast = service.get_broadcast(db, broadcast_id)
+    _visible(user, broadcast)
+    changes = json_object()
+    merged = service.spec_of(broadcast).model_dump(exclude_unset=False)
+    merged.update(changes)
+    spec = BroadcastSpec.model_validate(merged)
+    result = service.save_broadcast(db, settings(), user, spec, now_utc(), existing=broadcast)
+    db.commit()
+    return _saved(result, 200)
+
+
+@bp.delete("/broadcasts/<int:broadcast_id>")
+def cancel_broadcast(broadcast_id: int) -> Response:
+    user = require_user()
+    db = session()
+    broadcast = service.get_broadcast(db, broadcast_id)
+    _visible(user, broadcast)
+    service.cancel(db, user, broadcast, now_utc())
+    db.commit()
+    return jsonify(serialize.broadcast(broadcast))
+
+
+@bp.post("/broadcasts/<int:broadcast_id>/approve")
+def approve_broadcast(broadcast_id: int) -> Response:
+    user = require_user()
+    db = session()
+    broadcast = service.get_broadcast(db, broadcast_id)
+    _visible(user, broadcast)
+    service.approve(db, user, broadcast, now_utc())
+    db.commit()
+    return jsonify(serialize.broadcast(broadcast))

@@ -1,0 +1,63 @@
+"""One error shape for the API: ``{"error": "<sentence>", "field": "<name>"?}``.
+
+Domain errors carry their status; validation errors name the first bad field; anything
+unexpected is logged and answered with a plain 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from scheduler.errors import DomainError
+from web.api import bp
+from web.api.serialize import jsonable
+
+
+def error_response(status: int, message: str, field: str | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    body.update(jsonable(extra))
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(DomainError)
+def _domain(exc: DomainError) -> Response:
+    return error_response(exc.status, exc.message, exc.field, **exc.details)
+
+
+@bp.errorhandler(ValidationError)
+def _validation(exc: ValidationError) -> Response:
+    return validation_response(exc)
+
+
+def validation_response(exc: ValidationError) -> Response:
+    error = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in error["loc"]) or None
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "is not a known field"
+    elif error["type"] == "missing":
+        message = "is required"
+    return error_response(400, f"{field}: {message}" if field else message, field)
+
+
+@bp.app_errorhandler(HTTPException)
+def _http(exc: HTTPException) -> Response | HTTPException:
+    if not request.path.startswith("/api/"):
+        return exc
+    return error_response(exc.code or 500, exc.description or exc.name)
+
+
+@bp.app_errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response | Exception:
+    if isinstance(exc, HTTPException):
+        return exc
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "internal error; the administrator can find it in the server log")

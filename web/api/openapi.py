@@ -1,0 +1,118 @@
+"""``GET /api/v1/openapi.json``: the contract of API.md, machine-readable.
+
+Request bodies come from the same pydantic models that validate them, so the published
+schema cannot drift from what the server accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from scheduler.broadcasts import BroadcastSpec
+from web.api import bp
+from web.api.health import app_version
+
+REF = "#/components/schemas/{model}"
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": REF.format(model=schema)}}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", **_json("Error")} for c in codes}
+
+
+def _op(
+    summary: str,
+    ok: str = "200",
+    body: str | None = None,
+    errors: tuple[int, ...] = (401, 403, 404),
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {ok: {"description": "ok"}, **_errors(*errors)},
+        "security": [{"bearer": []}],
+    }
+    if body:
+        op["requestBody"] = {"required": True, **_json(body)}
+    return op
+
+
+CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+DAYS = [
+    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+]
+
+
+def spec() -> dict[str, Any]:
+    broadcast_schema = BroadcastSpec.model_json_schema(ref_template=REF)
+    health = _op("Liveness and database check", errors=(503,))
+    health["security"] = []
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Loa Xã API", "version": app_version()},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+                },
+                "BroadcastSpec": broadcast_schema,
+                **broadcast_schema.pop("$defs", {}),
+            },
+        },
+        "paths": {
+            "/api/v1/health": {"get": health},
+            "/api/v1/stations": {"get": _op("Stations in the caller's subtree")},
+            "/api/v1/stations/{code}": {
+                "parameters": [CODE],
+                "get": _op("One station with its children"),
+            },
+            "/api/v1/stations/{code}/timeline": {
+                "parameters": [CODE, *DAYS],
+                "get": _op("Resolved timeline over whole local days", errors=(400, 401, 403, 404)),
+            },
+            "/api/v1/stations/{code}/plays": {
+                "parameters": [CODE, *DAYS],
+                "get": _op("Play logs received from the station's agent"),
+            },
+            "/api/v1/broadcasts": {
+                "post": _op(
+                    "Create a broadcast", "201", "BroadcastSpec", (400, 401, 403, 409, 422)
+                ),
+            },
+            "/api/v1/broadcasts/{id}": {
+                "parameters": [ID],
+                "get": _op("One broadcast"),
+                "patch": _op(
+                    "Change a broadcast (same fields)",
+                    "200",
+                    "BroadcastSpec",
+                    (400, 401, 403, 404, 409, 422),
+                ),
+                "delete": _op("Cancel a broadcast (history kept)"),
+            },
+            "/api/v1/broadcasts/{id}/approve": {
+                "parameters": [ID],
+                "post": _op(
+                    "Approve a broadcast (approvers and admins)", errors=(401, 403, 404, 422)
+                ),
+            },
+            "/stations/{code}/schedule.ics": {
+                "parameters": [CODE],
+                "get": _op("iCalendar feed of the station's timeline"),
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(spec())

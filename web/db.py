@@ -1,0 +1,29 @@
+"""One database session per request, closed (and rolled back if uncommitted) at teardown."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from config import Settings
+
+
+def settings() -> Settings:
+    return current_app.extensions["loaxa"]["settings"]  # type: ignore[no-any-return]
+
+
+def session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["loaxa"]["sessions"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.rollback()
+        db_session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_close)
