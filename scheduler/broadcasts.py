@@ -26,7 +26,9 @@ from scheduler.models import (
     BroadcastException,
     BroadcastStatus,
     BroadcastTarget,
+    ConflictPolicy,
     Kind,
+    Priority,
     Program,
     Station,
     User,
@@ -138,8 +140,8 @@ def save_broadcast(
     broadcast.duration_s = spec.duration_s if spec.kind == "relay" else None
     broadcast.rrule = spec.rrule or None
     broadcast.until = spec.until
-    broadcast.priority = spec.priority  # type: ignore[assignment]
-    broadcast.conflict = conflict  # type: ignore[assignment]
+    broadcast.priority = Priority(spec.priority)
+    broadcast.conflict = ConflictPolicy(conflict)
     broadcast.max_delay_s = (
         spec.max_delay_s if spec.max_delay_s is not None else settings.default_max_delay_s
     )

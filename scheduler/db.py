@@ -58,7 +58,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the pragmas SQLite needs to behave like a real database."""
+    """An engine with the pragmas SQLite needs to behave like a real database.
+
+    ``postgresql://`` URLs get the psycopg 3 driver, the one the package installs.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith("sqlite"):
         if url in {"sqlite://", "sqlite:///:memory:"}:
             kwargs.setdefault("poolclass", StaticPool)

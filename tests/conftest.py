@@ -1,0 +1,142 @@
+"""Shared fixtures: the app on a real database (SQLite always, PostgreSQL when
+``LOAXA_TEST_DATABASE_URL`` is set), the Hà Nam network, users with API tokens, frozen time.
+
+Every test that touches the database runs once per backend. Each backend's schema is built
+once per run with the real Alembic migrations; each test then starts from that empty schema
+(a copied SQLite file, or truncated PostgreSQL tables).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from scheduler import accounts
+from scheduler.db import Base, make_engine, upgrade
+from scheduler.seed import seed_campaigns
+from scheduler.stations import import_directory
+from web import create_app
+
+PG_ENV = "LOAXA_TEST_DATABASE_URL"
+# Monday 20 April 2026, 08:00 in Hà Nam: the day before Book and Reading Culture Day.
+FROZEN_NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "loaxa.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL run skipped: {PG_ENV} is not set (.ci/run sets it)")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "loaxa.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    engine: Engine = request.getfixturevalue("postgres_engine")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def frozen() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(FROZEN_NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, frozen: Any) -> Iterator[Flask]:
+    app = create_app(
+        {"instance_path": tmp_path / "instance", "database_url": database_url, "secret_key": "t"}
+    )
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["loaxa"]["engine"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    session = app.extensions["loaxa"]["sessions"]()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def network(db: Session) -> Session:
+    """The bundled Hà Nam 2024 tree (105 stations) and the seeded campaigns."""
+    import_directory(db, "ha-nam-2024", FROZEN_NOW)
+    seed_campaigns(db)
+    db.commit()
+    return db
+
+
+@dataclass
+class Caller:
+    """A user and a test client that sends their personal API token."""
+
+    username: str
+    token: str
+    client: FlaskClient
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        return self.client.post(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, url: str, **kw: Any) -> Any:
+        return self.client.patch(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, url: str, **kw: Any) -> Any:
+        return self.client.delete(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def make_caller(app: Flask, network: Session) -> Any:
+    """``make_caller(role, station_code)`` → a :class:`Caller` acting as a new user."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str, station: str, username: str | None = None) -> Caller:
+        name = username or f"{role}{next(counter)}.{station}"
+        accounts.add_user(network, FROZEN_NOW, name, "mat-khau-dai", role, station)
+        token = accounts.new_api_token(network, FROZEN_NOW, name)
+        network.commit()
+        return Caller(name, token, app.test_client())
+
+    return make
