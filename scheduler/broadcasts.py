@@ -312,7 +312,9 @@ def find_clashes(
     return clashes
 
 
-def _spans(broadcast: Broadcast, duration: timedelta, window: tuple[datetime, datetime]):  # type: ignore[no-untyped-def]
+def _spans(
+    broadcast: Broadcast, duration: timedelta, window: tuple[datetime, datetime]
+) -> list[tuple[datetime, datetime]]:
     return occurrences(
         broadcast.start_local,
         broadcast.timezone,

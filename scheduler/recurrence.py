@@ -50,7 +50,8 @@ def parse_rule(rule: str, dtstart: datetime, until: date | None = None) -> du_rr
         raise RecurrenceError(f"rrule is not valid RFC 5545: {exc}") from exc
     if not isinstance(parsed, du_rrule.rrule):
         raise RecurrenceError("rrule must be a single RRULE")
-    if parsed._until is not None and parsed._until.tzinfo is not None:  # UNTIL=...Z
+    rule_until = getattr(parsed, "_until", None)  # dateutil keeps UNTIL privately
+    if rule_until is not None and rule_until.tzinfo is not None:  # UNTIL=...Z
         raise RecurrenceError("rrule UNTIL must be a local time; use the until field instead")
     if until is not None:
         parsed = parsed.replace(until=datetime.combine(until, time.max))

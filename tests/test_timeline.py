@@ -540,6 +540,23 @@ def _is_ancestor(a: str, b: str) -> bool:
     return a != b and (a == "P" or b.startswith(a))
 
 
+def broadcast_specs(codes: Sequence[str]) -> st.SearchStrategy[tuple[Any, ...]]:
+    """One broadcast: targets, rank, owner depth, created, policy, max delay, length,
+    quarter-hour slots of its occurrences (from 2 h before the day to its end), jitter."""
+    return st.tuples(
+        st.sets(st.sampled_from(codes), min_size=1, max_size=3),
+        st.integers(0, 2),
+        st.integers(0, 2),
+        st.integers(0, 5),
+        st.sampled_from(["shift", "truncate", "skip"]),
+        st.sampled_from([0, 5, 15, 30, 90]).map(minutes),
+        st.sampled_from([1, 5, 10, 15, 30, 45, 60, 120]).map(minutes)
+        | st.sampled_from([1, 10, 30]).map(lambda m: minutes(m) + timedelta(seconds=20)),
+        st.lists(st.integers(-8, 96), min_size=1, max_size=3, unique=True),
+        st.sampled_from([0, 10, 300]).map(lambda s: timedelta(seconds=s)),
+    )
+
+
 @st.composite
 def scenarios(
     draw: st.DrawFn, nested_targets: bool = True, commune_emergency: bool = False
@@ -553,21 +570,13 @@ def scenarios(
     nodes = draw(trees())
     codes = [n.code for n in nodes]
     occs: list[Occurrence] = []
-    for broadcast in range(draw(st.integers(0, 10))):
-        targets = draw(st.sets(st.sampled_from(codes), min_size=1, max_size=3))
+    specs = draw(st.lists(broadcast_specs(codes), max_size=10))
+    for broadcast, spec in enumerate(specs):
+        targets, rank, depth, created, policy, max_delay, length, slots, jitter = spec
         if not nested_targets:
             targets = {t for t in targets if not any(_is_ancestor(a, t) for a in targets)}
-        rank = draw(st.integers(0, 2))
-        depth = draw(st.integers(0, 2))
-        created = draw(st.integers(0, 5))
-        policy = draw(st.sampled_from(["shift", "truncate", "skip"]))
-        max_delay = draw(st.sampled_from([0, 5, 15, 30, 90])) * timedelta(minutes=1)
-        length = draw(st.sampled_from([1, 5, 10, 15, 30, 45, 60, 120])) * timedelta(minutes=1)
-        length += draw(st.sampled_from([timedelta(0), timedelta(seconds=20)]))
-        slots = draw(st.lists(st.integers(-8, 96), min_size=1, max_size=3, unique=True))
-        jitter = draw(st.sampled_from([0, 10, 300]))
         for slot in slots:
-            start = BASE + slot * timedelta(minutes=15) + timedelta(seconds=jitter)
+            start = BASE + slot * timedelta(minutes=15) + jitter
             occs.append(
                 Occurrence(
                     broadcast=broadcast,

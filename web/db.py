@@ -9,13 +9,13 @@ from config import Settings
 
 
 def settings() -> Settings:
-    return current_app.extensions["loaxa"]["settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["loaxa"]["settings"]
 
 
 def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["loaxa"]["sessions"]()
-    return g.db_session  # type: ignore[no-any-return]
+    return g.db_session
 
 
 def _close(_exc: BaseException | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 import scheduler.models  # noqa: F401  (registers every table on the metadata)
 from scheduler.db import Base, make_engine
@@ -11,7 +12,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def _configure(conn: object) -> None:
+def _configure(conn: Connection) -> None:
     context.configure(
         connection=conn,
         target_metadata=Base.metadata,

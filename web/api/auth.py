@@ -31,7 +31,7 @@ def current_user() -> User | None:
         g.api_user = user_for_api_token(session(), token, now_utc()) if token else None
         if g.api_user is not None:
             session().commit()  # remember last use
-    return g.api_user  # type: ignore[no-any-return]
+    return g.api_user
 
 
 def require_user() -> User:

@@ -56,8 +56,6 @@ def _http(exc: HTTPException) -> Response | HTTPException:
 
 
 @bp.app_errorhandler(Exception)
-def _unexpected(exc: Exception) -> Response | Exception:
-    if isinstance(exc, HTTPException):
-        return exc
+def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(500, "internal error; the administrator can find it in the server log")
