@@ -62,7 +62,8 @@ def schedule_ics(code: str) -> Response:
         event.add("dtstart", entry.start.astimezone(zone))
         event.add("dtend", entry.end.astimezone(zone))
         label = KIND_LABEL.get(airing.kind, airing.kind)
-        event.add("summary", f"{label}: {airing.title}")
+        said = airing.title.lower().startswith(label.lower())
+        event.add("summary", airing.title if said else f"{label}: {airing.title}")
         details = [
             f"Đơn vị phát: {airing.origin}",
             f"Mức ưu tiên: {PRIORITY_LABEL[airing.priority]}",
@@ -74,6 +75,7 @@ def schedule_ics(code: str) -> Response:
         event.add("description", "\n".join(details))
         event.add("categories", [airing.kind, airing.priority])
         calendar.add_component(event)
+    calendar.add_missing_timezones()  # VTIMEZONE, so phone calendars place events right
     response = Response(calendar.to_ical(), mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'inline; filename="lich-{station.code}.ics"'
     return response
