@@ -116,6 +116,8 @@ def save_broadcast(
                 f"targets: station {target.code} is outside the owner's area ({owner.code})",
                 "targets",
             )
+    # A target inside another target's subtree adds nothing: keep the outermost ones.
+    targets = [t for t in targets if not any(o is not t and o.contains(t) for o in targets)]
     if existing is not None:
         permissions.require_schedule(actor, existing.owner, [])
     start_local = _local_start(spec.start, owner)

@@ -42,6 +42,8 @@ def parse_rule(rule: str, dtstart: datetime, until: date | None = None) -> du_rr
     if freq not in ALLOWED_FREQS:
         allowed = ", ".join(sorted(ALLOWED_FREQS))
         raise RecurrenceError(f"rrule FREQ must be one of {allowed} (got {freq or 'nothing'})")
+    if parts.get("UNTIL", "").endswith("Z"):
+        raise RecurrenceError("rrule UNTIL must be a local time; use the until field instead")
     if until is not None and "COUNT" in parts:
         raise RecurrenceError("rrule has COUNT, so it cannot also have an until date")
     try:
@@ -50,9 +52,6 @@ def parse_rule(rule: str, dtstart: datetime, until: date | None = None) -> du_rr
         raise RecurrenceError(f"rrule is not valid RFC 5545: {exc}") from exc
     if not isinstance(parsed, du_rrule.rrule):
         raise RecurrenceError("rrule must be a single RRULE")
-    rule_until = getattr(parsed, "_until", None)  # dateutil keeps UNTIL privately
-    if rule_until is not None and rule_until.tzinfo is not None:  # UNTIL=...Z
-        raise RecurrenceError("rrule UNTIL must be a local time; use the until field instead")
     if until is not None:
         parsed = parsed.replace(until=datetime.combine(until, time.max))
     return parsed

@@ -222,10 +222,16 @@ def resolve_tree(
     station's path — the tests check exactly that — but shares the inherited work.
     """
     done: dict[str, _Resolved] = {}
+    above: dict[str, frozenset[str]] = {}  # each node's ancestors' codes
     timelines: dict[str, list[Entry]] = {}
     for node in nodes:
-        own = sorted(set(by_target.get(node.code, ())), key=lambda o: o.key)
         parent = done.get(node.parent) if node.parent is not None else None
+        ancestors = above[node.code] = (
+            above[node.parent] | {node.parent} if node.parent in above else frozenset()
+        )
+        # A broadcast that targets this node and one of its ancestors is already inherited.
+        direct = by_target.get(node.code, ())
+        own = sorted({o for o in direct if not o.targets & ancestors}, key=lambda o: o.key)
         if parent is None:
             placement = Placement()
             resolved = _Resolved(
