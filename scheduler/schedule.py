@@ -2,6 +2,10 @@
 
 The glue between the stored schedule and the pure parts (:mod:`scheduler.recurrence`,
 :mod:`scheduler.timeline`). Callers pass the window (and so the clock) in.
+
+Broadcasts are read as plain :class:`Rule` values with a few column queries rather than as
+ORM objects: a country has tens of thousands of broadcasts, and building full objects (with
+owners, targets and exceptions) would cost more than resolving them.
 """
 
 from __future__ import annotations
@@ -10,11 +14,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from scheduler.models import Broadcast, BroadcastStatus, BroadcastTarget, Kind, Station
+from scheduler.models import (
+    Broadcast,
+    BroadcastException,
+    BroadcastStatus,
+    BroadcastTarget,
+    Kind,
+    Program,
+    Station,
+)
 from scheduler.recurrence import local_day_window, occurrences
 from scheduler.timeline import PRIORITY_RANK, Entry, Occurrence, TreeNode, resolve, resolve_tree
 
@@ -38,6 +51,23 @@ class Airing:
     stream_url: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A broadcast reduced to what expansion and resolution need."""
+
+    airing: Airing
+    owner_depth: int
+    start_local: datetime
+    timezone: str
+    duration: timedelta | None
+    rrule: str | None
+    until: date | None
+    exdates: frozenset[date | datetime]
+    conflict: str
+    max_delay: timedelta
+    targets: frozenset[str]
+
+
 def duration_of(broadcast: Broadcast) -> timedelta | None:
     """Relays last ``duration_s``; programmes last as long as their render."""
     if broadcast.kind == Kind.relay:
@@ -47,78 +77,191 @@ def duration_of(broadcast: Broadcast) -> timedelta | None:
     return None
 
 
-def expand(
-    broadcast: Broadcast, window: tuple[datetime, datetime], target_codes: frozenset[str]
-) -> list[Occurrence]:
-    """The broadcast's occurrences overlapping ``window``, ready for the resolver."""
-    duration = duration_of(broadcast)
-    if duration is None:
-        return []
-    airing = Airing(
-        broadcast=broadcast.id,
-        title=broadcast.title,
-        kind=broadcast.kind.value,
-        priority=broadcast.priority.value,
-        origin=broadcast.owner.code,
-        program=broadcast.program_id,
-        source=broadcast.source.code if broadcast.source else None,
-        stream_url=broadcast.stream_url
-        or (broadcast.source.stream_url if broadcast.source else None),
+def rule_of(broadcast: Broadcast) -> Rule:
+    """The rule of an ORM broadcast (a draft being previewed, say)."""
+    source = broadcast.source
+    return Rule(
+        airing=Airing(
+            broadcast=broadcast.id,
+            title=broadcast.title,
+            kind=broadcast.kind.value,
+            priority=broadcast.priority.value,
+            origin=broadcast.owner.code,
+            program=broadcast.program_id,
+            source=source.code if source else None,
+            stream_url=broadcast.stream_url or (source.stream_url if source else None),
+        ),
+        owner_depth=broadcast.owner.depth,
+        start_local=broadcast.start_local,
+        timezone=broadcast.timezone,
+        duration=duration_of(broadcast),
+        rrule=broadcast.rrule,
+        until=broadcast.until,
+        exdates=frozenset(broadcast.exdates),
+        conflict=broadcast.conflict.value,
+        max_delay=timedelta(seconds=broadcast.max_delay_s),
+        targets=frozenset(broadcast.target_codes),
     )
+
+
+def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:
+    """The rule's occurrences overlapping ``window``, ready for the resolver."""
+    if rule.duration is None:
+        return []
     spans = occurrences(
-        broadcast.start_local,
-        broadcast.timezone,
-        duration,
-        broadcast.rrule,
-        broadcast.until,
-        broadcast.exdates,
+        rule.start_local,
+        rule.timezone,
+        rule.duration,
+        rule.rrule,
+        rule.until,
+        rule.exdates,
         *window,
     )
+    broadcast, rank = rule.airing.broadcast, PRIORITY_RANK[rule.airing.priority]
     return [
         Occurrence(
-            broadcast=broadcast.id,
-            start=start,
-            end=end,
-            rank=PRIORITY_RANK[broadcast.priority.value],
-            owner_depth=broadcast.owner.depth,
-            created=broadcast.id,
-            policy=broadcast.conflict.value,
-            max_delay=timedelta(seconds=broadcast.max_delay_s),
-            targets=target_codes,
-            payload=airing,
+            broadcast,
+            start,
+            end,
+            rank,
+            rule.owner_depth,
+            broadcast,
+            rule.conflict,  # type: ignore[arg-type]
+            rule.max_delay,
+            rule.targets,
+            rule.airing,
         )
         for start, end in spans
     ]
 
 
-def live_broadcasts(
+def _rules_query(window: tuple[datetime, datetime]) -> Select:  # type: ignore[type-arg,unused-ignore]
+    owner, source = aliased(Station), aliased(Station)
+    first_day = (window[0] - MARGIN).date()
+    return (
+        select(
+            Broadcast.id,
+            Broadcast.title,
+            Broadcast.kind,
+            Broadcast.priority,
+            owner.code,
+            owner.depth,
+            Broadcast.program_id,
+            source.code,
+            Broadcast.stream_url,
+            source.stream_url,
+            Broadcast.start_local,
+            Broadcast.timezone,
+            Broadcast.duration_s,
+            Program.duration_ms,
+            Broadcast.rrule,
+            Broadcast.until,
+            Broadcast.conflict,
+            Broadcast.max_delay_s,
+        )
+        .join(owner, Broadcast.owner_id == owner.id)
+        .outerjoin(source, Broadcast.source_id == source.id)
+        .outerjoin(Program, Broadcast.program_id == Program.id)
+        .where(Broadcast.status == BroadcastStatus.approved)
+        .where(or_(Broadcast.until.is_(None), Broadcast.until >= first_day))
+        .where(Broadcast.start_local <= (window[1] + MARGIN).replace(tzinfo=None))
+    )
+
+
+def load_rules(
     session: Session,
     window: tuple[datetime, datetime],
     station_ids: Iterable[int] | None = None,
     extra: Broadcast | None = None,
-) -> list[Broadcast]:
+) -> list[Rule]:
     """Approved broadcasts that may air in ``window`` (optionally only those targeting these
     stations), plus ``extra`` (a draft being previewed), whatever its status."""
-    first_day = (window[0] - MARGIN).date()
-    query = (
-        select(Broadcast)
-        .where(Broadcast.status == BroadcastStatus.approved)
-        .where(or_(Broadcast.until.is_(None), Broadcast.until >= first_day))
-        .where(Broadcast.start_local <= (window[1] + MARGIN).replace(tzinfo=None))
-        .options(selectinload(Broadcast.targets), selectinload(Broadcast.exceptions))
-    )
+    query = _rules_query(window)
     if station_ids is not None:
-        query = query.where(
-            Broadcast.id.in_(
-                select(BroadcastTarget.broadcast_id).where(
-                    BroadcastTarget.station_id.in_(list(station_ids))
-                )
-            )
+        targeting = select(BroadcastTarget.broadcast_id).where(
+            BroadcastTarget.station_id.in_(list(station_ids))
         )
-    found = list(session.scalars(query))
+        query = query.where(Broadcast.id.in_(targeting))
+    rows = session.execute(query).all()
+    ids = [row[0] for row in rows if extra is None or row[0] != extra.id]
+    targets: dict[int, set[str]] = defaultdict(set)
+    exdates: dict[int, set[date | datetime]] = defaultdict(set)
+    for chunk in _chunks(ids, 5000):
+        for broadcast_id, code in session.execute(
+            select(BroadcastTarget.broadcast_id, Station.code)
+            .join(Station, BroadcastTarget.station_id == Station.id)
+            .where(BroadcastTarget.broadcast_id.in_(chunk))
+        ):
+            targets[broadcast_id].add(code)
+        exceptions: Any = session.execute(
+            select(
+                BroadcastException.broadcast_id,
+                BroadcastException.on_date,
+                BroadcastException.at_local,
+            ).where(BroadcastException.broadcast_id.in_(chunk))
+        )
+        for broadcast_id, on_date, at_local in exceptions:
+            exdates[broadcast_id].add(at_local or on_date)
+    rules = [
+        _rule_from_row(row, targets[row[0]], exdates[row[0]]) for row in rows if row[0] in targets
+    ]
     if extra is not None:
-        found = [b for b in found if b.id != extra.id] + [extra]
-    return found
+        rules.append(rule_of(extra))
+    return rules
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _rule_from_row(row: Any, targets: set[str], exdates: set[date | datetime]) -> Rule:
+    (
+        id_,
+        title,
+        kind,
+        priority,
+        origin,
+        depth,
+        program,
+        source,
+        stream_url,
+        source_url,
+        start_local,
+        timezone,
+        duration_s,
+        program_ms,
+        rrule,
+        until,
+        conflict,
+        max_delay_s,
+    ) = row
+    if kind == Kind.relay:
+        duration = timedelta(seconds=duration_s) if duration_s else None
+    else:
+        duration = timedelta(milliseconds=program_ms) if program_ms else None
+    return Rule(
+        airing=Airing(
+            broadcast=id_,
+            title=title,
+            kind=kind.value,
+            priority=priority.value,
+            origin=origin,
+            program=program,
+            source=source,
+            stream_url=stream_url or source_url,
+        ),
+        owner_depth=depth,
+        start_local=start_local,
+        timezone=timezone,
+        duration=duration,
+        rrule=rrule,
+        until=until,
+        exdates=frozenset(exdates),
+        conflict=conflict.value,
+        max_delay=timedelta(seconds=max_delay_s),
+        targets=frozenset(targets),
+    )
 
 
 def station_timeline(
@@ -133,11 +276,10 @@ def station_timeline(
     window = local_day_window(first_day, last_day, station.timezone)
     wide = (window[0] - MARGIN, window[1] + MARGIN)
     path = station.ancestor_codes
-    path_ids = select(Station.id).where(Station.code.in_(path))
-    broadcasts = live_broadcasts(session, wide, session.scalars(path_ids).all(), extra)
+    path_ids = session.scalars(select(Station.id).where(Station.code.in_(path))).all()
     found: list[Occurrence] = []
-    for broadcast in broadcasts:
-        found.extend(expand(broadcast, wide, frozenset(broadcast.target_codes)))
+    for rule in load_rules(session, wide, path_ids, extra):
+        found.extend(expand(rule, wide))
     entries = resolve(found, path, wide, min_fragment)
     return [e for e in entries if e.end > window[0] and e.start < window[1]]
 
@@ -159,11 +301,10 @@ def tree_timelines(
     # A small set is filtered in the query; for thousands of stations one pass over all
     # approved broadcasts is cheaper than a huge IN list.
     ids = [s.id for s in stations] if len(stations) <= SMALL_SET else None
-    for broadcast in live_broadcasts(session, wide, ids, extra):
-        codes = frozenset(broadcast.target_codes)
-        occurrences_ = expand(broadcast, wide, codes)
-        for code in codes:
-            by_target[code].extend(occurrences_)
+    for rule in load_rules(session, wide, ids, extra):
+        found = expand(rule, wide)
+        for code in rule.targets:
+            by_target[code].extend(found)
     id_to_code = {s.id: s.code for s in stations}
     nodes = [
         TreeNode(s.code, id_to_code.get(s.parent_id) if s.parent_id else None) for s in stations

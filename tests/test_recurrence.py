@@ -11,8 +11,17 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil import rrule as du_rrule
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scheduler.recurrence import RecurrenceError, local_day_window, occurrences, parse_rule
+from scheduler.recurrence import (
+    RecurrenceError,
+    local_day_window,
+    localize,
+    occurrences,
+    parse_rule,
+)
 
 HCM = "Asia/Ho_Chi_Minh"
 BERLIN = "Europe/Berlin"
@@ -477,3 +486,46 @@ def test_occurrences_reports_a_bad_rule_too() -> None:
             start_local=datetime(2024, 6, 1, 5, 0),
             rule="FREQ=SECONDLY",
         )
+
+
+# --- Fast-forwarding old rules must not change a single airing ---------------------------
+
+_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@st.composite
+def _old_rules(draw: st.DrawFn) -> tuple[str, datetime]:
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "HOURLY"]))
+    rule = f"FREQ={freq};INTERVAL={draw(st.integers(1, 4))}"
+    if draw(st.booleans()):
+        rule += ";BYDAY=" + ",".join(
+            draw(st.lists(st.sampled_from(_DAYS), min_size=1, max_size=4, unique=True))
+        )
+    minutes = draw(st.integers(0, 60 * 24 * 900))
+    return rule, datetime(2023, 1, 1) + timedelta(minutes=minutes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule_start=_old_rules(),
+    zone=st.sampled_from(["Asia/Ho_Chi_Minh", "Europe/Berlin"]),
+    offset_h=st.integers(0, 24 * 400),
+    days=st.integers(1, 9),
+)
+def test_old_rules_expand_exactly_as_dateutil_walks_them(
+    rule_start: tuple[str, datetime], zone: str, offset_h: int, days: int
+) -> None:
+    rule, start = rule_start
+    window_start = datetime(2025, 3, 20, tzinfo=UTC) + timedelta(hours=offset_h)
+    window_end = window_start + timedelta(days=days)
+    length = timedelta(minutes=30)
+    ours = occurrences(start, zone, length, rule, None, [], window_start, window_end)
+    tz = ZoneInfo(zone)
+    walked = du_rrule.rrulestr(rule, dtstart=start).between(
+        (window_start - length).astimezone(tz).replace(tzinfo=None) - timedelta(hours=3),
+        window_end.astimezone(tz).replace(tzinfo=None) + timedelta(hours=3),
+        inc=True,
+    )
+    instants = [localize(local, tz) for local in walked]
+    expected = [(a, a + length) for a in instants if a + length > window_start and a < window_end]
+    assert ours == expected
