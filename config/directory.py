@@ -23,6 +23,8 @@ import yaml
 
 BUNDLED = {"ha-nam-2024": "ha-nam-2024.json"}
 CHILD_KEYS = ("districts", "wards", "communes", "children")
+# What the key a list sits under says about its entries' level ("children": nothing).
+KEY_LEVEL = {"districts": "district", "wards": "commune", "communes": "commune"}
 LEVELS = ("province", "district", "commune")
 CODE_WIDTH = {"province": 2, "district": 3, "commune": 5}
 # Vietnamese division types → our levels. Source files say "tỉnh"/"huyện"/"xã" for whole
@@ -60,7 +62,7 @@ def read_directory(source: str | Path) -> list[StationNode]:
         data = [data]
     if not isinstance(data, list) or not data:
         raise DirectoryError(f"{source}: expected a list of top-level divisions")
-    nodes = list(_walk(data, parent=None, depth=0, where=str(source)))
+    nodes = list(_walk(data, parent=None, depth=0, where=str(source), hint=None))
     seen: set[str] = set()
     for node in nodes:
         if node.code in seen:
@@ -83,17 +85,24 @@ def _load(source: str | Path) -> Any:
         if path.suffix.lower() in {".yaml", ".yml"}:
             return yaml.safe_load(text)
         return json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise DirectoryError(f"{name}: cannot parse ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise DirectoryError(f"{name}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DirectoryError(f"{name}: not valid YAML ({where}{problem})") from exc
 
 
-def _walk(items: list[Any], parent: str | None, depth: int, where: str) -> Iterator[StationNode]:
+def _walk(
+    items: list[Any], parent: str | None, depth: int, where: str, hint: str | None
+) -> Iterator[StationNode]:
     for index, item in enumerate(items):
         if not isinstance(item, dict) or "name" not in item or "code" not in item:
             raise DirectoryError(
                 f"{where}: entry {index} under {parent or 'top'} needs name and code"
             )
-        level = _level(item, depth)
+        level = _level(item, depth, hint)
         code = _code(item["code"], level)
         yield StationNode(code=code, name=str(item["name"]).strip(), level=level, parent=parent)
         for key in CHILD_KEYS:
@@ -101,18 +110,22 @@ def _walk(items: list[Any], parent: str | None, depth: int, where: str) -> Itera
             if children:
                 if not isinstance(children, list):
                     raise DirectoryError(f"{where}: {key} of {code} must be a list")
-                yield from _walk(children, parent=code, depth=depth + 1, where=where)
+                yield from _walk(
+                    children, parent=code, depth=depth + 1, where=where, hint=KEY_LEVEL.get(key)
+                )
 
 
-def _level(item: dict[str, Any], depth: int) -> str:
+def _level(item: dict[str, Any], depth: int, hint: str | None) -> str:
+    """An explicit ``level``, else the division type, else the key the entry sits under
+    (``wards`` of a province are communes in the 2025 tree), else the depth."""
     explicit = item.get("level")
     if explicit in LEVELS:
         return str(explicit)
     division = str(item.get("division_type", "")).strip().lower()
     if division in DIVISION_LEVEL:
         return DIVISION_LEVEL[division]
-    if "wards" in item and "districts" not in item and depth > 0:
-        return "district"
+    if hint is not None:
+        return hint
     return LEVELS[min(depth, len(LEVELS) - 1)]
 
 

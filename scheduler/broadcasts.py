@@ -14,7 +14,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NaiveDatetime
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NaiveDatetime,
+    field_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,7 +40,14 @@ from scheduler.models import (
     Station,
     User,
 )
-from scheduler.recurrence import RecurrenceError, local_day_window, occurrences, parse_rule
+from scheduler.recurrence import (
+    EARLIEST,
+    LATEST,
+    RecurrenceError,
+    local_day_window,
+    occurrences,
+    parse_rule,
+)
 from scheduler.rules import RuleWarning, check_rules
 from scheduler.schedule import duration_of, tree_timelines, with_ancestors
 from scheduler.stations import bump_revisions, stations_by_code, subtree
@@ -65,6 +79,50 @@ class BroadcastSpec(BaseModel):
     max_delay_s: int | None = Field(None, ge=0, le=24 * 3600)
     force: bool = False
 
+    @field_validator("exdates", mode="before")
+    @classmethod
+    def _exdates_keep_their_kind(cls, value: Any) -> Any:
+        """ "2026-04-22" skips the day; "2026-04-22T00:00:00" skips only the midnight airing
+        (pydantic alone would read the latter as a date)."""
+        if not isinstance(value, list):
+            return value
+        return [_date_or_datetime(v) if isinstance(v, str) else v for v in value]
+
+    @field_validator("start", "until")
+    @classmethod
+    def _in_calendar(cls, value: date | datetime | None) -> date | datetime | None:
+        if value is not None and not EARLIEST <= _day(value) <= LATEST:
+            raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+        return value
+
+    @field_validator("exdates")
+    @classmethod
+    def _exdates_in_calendar(cls, value: list[date | datetime]) -> list[date | datetime]:
+        for item in value:
+            if not EARLIEST <= _day(item) <= LATEST:
+                raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _some_targets(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("give at least one station, or leave targets out for the whole area")
+        return value
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _date_or_datetime(text: str) -> date | datetime | str:
+    try:
+        if "T" in text or " " in text.strip():
+            return datetime.fromisoformat(text.strip())
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return text  # let the field's own validation say what is wrong
+
 
 @dataclass
 class SaveResult:
@@ -93,6 +151,7 @@ def spec_of(broadcast: Broadcast) -> BroadcastSpec:
         priority=broadcast.priority.value,
         conflict=broadcast.conflict.value,
         max_delay_s=broadcast.max_delay_s,
+        force=broadcast.forced,
     )
 
 
@@ -307,8 +366,9 @@ def find_clashes(
         for start, end in mine:
             hit = next((s for s, e in theirs if s < end and e > start), None)
             if hit is not None:
+                local = start.astimezone(ZoneInfo(broadcast.timezone))
                 clashes.append(
-                    {"station": shared, "start": start, "with": other.id, "title": other.title}
+                    {"station": shared, "start": local, "with": other.id, "title": other.title}
                 )
                 break
     return clashes
@@ -368,14 +428,17 @@ def _preview(
 
 def _conflict(station: Station, entry: Entry, broadcast_id: int) -> dict[str, Any]:
     mine = entry.occurrence.broadcast == broadcast_id
+    zone = ZoneInfo(station.timezone)
+    start = entry.occurrence.start.astimezone(zone)
     return {
         "station": station.code,
-        "date": entry.occurrence.start.astimezone(ZoneInfo(station.timezone)).date().isoformat(),
-        "start": entry.occurrence.start,
+        "date": start.date().isoformat(),
+        "start": start,
         "broadcast": entry.occurrence.broadcast,
         "with": entry.by if mine else entry.occurrence.broadcast,
         "outcome": entry.outcome,
-        "new_start": entry.start,
+        "new_start": entry.start.astimezone(zone),
+        "new_end": entry.end.astimezone(zone),
     }
 
 

@@ -42,6 +42,14 @@ class Clash(DomainError):
     status = 409
 
 
+class TooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedMedia(DomainError):
+    status = 415
+
+
 class Unprocessable(DomainError):
     """Well-formed but cannot be used (an unrendered programme, an unplayable file)."""
 

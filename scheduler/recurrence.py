@@ -8,6 +8,7 @@ occurrence). Durations are elapsed time. Nothing here reads the clock or the dat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -24,8 +25,21 @@ FIXED_PERIODS = {
     "DAILY": timedelta(days=1),
     "HOURLY": timedelta(hours=1),
 }
+# The calendar the network schedules in; anything outside is a typo, and far-off years
+# overflow datetime arithmetic near the edges of the representable range.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
 # Margin for converting an instant window to local wall time across any UTC offset change.
 DST_SLACK = timedelta(hours=3)
+
+
+KNOWN_PARTS = {
+    "FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYDAY", "BYMONTHDAY", "BYMONTH",
+    "BYYEARDAY", "BYWEEKNO", "BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS",
+}  # fmt: skip
+# INTERVAL=0 would make dateutil loop for ever; COUNT=0 would never air.
+NUMERIC_PARTS = {"INTERVAL": re.compile(r"0*[1-9]\d{0,3}"), "COUNT": re.compile(r"0*[1-9]\d{0,4}")}
+LOCAL_UNTIL = re.compile(r"\d{8}(T\d{6})?")
 
 
 class RecurrenceError(ValueError):
@@ -44,11 +58,16 @@ def parse_rule(rule: str, dtstart: datetime, until: date | None = None) -> du_rr
         text = text[6:]
     if not text or "\n" in text or ":" in text:
         raise RecurrenceError("rrule must be a single RRULE such as FREQ=DAILY;BYDAY=MO,TU")
-    parts = dict(p.split("=", 1) for p in text.upper().split(";") if "=" in p)
+    parts = _parts(text)
     freq = parts.get("FREQ")
     if freq not in ALLOWED_FREQS:
         allowed = ", ".join(sorted(ALLOWED_FREQS))
         raise RecurrenceError(f"rrule FREQ must be one of {allowed} (got {freq or 'nothing'})")
+    for name, pattern in NUMERIC_PARTS.items():
+        if name in parts and not pattern.fullmatch(parts[name]):
+            raise RecurrenceError(f"rrule {name} must be a whole number from 1 (got {parts[name]})")
+    if "UNTIL" in parts and not LOCAL_UNTIL.fullmatch(parts["UNTIL"].rstrip("Z")):
+        raise RecurrenceError("rrule UNTIL must look like 20261231 or 20261231T235959")
     if parts.get("UNTIL", "").endswith("Z"):
         raise RecurrenceError("rrule UNTIL must be a local time; use the until field instead")
     if until is not None and "COUNT" in parts:
@@ -62,6 +81,22 @@ def parse_rule(rule: str, dtstart: datetime, until: date | None = None) -> du_rr
     if until is not None:
         parsed = parsed.replace(until=datetime.combine(until, time.max))
     return parsed
+
+
+def _parts(text: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for piece in text.upper().split(";"):
+        if not piece.strip():
+            continue  # a trailing ";" is harmless
+        name, sep, value = piece.strip().partition("=")
+        if not sep or not value:
+            raise RecurrenceError(f"rrule part {piece!r} is not NAME=VALUE")
+        if name not in KNOWN_PARTS:
+            raise RecurrenceError(f"rrule part {name} is not supported")
+        if name in parts:
+            raise RecurrenceError(f"rrule part {name} appears twice")
+        parts[name] = value
+    return parts
 
 
 def localize(local: datetime, zone: ZoneInfo) -> datetime:
@@ -122,6 +157,7 @@ def _occurrences(
             return ()
         starts = [start_local] if local_from <= start_local <= local_to else []
     else:
+        parse_rule(rule, start_local, until)  # validates before the rule is taken apart
         anchor = _fast_forward(rule, start_local, local_from)
         starts = parse_rule(rule, anchor, until).between(local_from, local_to, inc=True)
     skip_days = {d for d in exdates if not isinstance(d, datetime)}
@@ -145,16 +181,11 @@ def _fast_forward(rule: str, start_local: datetime, local_from: datetime) -> dat
     length, are the same rule when anchored whole INTERVALs later (same time of day, same
     weekday, same phase), so the anchor moves to the last such point before the window.
     """
-    parts = dict(
-        p.split("=", 1) for p in rule.upper().removeprefix("RRULE:").split(";") if "=" in p
-    )
+    parts = _parts(rule.upper().removeprefix("RRULE:"))
     period = FIXED_PERIODS.get(parts.get("FREQ", ""))
     if period is None or "COUNT" in parts or start_local >= local_from:
         return start_local
-    try:
-        step = period * max(1, int(parts.get("INTERVAL", "1")))
-    except ValueError:
-        return start_local
+    step = period * int(parts.get("INTERVAL", "1"))  # validated by parse_rule: 1 or more
     whole_steps = (local_from - start_local) // step - 1
     return start_local + step * whole_steps if whole_steps > 0 else start_local
 

@@ -140,3 +140,39 @@ def make_caller(app: Flask, network: Session) -> Any:
         return Caller(name, token, app.test_client())
 
     return make
+
+
+@pytest.fixture
+def make_program(network: Session) -> Any:
+    """``make_program(owner_code, minutes)`` → the id of a rendered programme with no
+    segments to approve (the audio pipeline is not needed to schedule it)."""
+    from sqlalchemy import select
+
+    from scheduler.models import Program, Station
+
+    def make(owner: str, minutes: int = 15, title: str = "Chương trình thử") -> int:
+        station = network.scalar(select(Station).where(Station.code == owner))
+        assert station is not None, owner
+        program = Program(
+            title=title,
+            owner=station,
+            status="ready",
+            duration_ms=minutes * 60_000,
+            created_at=FROZEN_NOW,
+        )
+        network.add(program)
+        network.commit()
+        return program.id
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters (the defaults take ~0.2 s per hash, once per test user).
+    Hashing and verifying are still the real argon2 code."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config import ConfigError, Settings, load_settings
@@ -74,7 +75,8 @@ def init(demo: bool) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     engine.dispose()
-    click.echo(f"Database ready: {settings.database_url}")
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"Database ready: {shown}")
     with _session(settings) as session:
         added = seed_campaigns(session)
         if added:

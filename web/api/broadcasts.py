@@ -10,7 +10,7 @@ from scheduler import broadcasts as service
 from scheduler import permissions
 from scheduler.broadcasts import BroadcastSpec, SaveResult
 from scheduler.db import now_utc
-from scheduler.errors import Forbidden, Invalid
+from scheduler.errors import Forbidden, Invalid, UnsupportedMedia
 from scheduler.models import Broadcast, User
 from web.api import bp, serialize
 from web.api.auth import require_user
@@ -20,7 +20,7 @@ from web.db import session, settings
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 that says what is wrong with it."""
     if not request.is_json:
-        raise Invalid("send a JSON object with Content-Type: application/json")
+        raise UnsupportedMedia("send a JSON object with Content-Type: application/json")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Invalid("the body is not a JSON object (malformed JSON?)")

@@ -37,9 +37,19 @@ def _validation(exc: ValidationError) -> Response:
     return validation_response(exc)
 
 
+def _field_path(loc: tuple[int | str, ...]) -> str | None:
+    """``("exdates", 0, "date")`` → ``"exdates.0"``: the request's own field, without the
+    names of the union branches pydantic tried."""
+    if not loc:
+        return None
+    parts = [str(loc[0])]
+    parts.extend(str(p) for p in loc[1:] if isinstance(p, int))
+    return ".".join(parts)
+
+
 def validation_response(exc: ValidationError) -> Response:
     error = exc.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in error["loc"]) or None
+    field = _field_path(error["loc"])
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "is not a known field"

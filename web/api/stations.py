@@ -12,7 +12,7 @@ from scheduler import permissions
 from scheduler.db import now_utc
 from scheduler.errors import Invalid
 from scheduler.models import PlayLog, Station
-from scheduler.recurrence import local_day_window
+from scheduler.recurrence import EARLIEST, LATEST, local_day_window
 from scheduler.schedule import station_timeline
 from scheduler.stations import get_station, subtree
 from web.api import bp, serialize
@@ -55,6 +55,9 @@ def day_range(station: Station) -> tuple[date, date]:
     last = _date_arg("to", first)
     if last < first:
         raise Invalid("to: the last day is before the first", "to")
+    for name, day in (("from", first), ("to", last)):
+        if not EARLIEST <= day <= LATEST:
+            raise Invalid(f"{name}: must be between {EARLIEST.year} and {LATEST.year}", name)
     if (last - first).days >= MAX_DAYS:
         raise Invalid(f"to: ask for at most {MAX_DAYS} days at a time", "to")
     return first, last
