@@ -28,3 +28,11 @@ def test_relay_reaches_commune_timeline(make_caller):
     assert [(e["start"], e["outcome"]) for e in timeline.json] == [
         ("2026-04-21T06:00:00+07:00", "scheduled")
     ]
+
+
+def test_front_page_points_to_the_api_in_vietnamese(app):
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="vi">' in page
+    assert "/api/v1/openapi.json" in page

@@ -31,7 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web.api import bp as api_bp
     from web.feeds import bp as feeds_bp
+    from web.home import bp as home_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(home_bp)
     return app
