@@ -69,7 +69,12 @@ def check_rules(
     if not mine:
         return []
     warnings: list[RuleWarning] = []
-    windows = parse_windows(station.allowed_windows) if station.allowed_windows else []
+    try:
+        windows = parse_windows(station.allowed_windows)
+    except RuleSyntaxError as exc:  # a bad rule must not block scheduling; say so instead
+        day = mine[0].start.astimezone(zone).date()
+        warnings.append(RuleWarning(station.code, day, "allowed_windows", f"unreadable: {exc}"))
+        windows = []
     for entry in mine if windows else []:
         start, end = entry.start.astimezone(zone), entry.end.astimezone(zone)
         last = (end - timedelta(microseconds=1)).time()
