@@ -13,7 +13,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -49,6 +49,25 @@ class Settings(BaseModel):
     # A station whose agent has not been heard from for this long shows as offline.
     offline_after_s: int = Field(180, ge=10, le=86_400)
 
+    # Audio pipeline (DESIGN.md "Audio pipeline"): what every segment is turned into.
+    target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)  # integrated loudness, ITU-R BS.1770
+    true_peak_db: float = Field(-1.0, ge=-12.0, le=0.0)  # ceiling, dBTP
+    sample_rate: Literal[44100, 48000] = 44100
+    mp3_bitrate_k: int = Field(128, ge=32, le=320)
+    max_upload_mb: int = Field(200, ge=1, le=4096)
+    max_duration_s: int = Field(5400, ge=10, le=6 * 3600)  # 90 min
+    min_duration_s: float = Field(0.5, ge=0.1, le=60)
+    # Edges quieter than this (dBFS, short-term RMS) are trimmed; pauses inside stay.
+    silence_threshold_db: float = Field(-50.0, ge=-90.0, le=-20.0)
+    ffmpeg_path: str | None = None  # default: ffmpeg on PATH, else the imageio-ffmpeg wheel's
+
+    # Text to speech.
+    tts_fallback: str = "gtts,espeak"  # engines tried in order when tts_engine is auto
+    tts_timeout_s: float = Field(10.0, gt=0, le=120)
+    tts_retries: int = Field(2, ge=0, le=10)
+    tts_max_chars: int = Field(20_000, ge=100, le=200_000)
+    tts_cache_dir: Path | None = None
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -72,9 +91,29 @@ class Settings(BaseModel):
             raise ValueError("must start with mqtt:// or mqtts://")
         return value or None
 
+    @field_validator("tts_fallback")
+    @classmethod
+    def _known_engines(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in {"gtts", "espeak"}]
+        if not names or unknown:
+            raise ValueError("must list engines from gtts, espeak, e.g. 'gtts,espeak'")
+        return ",".join(names)
+
     @property
     def resolved_media_dir(self) -> Path:
         return self.media_dir or self.instance_path / "media"
+
+    @property
+    def resolved_tts_cache_dir(self) -> Path:
+        return self.tts_cache_dir or self.instance_path / "tts-cache"
+
+    @property
+    def tts_order(self) -> list[str]:
+        """Engines to try, in order: the configured one alone, or the fallback list."""
+        if self.tts_engine != "auto":
+            return [self.tts_engine]
+        return self.tts_fallback.split(",")
 
 
 def _read_instance_file(instance_path: Path) -> dict[str, Any]:
