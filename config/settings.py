@@ -60,6 +60,9 @@ class Settings(BaseModel):
     # Edges quieter than this (dBFS, short-term RMS) are trimmed; pauses inside stay.
     silence_threshold_db: float = Field(-50.0, ge=-90.0, le=-20.0)
     ffmpeg_path: str | None = None  # default: ffmpeg on PATH, else the imageio-ffmpeg wheel's
+    # Work this small is done inside the request (answer "ready"); longer goes to a job.
+    sync_audio_max_s: int = Field(120, ge=0, le=3600)
+    sync_tts_max_chars: int = Field(1500, ge=0, le=200_000)
 
     # Text to speech.
     tts_fallback: str = "gtts,espeak"  # engines tried in order when tts_engine is auto
@@ -75,6 +78,13 @@ class Settings(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgres://", "postgresql+")):
+            raise ValueError("must be a sqlite:/// path or a postgresql:// URL")
         return value
 
     @field_validator("tts_engine")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from scheduler import audit
 from scheduler.errors import Clash, Invalid, NotFound
 from scheduler.models import ApiToken, Role, Station, StationToken, User
+from scheduler.stations import stations_by_code
 
 _hasher = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def hash_password(password: str) -> str:
@@ -38,13 +40,6 @@ def verify_password(user: User, password: str) -> bool:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def station_by_code(session: Session, code: str, field: str = "station") -> Station:
-    station = session.scalar(select(Station).where(Station.code == code))
-    if station is None:
-        raise Invalid(f"{field}: there is no station with code {code!r}", field=field)
-    return station
 
 
 def add_user(
@@ -68,7 +63,7 @@ def add_user(
         raise Invalid(f"password: at least {MIN_PASSWORD} characters", field="password")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Clash(f"username: {username!r} is taken", field="username")
-    station = station_by_code(session, station_code)
+    station = stations_by_code(session, [station_code], "station")[0]
     user = User(
         username=username,
         full_name=full_name,
@@ -83,7 +78,7 @@ def add_user(
     return user
 
 
-def new_api_token(session: Session, now: datetime, username: str) -> str:
+def new_api_token(session: Session, now: datetime, username: str, actor: User | str = "cli") -> str:
     """Issue a personal API token for ``username``; return the secret (shown once)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -92,13 +87,13 @@ def new_api_token(session: Session, now: datetime, username: str) -> str:
     session.add(
         ApiToken(user=user, token_hash=token_hash(token), prefix=token[:10], created_at=now)
     )
-    audit.record(session, now, user, "api_token.create", user, user.station_id)
+    audit.record(session, now, actor, "api_token.create", user, user.station_id)
     return token
 
 
 def new_station_token(session: Session, now: datetime, code: str, actor: User | str = "cli") -> str:
     """Issue the station's agent token, revoking any earlier one; return it (shown once)."""
-    station = station_by_code(session, code, field="station_code")
+    station = stations_by_code(session, [code], "station_code")[0]
     session.execute(
         update(StationToken)
         .where(StationToken.station_id == station.id, StationToken.revoked_at.is_(None))
@@ -122,7 +117,8 @@ def user_for_api_token(session: Session, token: str, now: datetime) -> User | No
     )
     if row is None or not row.user.active:
         return None
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now  # written rarely: a write per request would serialise readers
     return row.user
 
 

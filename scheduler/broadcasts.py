@@ -22,12 +22,12 @@ from pydantic import (
     NaiveDatetime,
     field_validator,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
 from scheduler import audit, permissions
-from scheduler.errors import Clash, Forbidden, Invalid, NotFound, Unprocessable
+from scheduler.conflicts import find_clashes, preview
+from scheduler.errors import Clash, DomainError, Forbidden, Invalid, NotFound, Unprocessable
 from scheduler.models import (
     Broadcast,
     BroadcastException,
@@ -44,17 +44,13 @@ from scheduler.recurrence import (
     EARLIEST,
     LATEST,
     RecurrenceError,
-    local_day_window,
-    occurrences,
-    parse_rule,
+    check_rule,
 )
-from scheduler.rules import RuleWarning, check_rules
-from scheduler.schedule import duration_of, tree_timelines, with_ancestors
-from scheduler.stations import bump_revisions, stations_by_code, subtree
-from scheduler.timeline import Entry
+from scheduler.rules import RuleWarning
+from scheduler.stations import bump_revisions, stations_by_code
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 STREAM_SCHEMES = ("http://", "https://", "rtsp://", "rtmp://", "udp://", "rtp://", "srt://")
-MAX_LISTED_CONFLICTS = 500
 
 
 class BroadcastSpec(BaseModel):
@@ -65,7 +61,7 @@ class BroadcastSpec(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     owner: str = Field(min_length=1, max_length=32)
     kind: Literal["program", "relay"]
-    program: int | None = Field(None, ge=1)
+    program: int | None = Field(None, ge=1, le=MAX_ID)
     source: str | None = Field(None, max_length=32)
     stream_url: str | None = Field(None, max_length=500)
     start: NaiveDatetime | AwareDatetime
@@ -151,8 +147,15 @@ def spec_of(broadcast: Broadcast) -> BroadcastSpec:
         priority=broadcast.priority.value,
         conflict=broadcast.conflict.value,
         max_delay_s=broadcast.max_delay_s,
-        force=broadcast.forced,
     )
+
+
+def _timing(spec: BroadcastSpec) -> tuple[object, ...]:
+    """What decides where and when a broadcast airs (and so whom it may clash with)."""
+    return (
+        spec.owner, spec.kind, spec.program, spec.start, spec.duration_s, spec.rrule,
+        spec.until, sorted(map(str, spec.exdates)), sorted(spec.targets or []), spec.priority,
+    )  # fmt: skip
 
 
 def save_broadcast(
@@ -163,7 +166,25 @@ def save_broadcast(
     now: datetime,
     existing: Broadcast | None = None,
 ) -> SaveResult:
-    """Create (or, with ``existing``, change) a broadcast. See the module docstring."""
+    """Create (or, with ``existing``, change) a broadcast. See the module docstring.
+
+    On any refusal the session is rolled back, so a caller cannot commit half a change.
+    """
+    try:
+        return _save(session, settings, actor, spec, now, existing)
+    except DomainError:
+        session.rollback()
+        raise
+
+
+def _save(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    spec: BroadcastSpec,
+    now: datetime,
+    existing: Broadcast | None,
+) -> SaveResult:
     if existing is not None and existing.status == BroadcastStatus.cancelled:
         raise Unprocessable("this broadcast is cancelled; create a new one")
     owner = stations_by_code(session, [spec.owner], "owner")[0]
@@ -186,8 +207,11 @@ def save_broadcast(
         raise Invalid(
             "conflict: a live relay cannot be moved in time; use truncate or skip", "conflict"
         )
-    _check_recurrence(spec, start_local)
+    _check_recurrence(spec, start_local, what)
 
+    # A broadcast once saved over a clash on purpose keeps that consent while its timing
+    # and audience stay the same (fixing a title must not bring the 409 back).
+    retimed = existing is None or _timing(spec_of(existing)) != _timing(spec)
     broadcast = existing or Broadcast(created_at=now, created_by_id=actor.id)
     old_targets = [t.station for t in broadcast.targets]
     broadcast.title = spec.title
@@ -206,7 +230,6 @@ def save_broadcast(
     broadcast.max_delay_s = (
         spec.max_delay_s if spec.max_delay_s is not None else settings.default_max_delay_s
     )
-    broadcast.forced = spec.force
     broadcast.updated_at = now
     broadcast.targets = [BroadcastTarget(station=t) for t in targets]
     broadcast.exceptions = [_exception(x) for x in spec.exdates]
@@ -218,15 +241,19 @@ def save_broadcast(
         session.add(broadcast)
     session.flush()
 
+    forced = spec.force or (existing is not None and existing.forced and not retimed)
     clashes = find_clashes(session, settings, broadcast, now)
-    if clashes and not spec.force:
+    if clashes and not forced:
         raise Clash(
             f"this broadcast collides with {len(clashes)} airing(s) of the same level and "
             "class; change the time or targets, or save with force",
             clashes=clashes,
         )
+    broadcast.forced = bool(clashes) and forced
     result = SaveResult(broadcast=broadcast, created=existing is None)
-    _preview(session, settings, broadcast, now, result)
+    result.conflicts, result.conflicts_total, result.warnings = preview(
+        session, settings, broadcast, now
+    )
     bump_revisions(session, [*targets, *old_targets])
     audit.record(
         session,
@@ -237,7 +264,7 @@ def save_broadcast(
         owner.id,
         title=broadcast.title,
         status=broadcast.status.value,
-        forced=bool(clashes and spec.force),
+        forced=broadcast.forced,
     )
     return result
 
@@ -304,12 +331,16 @@ def _local_start(start: datetime, owner: Station) -> datetime:
     return start.replace(tzinfo=None, microsecond=0)
 
 
-def _check_recurrence(spec: BroadcastSpec, start_local: datetime) -> None:
+def _check_recurrence(spec: BroadcastSpec, start_local: datetime, what: _What) -> None:
     if spec.until is not None and spec.until < start_local.date():
         raise Invalid("until: the last day is before the first airing", "until")
     if spec.rrule:
+        if what.program is not None and what.program.duration_ms:
+            duration = timedelta(milliseconds=what.program.duration_ms)
+        else:
+            duration = timedelta(seconds=spec.duration_s or 0)
         try:
-            parse_rule(spec.rrule, start_local, spec.until)
+            check_rule(spec.rrule, start_local, spec.until, duration)
         except RecurrenceError as exc:
             raise Invalid(f"rrule: {exc}", "rrule") from exc
 
@@ -320,130 +351,8 @@ def _exception(value: date | datetime) -> BroadcastException:
     return BroadcastException(on_date=value)
 
 
-def affected_stations(session: Session, broadcast: Broadcast) -> list[Station]:
-    """Every station that hears the broadcast (the subtrees of its targets)."""
-    seen: dict[str, Station] = {}
-    for target in broadcast.targets:
-        for station in subtree(session, target.station):
-            seen[station.code] = station
-    return list(seen.values())
-
-
-def _horizon(broadcast: Broadcast, now: datetime, days: int) -> tuple[datetime, datetime]:
-    first = max(broadcast.start_local.date(), now.astimezone(ZoneInfo(broadcast.timezone)).date())
-    return local_day_window(first, first + timedelta(days=days - 1), broadcast.timezone)
-
-
-def find_clashes(
-    session: Session, settings: Settings, broadcast: Broadcast, now: datetime
-) -> list[dict[str, Any]]:
-    """Airings of other broadcasts with the same owner level and class that overlap this
-    one's at a station both reach (within the clash horizon). Precedence would settle them
-    by creation order alone — usually a mistake an editor wants to hear about."""
-    duration = duration_of(broadcast)
-    if duration is None:
-        return []
-    window = _horizon(broadcast, now, settings.clash_horizon_days)
-    mine = _spans(broadcast, duration, window)
-    if not mine:
-        return []
-    paths = [t.station.path for t in broadcast.targets]
-    candidates = session.scalars(
-        select(Broadcast)
-        .join(Station, Broadcast.owner_id == Station.id)
-        .where(Station.depth == broadcast.owner.depth)
-        .where(Broadcast.id != broadcast.id)
-        .where(Broadcast.priority == broadcast.priority)
-        .where(Broadcast.status != BroadcastStatus.cancelled)
-    )
-    clashes = []
-    for other in candidates:
-        shared = _shared_station(paths, [t.station for t in other.targets])
-        other_duration = duration_of(other)
-        if shared is None or other_duration is None:
-            continue
-        theirs = _spans(other, other_duration, window)
-        for start, end in mine:
-            hit = next((s for s, e in theirs if s < end and e > start), None)
-            if hit is not None:
-                local = start.astimezone(ZoneInfo(broadcast.timezone))
-                clashes.append(
-                    {"station": shared, "start": local, "with": other.id, "title": other.title}
-                )
-                break
-    return clashes
-
-
-def _spans(
-    broadcast: Broadcast, duration: timedelta, window: tuple[datetime, datetime]
-) -> list[tuple[datetime, datetime]]:
-    return occurrences(
-        broadcast.start_local,
-        broadcast.timezone,
-        duration,
-        broadcast.rrule,
-        broadcast.until,
-        broadcast.exdates,
-        *window,
-    )
-
-
-def _shared_station(paths: list[str], others: list[Station]) -> str | None:
-    """The deepest station both target sets reach, if any (one target contains the other)."""
-    for path in paths:
-        for other in others:
-            if other.path.startswith(path):
-                return other.code
-            if path.startswith(other.path):
-                return path.rstrip("/").rsplit("/", 1)[-1]
-    return None
-
-
-def _preview(
-    session: Session, settings: Settings, broadcast: Broadcast, now: datetime, result: SaveResult
-) -> None:
-    """Resolve the affected stations over the preview days: what this broadcast loses or
-    displaces, and which station rules it breaks."""
-    window = _horizon(broadcast, now, settings.conflict_preview_days)
-    stations = affected_stations(session, broadcast)
-    timelines = tree_timelines(
-        session,
-        with_ancestors(session, stations),
-        window,
-        timedelta(seconds=settings.min_fragment_s),
-        extra=broadcast,
-    )
-    conflicts = []
-    for station in stations:
-        entries = timelines.get(station.code, [])
-        for entry in entries:
-            mine = entry.occurrence.broadcast == broadcast.id
-            if entry.outcome == "scheduled" or not (mine or entry.by == broadcast.id):
-                continue
-            conflicts.append(_conflict(station, entry, broadcast.id))
-        result.warnings.extend(check_rules(station, entries, broadcast.id, settings.session_gap_s))
-    result.conflicts_total = len(conflicts)
-    result.conflicts = conflicts[:MAX_LISTED_CONFLICTS]
-
-
-def _conflict(station: Station, entry: Entry, broadcast_id: int) -> dict[str, Any]:
-    mine = entry.occurrence.broadcast == broadcast_id
-    zone = ZoneInfo(station.timezone)
-    start = entry.occurrence.start.astimezone(zone)
-    return {
-        "station": station.code,
-        "date": start.date().isoformat(),
-        "start": start,
-        "broadcast": entry.occurrence.broadcast,
-        "with": entry.by if mine else entry.occurrence.broadcast,
-        "outcome": entry.outcome,
-        "new_start": entry.start.astimezone(zone),
-        "new_end": entry.end.astimezone(zone),
-    }
-
-
 def get_broadcast(session: Session, broadcast_id: int) -> Broadcast:
-    broadcast = session.get(Broadcast, broadcast_id)
+    broadcast = session.get(Broadcast, broadcast_id) if broadcast_id <= MAX_ID else None
     if broadcast is None:
         raise NotFound(f"there is no broadcast {broadcast_id}")
     return broadcast
@@ -468,8 +377,6 @@ def approve(session: Session, actor: User, broadcast: Broadcast, now: datetime) 
 def cancel(session: Session, actor: User, broadcast: Broadcast, now: datetime) -> None:
     """Cancel: the broadcast leaves every timeline; its record and history stay."""
     permissions.require_schedule(actor, broadcast.owner, [])
-    if actor.role.value == "operator" and broadcast.owner_id != actor.station_id:
-        raise Forbidden("an operator cancels only their own station's broadcasts")
     if broadcast.status != BroadcastStatus.cancelled:
         broadcast.status = BroadcastStatus.cancelled
         broadcast.cancelled_at = now

@@ -16,8 +16,14 @@ def in_scope(user: User, station: Station) -> bool:
 
 
 def can_view(user: User, station: Station) -> bool:
-    """Users see their subtree; they also see what reaches them from above (their ancestors)."""
-    return in_scope(user, station) or user.station.path.startswith(station.path)
+    """A station's records, timeline and plays: the user's own subtree only (API.md)."""
+    return in_scope(user, station)
+
+
+def can_use(user: User, owner: Station) -> bool:
+    """Content (segments, programmes, broadcasts) owned inside the user's subtree, or by a
+    station above them — what reaches a commune from its district and province."""
+    return in_scope(user, owner) or user.station.path.startswith(owner.path)
 
 
 def require_view(user: User, station: Station) -> None:
@@ -52,3 +58,15 @@ def require_approve(user: User, owner: Station) -> None:
         raise Forbidden("only approvers and admins approve")
     if not in_scope(user, owner):
         raise Forbidden(f"station {owner.code} is outside your area")
+
+
+def require_author(user: User, owner: Station) -> None:
+    """Who may add audio for a station: schedulers in their area, an operator for their own."""
+    if user.role == Role.operator:
+        if owner.id != user.station_id:
+            raise Forbidden("owner: an operator adds audio only for their own station", "owner")
+        return
+    if user.role not in SCHEDULERS:
+        raise Forbidden("your role cannot add audio")
+    if not in_scope(user, owner):
+        raise Forbidden(f"owner: station {owner.code} is outside your area", "owner")

@@ -8,6 +8,7 @@ occurrence). Durations are elapsed time. Nothing here reads the clock or the dat
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +30,8 @@ FIXED_PERIODS = {
 # overflow datetime arithmetic near the edges of the representable range.
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
+# A rule must air at least once this soon after its start to be accepted.
+TRIAL_DAYS = 400
 # Margin for converting an instant window to local wall time across any UTC offset change.
 DST_SLACK = timedelta(hours=3)
 
@@ -99,6 +102,61 @@ def _parts(text: str) -> dict[str, str]:
     return parts
 
 
+def check_rule(rule: str, start_local: datetime, until: date | None, duration: timedelta) -> None:
+    """Refuse a rule an editor cannot have meant: one that does not air within
+    :data:`TRIAL_DAYS` of its start (``BYMONTH=2;BYMONTHDAY=30``), one dateutil cannot expand,
+    or one whose airings would overlap each other (hourly, two hours long)."""
+    parse_rule(rule, start_local, until)
+    parts = _parts(rule.upper().removeprefix("RRULE:"))
+    _check_ranges(parts)
+    uncounted = ";".join(f"{k}={v}" for k, v in parts.items() if k not in {"COUNT", "UNTIL"})
+    horizon = start_local.date() + timedelta(days=TRIAL_DAYS)
+    try:
+        bounded = parse_rule(uncounted, start_local, min(until, horizon) if until else horizon)
+        first = list(itertools.islice(iter(bounded), 50))
+    except (ValueError, IndexError, OverflowError) as exc:
+        raise RecurrenceError(f"rrule cannot be expanded ({exc})") from exc
+    if not first:
+        raise RecurrenceError(
+            f"rrule never airs within {TRIAL_DAYS} days of the start; check BYMONTH/BYMONTHDAY"
+        )
+    shortest = min((b - a for a, b in itertools.pairwise(first)), default=None)
+    if shortest is not None and shortest < duration:
+        raise RecurrenceError(
+            f"rrule repeats every {shortest} but each airing lasts {duration}: they would overlap"
+        )
+
+
+# Allowed values of the numeric BY parts (RFC 5545 §3.3.10); negatives count from the end.
+BY_RANGES = {
+    "BYMONTH": (1, 12, False), "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True), "BYHOUR": (0, 23, False), "BYMINUTE": (0, 59, False),
+    "BYSECOND": (0, 59, False), "BYSETPOS": (1, 366, True),
+}  # fmt: skip
+MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _check_ranges(parts: dict[str, str]) -> None:
+    """Values dateutil would accept but that can never match: it would then search for the
+    next airing until the year 9999 (seconds of CPU per request)."""
+    values: dict[str, list[int]] = {}
+    for name, (low, high, signed) in BY_RANGES.items():
+        if name not in parts:
+            continue
+        try:
+            numbers = [int(v) for v in parts[name].split(",")]
+        except ValueError:
+            raise RecurrenceError(f"rrule {name} must be a list of whole numbers") from None
+        for n in numbers:
+            if not (low <= abs(n) <= high if signed else low <= n <= high) or (n == 0 and low > 0):
+                raise RecurrenceError(f"rrule {name}={n} is outside {low}–{high}")
+        values[name] = numbers
+    days, months = values.get("BYMONTHDAY"), values.get("BYMONTH")
+    impossible = days and months and min(days) > max(MONTH_DAYS[m] for m in months)
+    if impossible and all(d > 0 for d in (days or [])):
+        raise RecurrenceError("rrule BYMONTHDAY does not exist in the months of BYMONTH")
+
+
 def localize(local: datetime, zone: ZoneInfo) -> datetime:
     """A local wall-clock time in ``zone`` as an aware UTC instant (gaps move forward)."""
     aware = du_tz.resolve_imaginary(local.replace(tzinfo=zone, fold=0))
@@ -159,6 +217,10 @@ def _occurrences(
     else:
         parse_rule(rule, start_local, until)  # validates before the rule is taken apart
         anchor = _fast_forward(rule, start_local, local_from)
+        if "COUNT" not in _parts(rule.upper().removeprefix("RRULE:")):
+            # dateutil looks for a next airing until it finds one; an end keeps a rule that
+            # rarely (or never) matches from walking to the year 9999.
+            until = min(until, local_to.date()) if until else local_to.date()
         starts = parse_rule(rule, anchor, until).between(local_from, local_to, inc=True)
     skip_days = {d for d in exdates if not isinstance(d, datetime)}
     skip_times = {d.replace(tzinfo=None) for d in exdates if isinstance(d, datetime)}

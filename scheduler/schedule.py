@@ -135,7 +135,7 @@ def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:
     ]
 
 
-def _rules_query(window: tuple[datetime, datetime]) -> Select:  # type: ignore[type-arg,unused-ignore]
+def _rules_query(window: tuple[datetime, datetime], statuses: Sequence[BroadcastStatus]) -> Select:  # type: ignore[type-arg,unused-ignore]
     owner, source = aliased(Station), aliased(Station)
     first_day = (window[0] - MARGIN).date()
     return (
@@ -162,7 +162,7 @@ def _rules_query(window: tuple[datetime, datetime]) -> Select:  # type: ignore[t
         .join(owner, Broadcast.owner_id == owner.id)
         .outerjoin(source, Broadcast.source_id == source.id)
         .outerjoin(Program, Broadcast.program_id == Program.id)
-        .where(Broadcast.status == BroadcastStatus.approved)
+        .where(Broadcast.status.in_(statuses))
         .where(or_(Broadcast.until.is_(None), Broadcast.until >= first_day))
         .where(Broadcast.start_local <= (window[1] + MARGIN).replace(tzinfo=None))
     )
@@ -173,10 +173,15 @@ def load_rules(
     window: tuple[datetime, datetime],
     station_ids: Iterable[int] | None = None,
     extra: Broadcast | None = None,
+    statuses: Sequence[BroadcastStatus] = (BroadcastStatus.approved,),
+    only: Select | None = None,  # type: ignore[type-arg,unused-ignore]
 ) -> list[Rule]:
-    """Approved broadcasts that may air in ``window`` (optionally only those targeting these
-    stations), plus ``extra`` (a draft being previewed), whatever its status."""
-    query = _rules_query(window)
+    """Broadcasts (approved, unless ``statuses`` says otherwise) that may air in ``window`` —
+    optionally only those targeting these stations, or whose ids ``only`` selects — plus
+    ``extra`` (a draft being previewed), whatever its status."""
+    query = _rules_query(window, statuses)
+    if only is not None:
+        query = query.where(Broadcast.id.in_(only))
     if station_ids is not None:
         targeting = select(BroadcastTarget.broadcast_id).where(
             BroadcastTarget.station_id.in_(list(station_ids))

@@ -19,7 +19,7 @@ from config import Settings
 from scheduler import accounts
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.models import Broadcast, Campaign, Station, Topic, User
-from scheduler.stations import import_directory
+from scheduler.stations import import_directory, stations_by_code
 
 
 def _bundled(name: str) -> Any:
@@ -66,10 +66,10 @@ def load_demo(session: Session, settings: Settings, now: datetime) -> DemoReport
         session, demo["directory"], now, timezone=settings.timezone
     ).total
     for code, url in demo["stream_urls"].items():
-        station = accounts.station_by_code(session, code)
+        station = stations_by_code(session, [code], "station")[0]
         station.stream_url = station.stream_url or url
     for code, rules in demo["station_rules"].items():
-        station = accounts.station_by_code(session, code)
+        station = stations_by_code(session, [code], "station")[0]
         for key, value in rules.items():
             setattr(station, key, value)
     for item in demo["users"]:

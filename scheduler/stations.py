@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,10 +39,9 @@ def import_directory(
     nodes = read_directory(source)
     existing = {s.code: s for s in session.scalars(select(Station))}
     created = updated = 0
+    moved: list[Station] = []
     for node in nodes:
         parent = existing.get(node.parent) if node.parent else None
-        if node.parent and parent is None:
-            raise Invalid(f"{source}: parent {node.parent} of {node.code} is unknown")
         path = (parent.path if parent else "") + node.code + "/"
         station = existing.get(node.code)
         if station is None:
@@ -49,11 +49,23 @@ def import_directory(
             session.add(station)
             existing[node.code] = station
             created += 1
-        elif (station.name, station.level, station.path) != (node.name, node.level, path):
-            station.name, station.level, station.parent = node.name, node.level, parent
-            station.path, station.depth = path, path.count("/") - 1
+            continue
+        if station.path != path:
+            moved.append(station)
+            station.parent = parent
+        if (station.name, station.level, station.path) != (node.name, node.level, path):
+            station.name, station.level = node.name, node.level
             updated += 1
+        _set_path(station, path)
+    # Stations the file does not mention keep their parent; their paths follow a moved one.
+    by_parent: dict[int | None, list[Station]] = {}
+    for station in existing.values():
+        by_parent.setdefault(station.parent_id, []).append(station)
+    for station in moved:
+        _repath_below(station, by_parent)
     session.flush()
+    if moved:
+        bump_revisions(session, moved)
     audit.record(
         session,
         now,
@@ -66,6 +78,17 @@ def import_directory(
         updated=updated,
     )
     return ImportReport(created=created, updated=updated, total=len(nodes))
+
+
+def _set_path(station: Station, path: str) -> None:
+    station.path, station.depth = path, path.count("/") - 1
+
+
+def _repath_below(station: Station, by_parent: dict[int | None, list[Station]]) -> None:
+    for child in by_parent.get(station.id, []):
+        if child.parent is station or child.parent_id == station.id:
+            _set_path(child, station.path + child.code + "/")
+            _repath_below(child, by_parent)
 
 
 def _new_station(node: StationNode, parent: Station | None, path: str, timezone: str) -> Station:
@@ -81,8 +104,13 @@ def _new_station(node: StationNode, parent: Station | None, path: str, timezone:
     )
 
 
+CODE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+
+
 def get_station(session: Session, code: str) -> Station:
-    station = session.scalar(select(Station).where(Station.code == code))
+    station = (
+        session.scalar(select(Station).where(Station.code == code)) if CODE.match(code) else None
+    )
     if station is None:
         raise NotFound(f"there is no station with code {code!r}")
     return station
@@ -91,6 +119,9 @@ def get_station(session: Session, code: str) -> Station:
 def stations_by_code(session: Session, codes: Iterable[str], field: str) -> list[Station]:
     """Look up several codes at once; name the first unknown one."""
     wanted = list(dict.fromkeys(codes))
+    for code in wanted:
+        if not isinstance(code, str) or not CODE.match(code):
+            raise Invalid(f"{field}: {code!r} is not a station code", field=field)
     found = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(wanted)))}
     for code in wanted:
         if code not in found:
@@ -105,15 +136,6 @@ def subtree(session: Session, root: Station) -> Sequence[Station]:
         .where(Station.path.startswith(root.path, autoescape=True))
         .order_by(Station.depth, Station.code)
     ).all()
-
-
-def ancestors(session: Session, station: Station) -> Sequence[Station]:
-    """The stations from the root down to ``station``, inclusive."""
-    by_code = {
-        s.code: s
-        for s in session.scalars(select(Station).where(Station.code.in_(station.ancestor_codes)))
-    }
-    return [by_code[c] for c in station.ancestor_codes]
 
 
 def bump_revisions(session: Session, roots: Iterable[Station]) -> None:

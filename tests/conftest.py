@@ -77,12 +77,27 @@ def frozen() -> Iterator[time_machine.Traveller]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, frozen: Any) -> Iterator[Flask]:
+def app_overrides() -> dict[str, Any]:
+    """Settings for the ``app`` fixture; a test module redefines this fixture to change them.
+    The offline voice by default: these machines cannot reach Google's TTS."""
+    return {"tts_engine": "espeak"}
+
+
+@pytest.fixture
+def app(
+    database_url: str, tmp_path: Path, frozen: Any, app_overrides: dict[str, Any]
+) -> Iterator[Flask]:
     app = create_app(
-        {"instance_path": tmp_path / "instance", "database_url": database_url, "secret_key": "t"}
+        {
+            "instance_path": tmp_path / "instance",
+            "database_url": database_url,
+            "secret_key": "t",
+            **app_overrides,
+        }
     )
     app.config["TESTING"] = True
     yield app
+    app.extensions["loaxa"]["jobs"].shutdown()
     app.extensions["loaxa"]["engine"].dispose()
 
 

@@ -123,20 +123,20 @@ def test_province_has_six_districts_and_phu_ly_fourteen_communes(make_caller):
     assert admin.get("/api/v1/stations/13285").json["children"] == []
 
 
-def test_operator_reads_own_station_and_ancestors_but_not_siblings(make_caller):
+def test_operator_reads_own_station_only_but_hears_what_comes_from_above(make_caller):
     admin = make_caller("admin", "35")
-    create(admin, relay())
+    created = create(admin, relay())
     operator = make_caller("operator", "13285")
 
-    for code in ("13285", "347", "35"):
-        response = operator.get(f"/api/v1/stations/{code}")
-        assert response.status_code == 200, (code, response.json)
-        assert response.json["code"] == code
+    response = operator.get("/api/v1/stations/13285")
+    assert response.status_code == 200 and response.json["code"] == "13285"
     own = operator.get(f"/api/v1/stations/13285/timeline?from={TUESDAY}&to={TUESDAY}")
     assert own.status_code == 200
     assert [e["title"] for e in own.json] == ["Chương trình phát thanh Phủ Lý"]
+    # The district's broadcast that reaches the commune can be read; the district cannot.
+    assert operator.get(f"/api/v1/broadcasts/{created['id']}").status_code == 200
 
-    for code in ("13291", "353", "13567"):
+    for code in ("13291", "353", "13567", "347", "35"):
         for url in (
             f"/api/v1/stations/{code}",
             f"/api/v1/stations/{code}/timeline?from={TUESDAY}",
@@ -152,7 +152,7 @@ def test_district_editor_cannot_read_another_district(make_caller):
     editor = make_caller("editor", "347")
     assert editor.get("/api/v1/stations/353").status_code == 403
     assert editor.get("/api/v1/stations/13567/timeline").status_code == 403
-    assert editor.get("/api/v1/stations/35").status_code == 200  # its ancestor
+    assert editor.get("/api/v1/stations/35").status_code == 403  # above it: not its area
 
 
 # --- timelines ------------------------------------------------------------------------------

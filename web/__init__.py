@@ -11,6 +11,7 @@ from flask import Flask
 
 from config import load_settings
 from scheduler.db import make_engine, make_sessionmaker
+from scheduler.jobs import Jobs
 from web import db
 
 
@@ -26,7 +27,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "settings": settings,
         "engine": engine,
         "sessions": make_sessionmaker(engine),
+        "jobs": Jobs(workers=2),  # threads start on the first job, not here
     }
+    # Uploads over the limit are refused while the body is read, not after.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 + 64 * 1024
     db.init_app(app)
 
     from web.api import bp as api_bp

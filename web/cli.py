@@ -6,23 +6,31 @@ service, commits, and prints. Domain errors become a one-line message and exit s
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from audio.errors import AudioError
+from audio.pipeline import ingest
+from audio.tts.base import TtsError
 from config import ConfigError, Settings, load_settings
 from config.directory import DirectoryError
-from scheduler import accounts
+from scheduler import accounts, segments
 from scheduler.db import make_engine, make_sessionmaker, now_utc, transaction, upgrade
 from scheduler.errors import DomainError
+from scheduler.jobs import fail_interrupted
+from scheduler.models import Role, User
 from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
 from scheduler.stations import get_station, import_directory
@@ -55,7 +63,7 @@ def _friendly(command: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (DomainError, DirectoryError) as exc:
+        except (DomainError, DirectoryError, AudioError, TtsError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapped  # type: ignore[return-value]
@@ -104,6 +112,9 @@ def serve(host: str, port: int, threads: int) -> None:
         app = create_app()
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc
+    sessions = app.extensions["loaxa"]["sessions"]
+    if interrupted := fail_interrupted(sessions, now_utc()):
+        click.echo(f"{interrupted} unfinished upload(s)/render(s) from the last run marked failed")
     click.echo(f"Loa Xã on http://{host}:{port}/ (Ctrl+C to stop)")
     waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
 
@@ -171,6 +182,72 @@ def api_token_new(username: str) -> None:
     with _session(_settings()) as session:
         secret = accounts.new_api_token(session, now_utc(), username)
     click.echo(secret)
+
+
+@main.group(help="Audio segments (uploads and bulletins).")
+def segment() -> None:
+    pass
+
+
+@segment.command("add", help="Add an audio file as a segment: checked, trimmed, normalised.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", required=True)
+@click.option("--owner", help="Station code (default: the user's station).")
+@click.option("--campaign", help="Campaign code, e.g. xhht-2023-2030.")
+@click.option("--topic", help="Topic code within the campaign.")
+@click.option("--user", "username", help="Act as this user (default: the first admin).")
+@_friendly
+def segment_add(
+    file: Path, title: str, owner: str | None, campaign: str | None, topic: str | None,
+    username: str | None,
+) -> None:  # fmt: skip
+    settings = _settings()
+    with _session(settings) as session:
+        actor = _actor(session, username)
+        meta = segments.prepare(session, actor, title, owner, campaign, topic)
+        segments.check_upload(file, settings, file.name)
+        done = ingest(file, settings, segments.store_for(settings), original_name=file.name)
+        now = now_utc()
+        created = segments.new_segment(session, actor, meta, now, original_name=file.name)
+        segments.finish(session, created, done, now)
+        analysis = done.analysis
+    click.echo(
+        f"Segment {created.id}: {done.duration_ms / 1000:.1f} s, "
+        f"{analysis.get('loudness_before_lufs', float('nan')):.1f} → "
+        f"{analysis.get('loudness_after_lufs', float('nan')):.1f} LUFS, sha256 {done.sha256[:12]}…"
+    )
+
+
+@main.command(help="Speak Vietnamese text into a broadcast-ready MP3.")
+@click.argument("text")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--engine", type=click.Choice(["gtts", "espeak"]), help="Default: the fallback list.")
+@click.option("--voice", type=click.Choice(["north", "central", "south"]))
+@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(0.5, 2.0))
+@_friendly
+def tts(text: str, output: Path, engine: str | None, voice: str | None, speed: float) -> None:
+    settings = _settings()
+    done, used, used_voice, spoken = segments.spoken_segment(settings, text, engine, voice, speed)
+    shutil.copyfile(done.path, output)
+    click.echo(f"{output}: {done.duration_ms / 1000:.1f} s, engine {used} ({used_voice})")
+    click.echo(f"Đọc: {spoken}")
+
+
+def _actor(session: Session, username: str | None) -> User:
+    query = select(User).where(User.active.is_(True))
+    if username:
+        query = query.where(User.username == username)
+    else:
+        query = query.where(User.role == Role.admin).order_by(User.id)
+    actor = session.scalars(query).first()
+    if actor is None:
+        raise click.ClickException(
+            f"no user {username!r}"
+            if username
+            else "no admin yet: run `loaxa init --demo` "
+            "or `loaxa user add NAME --role admin --station CODE`"
+        )
+    return actor
 
 
 @main.command(help="Print a station's resolved timeline.")

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from scheduler.jobs import Jobs
 
 
 def settings() -> Settings:
     return current_app.extensions["loaxa"]["settings"]
+
+
+def sessions() -> sessionmaker[Session]:
+    return current_app.extensions["loaxa"]["sessions"]
+
+
+def jobs() -> Jobs:
+    return current_app.extensions["loaxa"]["jobs"]
 
 
 def session() -> Session:

@@ -34,7 +34,7 @@ def _domain(exc: DomainError) -> Response:
 
 @bp.get("/stations/<code>/schedule.ics")
 def schedule_ics(code: str) -> Response:
-    user = require_user()
+    user = require_user(query_token=True)
     station = get_station(session(), code)
     permissions.require_view(user, station)
     zone = ZoneInfo(station.timezone)

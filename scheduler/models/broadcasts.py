@@ -25,13 +25,6 @@ class Priority(enum.StrEnum):
     priority = "priority"
     emergency = "emergency"
 
-    @property
-    def rank(self) -> int:
-        return PRIORITY_RANK[self]
-
-
-PRIORITY_RANK = {Priority.normal: 0, Priority.priority: 1, Priority.emergency: 2}
-
 
 class ConflictPolicy(enum.StrEnum):
     shift = "shift"

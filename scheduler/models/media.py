@@ -23,6 +23,8 @@ class MediaFile(Base):
     bytes: Mapped[int] = mapped_column(BigInteger)
     duration_ms: Mapped[int] = mapped_column(Integer)
     mime_type: Mapped[str] = mapped_column(String(60), default="audio/mpeg")
+    # The pipeline's measurements: loudness before/after, true peak, source format…
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -38,19 +40,35 @@ class Segment(Base):
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"))
     source: Mapped[str] = mapped_column(String(20), default="upload")  # upload | tts
+    original_name: Mapped[str | None] = mapped_column(String(300))
     text: Mapped[str | None] = mapped_column(Text)
+    # TTS bulletins: what the voice read, and which engine actually spoke (after fallback).
+    spoken_text: Mapped[str | None] = mapped_column(Text)
+    engine: Mapped[str | None] = mapped_column(String(20))
+    voice: Mapped[str | None] = mapped_column(String(20))
+    speed: Mapped[float | None] = mapped_column()
+    # processing → ready | failed. Approval is separate: approved_at / rejected_at.
     status: Mapped[str] = mapped_column(String(20), default="processing")
     error: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent, for the panel
     media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     owner: Mapped[Station] = relationship(lazy="joined")
     media_file: Mapped[MediaFile | None] = relationship(lazy="joined")
-    campaign: Mapped[Campaign | None] = relationship()
-    topic: Mapped[Topic | None] = relationship()
+    campaign: Mapped[Campaign | None] = relationship(lazy="joined")
+    topic: Mapped[Topic | None] = relationship(lazy="joined")
+
+    @property
+    def approval(self) -> str:
+        if self.approved_at is not None:
+            return "approved"
+        return "rejected" if self.rejected_at is not None else "pending"
 
 
 class Program(Base):
@@ -62,8 +80,10 @@ class Program(Base):
     title: Mapped[str] = mapped_column(String(300))
     owner_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # draft → rendering → ready | failed
     status: Mapped[str] = mapped_column(String(20), default="draft")
     error: Mapped[str | None] = mapped_column(Text)
+    crossfade_ms: Mapped[int] = mapped_column(Integer, default=0)
     media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -81,7 +101,7 @@ class ProgramItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
     silence_ms: Mapped[int | None] = mapped_column(Integer)
 
     program: Mapped[Program] = relationship(back_populates="items")

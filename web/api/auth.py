@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from flask import g, request
 
 from scheduler.accounts import user_for_api_token
@@ -13,8 +9,6 @@ from scheduler.db import now_utc
 from scheduler.errors import Unauthorized
 from scheduler.models import User
 from web.db import session
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def bearer_token() -> str | None:
@@ -25,26 +19,19 @@ def bearer_token() -> str | None:
     return None
 
 
-def current_user() -> User | None:
+def current_user(query_token: bool = False) -> User | None:
+    """The caller; ``query_token`` also accepts ``?token=`` (calendar feeds only: tokens in
+    URLs end up in logs, so nothing else takes them)."""
     if "api_user" not in g:
-        token = bearer_token() or request.args.get("token")
+        token = bearer_token() or (request.args.get("token") if query_token else None)
         g.api_user = user_for_api_token(session(), token, now_utc()) if token else None
         if g.api_user is not None:
             session().commit()  # remember last use
     return g.api_user
 
 
-def require_user() -> User:
-    user = current_user()
+def require_user(query_token: bool = False) -> User:
+    user = current_user(query_token)
     if user is None:
         raise Unauthorized("sign in, or send Authorization: Bearer <personal API token>")
     return user
-
-
-def login_required(view: F) -> F:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        require_user()
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]

@@ -24,7 +24,21 @@ def json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Invalid("the body is not a JSON object (malformed JSON?)")
+    for key, value in body.items():
+        if _has_nul(value):
+            raise Invalid(f"{key}: text must not contain NUL characters", str(key))
     return body
+
+
+def _has_nul(value: Any) -> bool:
+    """NUL bytes are refused at the door: PostgreSQL cannot store them in text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def _saved(result: SaveResult, status: int) -> Response:
@@ -43,7 +57,7 @@ def _visible(user: User, broadcast: Broadcast) -> None:
     if permissions.in_scope(user, broadcast.owner):
         return
     for target in broadcast.targets:
-        if permissions.can_view(user, target.station):
+        if permissions.can_use(user, target.station) or permissions.in_scope(user, target.station):
             return
     raise Forbidden(f"broadcast {broadcast.id} is outside your area")
 
@@ -74,6 +88,10 @@ def patch_broadcast(broadcast_id: int) -> Response:
     _visible(user, broadcast)
     changes = json_object()
     merged = service.spec_of(broadcast).model_dump(exclude_unset=False)
+    if changes.get("kind", merged["kind"]) != merged["kind"]:
+        # Switching between relay and programme: the other kind's fields and defaults go.
+        for key in ("program", "source", "stream_url", "duration_s", "conflict"):
+            merged.pop(key, None)
     merged.update(changes)
     spec = BroadcastSpec.model_validate(merged)
     result = service.save_broadcast(db, settings(), user, spec, now_utc(), existing=broadcast)

@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from audio.errors import AudioError
+from audio.tts.base import TtsError
 from scheduler.errors import DomainError
 from web.api import bp
 from web.api.serialize import jsonable
@@ -30,6 +32,24 @@ def error_response(status: int, message: str, field: str | None = None, **extra:
 @bp.errorhandler(DomainError)
 def _domain(exc: DomainError) -> Response:
     return error_response(exc.status, exc.message, exc.field, **exc.details)
+
+
+@bp.errorhandler(AudioError)
+def _audio(exc: AudioError) -> Response:
+    return error_response(exc.status, str(exc))
+
+
+@bp.errorhandler(TtsError)
+def _tts(exc: TtsError) -> Response:
+    return error_response(503, str(exc))
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Response | HTTPException:
+    if not request.path.startswith("/api/"):
+        return exc
+    limit = current_app.extensions["loaxa"]["settings"].max_upload_mb
+    return error_response(413, f"Tệp quá lớn: tối đa {limit} MB.", "file")
 
 
 @bp.errorhandler(ValidationError)

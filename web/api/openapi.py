@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from scheduler.broadcasts import BroadcastSpec
+from scheduler.programs import ProgramSpec
 from web.api import bp
 from web.api.health import app_version
 
@@ -49,8 +50,38 @@ DAYS = [
 ]
 
 
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "title"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "title": {"type": "string"},
+                    "owner": {"type": "string"},
+                    "campaign": {"type": "string"},
+                    "topic": {"type": "string"},
+                },
+            }
+        }
+    },
+}
+
+
+def _schemas() -> dict[str, Any]:
+    from web.api.segments import TtsSpec
+
+    schemas: dict[str, Any] = {}
+    for model in (BroadcastSpec, ProgramSpec, TtsSpec):
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
 def spec() -> dict[str, Any]:
-    broadcast_schema = BroadcastSpec.model_json_schema(ref_template=REF)
     health = _op("Liveness and database check", errors=(503,))
     health["security"] = []
     return {
@@ -64,8 +95,7 @@ def spec() -> dict[str, Any]:
                     "required": ["error"],
                     "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
                 },
-                "BroadcastSpec": broadcast_schema,
-                **broadcast_schema.pop("$defs", {}),
+                **_schemas(),
             },
         },
         "paths": {
@@ -105,6 +135,47 @@ def spec() -> dict[str, Any]:
                     "Approve a broadcast (approvers and admins)", errors=(401, 403, 404, 422)
                 ),
             },
+            "/api/v1/segments": {
+                "get": _op(
+                    "Segments in the caller's area (filters: status, owner, campaign, topic)"
+                ),
+                "post": {
+                    **_op("Upload a recording", "201", None, (400, 401, 403, 413, 415, 422)),
+                    "requestBody": UPLOAD,
+                },
+            },
+            "/api/v1/segments/tts": {
+                "post": _op(
+                    "Write a bulletin spoken by TTS", "201", "TtsSpec", (400, 401, 403, 413, 503)
+                ),
+            },
+            "/api/v1/segments/{id}": {
+                "parameters": [ID],
+                "get": _op("One segment with its analysis"),
+            },
+            "/api/v1/segments/{id}/audio": {
+                "parameters": [ID],
+                "get": _op("The normalised audio (Range supported)"),
+            },
+            "/api/v1/segments/{id}/approve": {
+                "parameters": [ID],
+                "post": _op("Approve (approvers and admins)", errors=(401, 403, 404, 422)),
+            },
+            "/api/v1/segments/{id}/reject": {
+                "parameters": [ID],
+                "post": _op("Reject with a reason", errors=(400, 401, 403, 404)),
+            },
+            "/api/v1/tts/normalize": {"post": _op("What the voice will read", errors=(400, 401))},
+            "/api/v1/tts/engines": {
+                "get": _op("TTS engines, availability and voices", errors=(401,))
+            },
+            "/api/v1/programs": {
+                "post": _op(
+                    "Build and render a programme", "201", "ProgramSpec", (400, 401, 403, 422)
+                ),
+            },
+            "/api/v1/programs/{id}": {"parameters": [ID], "get": _op("One programme")},
+            "/api/v1/programs/{id}/audio": {"parameters": [ID], "get": _op("The rendered audio")},
             "/stations/{code}/schedule.ics": {
                 "parameters": [CODE],
                 "get": _op("iCalendar feed of the station's timeline"),

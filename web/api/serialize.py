@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.models import Broadcast, Station
+from scheduler.models import Broadcast, Program, Segment, Station
 from scheduler.timeline import Entry
 
 
@@ -85,4 +85,55 @@ def entry(e: Entry, zone: ZoneInfo) -> dict[str, Any]:
         "source": airing.source,
         "stream_url": airing.stream_url,
         "program": airing.program,
+    }
+
+
+def segment(s: Segment) -> dict[str, Any]:
+    media = s.media_file
+    analysis = s.analysis or {}
+    return {
+        "id": s.id,
+        "title": s.title,
+        "owner": s.owner.code,
+        "source": s.source,
+        "status": s.status,
+        "progress": s.progress,
+        "error": s.error,
+        "approval": s.approval,
+        "rejected_reason": s.rejected_reason,
+        "duration_ms": media.duration_ms if media else None,
+        "loudness_lufs": analysis.get("loudness_after_lufs"),
+        "sha256": media.sha256 if media else None,
+        "audio_url": f"/api/v1/segments/{s.id}/audio" if media else None,
+        "campaign": s.campaign.code if s.campaign else None,
+        "topic": s.topic.code if s.topic else None,
+        "original_name": s.original_name,
+        "text": s.text,
+        "spoken_text": s.spoken_text,
+        "engine": s.engine,
+        "voice": s.voice,
+        "speed": s.speed,
+        "analysis": analysis,
+        "created_at": s.created_at.isoformat(),
+        "approved_at": s.approved_at.isoformat() if s.approved_at else None,
+    }
+
+
+def program(p: Program) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "owner": p.owner.code,
+        "status": p.status,
+        "error": p.error,
+        "duration_ms": p.duration_ms,
+        "sha256": p.media_file.sha256 if p.media_file else None,
+        "audio_url": f"/api/v1/programs/{p.id}/audio" if p.media_file else None,
+        "crossfade_ms": p.crossfade_ms,
+        "items": [
+            {"segment": i.segment_id} if i.segment_id is not None else {"silence_ms": i.silence_ms}
+            for i in p.items
+        ],
+        "approved": all(i.segment.approved_at for i in p.items if i.segment is not None),
+        "created_at": p.created_at.isoformat(),
     }

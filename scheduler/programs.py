@@ -1,0 +1,116 @@
+"""Programmes: an ordered list of segments and silences, rendered to one media file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session, sessionmaker
+
+from audio.errors import AudioError
+from audio.render import RenderItem, render_program
+from config import Settings
+from scheduler import audit, permissions
+from scheduler.db import now_utc
+from scheduler.errors import Invalid, NotFound, Unprocessable
+from scheduler.models import Program, ProgramItem, Segment, User
+from scheduler.segments import MAX_ID, media_for, store_for
+from scheduler.stations import stations_by_code
+
+MAX_SILENCE_MS = 10 * 60 * 1000
+
+
+class ItemSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    segment: int | None = Field(None, ge=1, le=MAX_ID)
+    silence_ms: int | None = Field(None, ge=1, le=MAX_SILENCE_MS)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ItemSpec:
+        if (self.segment is None) == (self.silence_ms is None):
+            raise ValueError('each item is either {"segment": id} or {"silence_ms": n}')
+        return self
+
+
+class ProgramSpec(BaseModel):
+    """A programme as an editor writes it (API.md ``POST /api/v1/programs``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    owner: str | None = Field(None, max_length=32)
+    items: list[ItemSpec] = Field(min_length=1, max_length=200)
+    crossfade_ms: int = Field(0, ge=0, le=5000)
+
+
+def create_program(session: Session, actor: User, spec: ProgramSpec, now: datetime) -> Program:
+    """Validate and save; the caller submits :func:`render_job` to make the audio."""
+    owner = stations_by_code(session, [spec.owner], "owner")[0] if spec.owner else actor.station
+    permissions.require_author(actor, owner)
+    items = []
+    for position, item in enumerate(spec.items):
+        if item.segment is None:
+            items.append(ProgramItem(position=position, silence_ms=item.silence_ms))
+            continue
+        segment = session.get(Segment, item.segment)  # bounded by ItemSpec
+        if segment is None:
+            raise Invalid(
+                f"items.{position}: there is no segment {item.segment}", f"items.{position}"
+            )
+        if not permissions.can_use(actor, segment.owner):
+            raise Invalid(f"items.{position}: segment {segment.id} belongs to another area",
+                          f"items.{position}")  # fmt: skip
+        if segment.status != "ready" or segment.media_file is None:
+            raise Unprocessable(
+                f"items.{position}: segment {segment.id} is {segment.status}, not ready audio",
+                f"items.{position}",
+            )
+        items.append(ProgramItem(position=position, segment=segment))
+    if not any(i.segment is not None for i in items):
+        raise Invalid("items: a programme needs at least one segment", "items")
+    program = Program(
+        title=spec.title, owner=owner, created_by_id=actor.id, status="rendering",
+        crossfade_ms=spec.crossfade_ms, created_at=now, items=items,
+    )  # fmt: skip
+    session.add(program)
+    session.flush()
+    audit.record(session, now, actor, "program.create", program, owner.id, title=spec.title)
+    return program
+
+
+def render_job(sessions: sessionmaker[Session], settings: Settings, program_id: int) -> None:
+    """Render the programme's audio; record the result or the reason it failed."""
+    store = store_for(settings)
+    with sessions() as session:
+        program = session.get(Program, program_id)
+        if program is None:
+            return
+        plan = [
+            RenderItem(store.path_for(i.segment.media_file.sha256), 0)
+            if i.segment is not None and i.segment.media_file is not None
+            else RenderItem(None, i.silence_ms or 0)
+            for i in program.items
+        ]
+        crossfade = program.crossfade_ms
+    try:
+        done, failure = render_program(plan, settings, store, crossfade_ms=crossfade), None
+    except AudioError as exc:
+        done, failure = None, exc.message
+    with sessions.begin() as session:
+        program = session.get(Program, program_id)
+        if program is None:
+            return
+        if done is None:
+            program.status, program.error = "failed", failure
+            return
+        program.media_file = media_for(session, done, now_utc())
+        program.duration_ms = done.duration_ms
+        program.status, program.error = "ready", None
+
+
+def get_program(session: Session, program_id: int) -> Program:
+    program = session.get(Program, program_id) if program_id <= MAX_ID else None
+    if program is None:
+        raise NotFound(f"there is no programme {program_id}")
+    return program

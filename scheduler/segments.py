@@ -1,0 +1,222 @@
+"""Segments: uploads and TTS bulletins, from the request to a broadcast-ready media file.
+
+Short work runs in the request (the answer is ``ready`` at once); long work goes to the job
+runner and the client polls the segment's ``status`` and ``progress``. Bad audio is refused
+before anything is stored: the checks that need no decoding (size, format, duration) always
+run in the request, so even a background ingest only fails for reasons found while decoding.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audio.errors import AudioError
+from audio.pipeline import Ingested, Work, check_size, ingest, probe, run_steps, validate
+from audio.store import MediaStore
+from audio.tts.base import TtsError
+from audio.tts.speak import speak
+from config import Settings
+from scheduler import audit, permissions
+from scheduler.db import now_utc
+from scheduler.errors import Invalid, NotFound, Unprocessable
+from scheduler.models import Campaign, MediaFile, Segment, Station, Topic, User
+from scheduler.stations import stations_by_code
+
+MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class SegmentMeta:
+    """What the author says about a segment, validated by :func:`prepare`."""
+
+    title: str
+    owner: Station
+    campaign: Campaign | None
+    topic: Topic | None
+
+
+def prepare(
+    session: Session,
+    actor: User,
+    title: str,
+    owner_code: str | None,
+    campaign_code: str | None,
+    topic_code: str | None,
+) -> SegmentMeta:
+    title = (title or "").strip()
+    if not title or len(title) > 300 or "\x00" in title:
+        raise Invalid("title: give a title of 1–300 characters", "title")
+    owner = stations_by_code(session, [owner_code], "owner")[0] if owner_code else actor.station
+    permissions.require_author(actor, owner)
+    campaign = topic = None
+    if campaign_code:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
+        if campaign is None:
+            raise Invalid(f"campaign: there is no campaign {campaign_code!r}", "campaign")
+    if topic_code:
+        if campaign is None:
+            raise Invalid("topic: name the campaign the topic belongs to", "topic")
+        topic = next((t for t in campaign.topics if t.code == topic_code), None)
+        if topic is None:
+            raise Invalid(f"topic: campaign {campaign.code} has no topic {topic_code!r}", "topic")
+    return SegmentMeta(title=title, owner=owner, campaign=campaign, topic=topic)
+
+
+def new_segment(
+    session: Session, actor: User, meta: SegmentMeta, now: datetime, **fields: object
+) -> Segment:
+    segment = Segment(
+        title=meta.title,
+        owner=meta.owner,
+        created_by_id=actor.id,
+        campaign=meta.campaign,
+        topic=meta.topic,
+        created_at=now,
+        status="processing",
+        progress=0,
+        **fields,
+    )
+    session.add(segment)
+    session.flush()
+    audit.record(session, now, actor, f"segment.{segment.source}", segment, meta.owner.id,
+                 title=meta.title)  # fmt: skip
+    return segment
+
+
+def media_for(session: Session, done: Ingested, now: datetime) -> MediaFile:
+    """The media row for a stored file (one row per content, however often it is uploaded)."""
+    media = session.scalar(select(MediaFile).where(MediaFile.sha256 == done.sha256))
+    if media is None:
+        media = MediaFile(
+            sha256=done.sha256,
+            bytes=done.bytes,
+            duration_ms=done.duration_ms,
+            mime_type="audio/mpeg",
+            analysis=done.analysis,
+            created_at=now,
+        )
+        session.add(media)
+        session.flush()
+    return media
+
+
+def finish(session: Session, segment: Segment, done: Ingested, now: datetime) -> None:
+    segment.media_file = media_for(session, done, now)
+    segment.analysis = done.analysis
+    segment.status = "ready"
+    segment.progress = 100
+    segment.error = None
+
+
+def store_for(settings: Settings) -> MediaStore:
+    return MediaStore(settings.resolved_media_dir)
+
+
+def check_upload(path: Path, settings: Settings, original_name: str | None) -> float:
+    """The pipeline's checks that need no decoding — size, format, duration — so bad files
+    are refused in the request even when the ingest itself runs later. Returns the seconds."""
+    with TemporaryDirectory(prefix="loaxa-check-") as tmp:
+        work = Work(path, original_name or path.name, Path(tmp), store_for(settings))
+        checked = run_steps([check_size, probe, validate], work, settings)
+    assert checked.probe is not None
+    # An unknown length is treated as long: better a background job than a stuck request.
+    return checked.probe.duration_s if checked.probe.duration_s is not None else float("inf")
+
+
+def ingest_job(
+    sessions: sessionmaker[Session], settings: Settings, segment_id: int, source: Path
+) -> None:
+    """Background ingest of an upload already checked; the source file is removed after."""
+    try:
+        done = ingest(source, settings, store_for(settings))
+        failure = None
+    except AudioError as exc:
+        done, failure = None, exc.message
+    finally:
+        source.unlink(missing_ok=True)
+    _record(sessions, segment_id, done, failure)
+
+
+def _record(
+    sessions: sessionmaker[Session], segment_id: int, done: Ingested | None, failure: str | None
+) -> None:
+    with sessions.begin() as session:
+        segment = session.get(Segment, segment_id)
+        if segment is None:
+            return
+        if done is not None:
+            finish(session, segment, done, now_utc())
+        else:
+            segment.status, segment.error = "failed", failure
+
+
+def spoken_segment(settings: Settings, text: str, engine: str | None, voice: str | None,
+                   speed: float) -> tuple[Ingested, str, str, str]:  # fmt: skip
+    """Speak the text and run the result through the pipeline (same loudness as uploads).
+
+    Returns the stored media, the engine that actually spoke, the voice and what it read.
+    """
+    with TemporaryDirectory(prefix="loaxa-tts-") as tmp:
+        spoken = speak(text, settings, Path(tmp), engine=engine, voice=voice, speed=speed)
+        done = ingest(spoken.path, settings, store_for(settings), original_name="tts.wav")
+    return done, spoken.engine, spoken.voice, spoken.normalized_text
+
+
+def tts_job(
+    sessions: sessionmaker[Session], settings: Settings, segment_id: int,
+    text: str, engine: str | None, voice: str | None, speed: float,
+) -> None:  # fmt: skip
+    try:
+        done, used, used_voice, read = spoken_segment(settings, text, engine, voice, speed)
+    except (TtsError, AudioError) as exc:
+        _record(sessions, segment_id, None, str(exc))
+        return
+    with sessions.begin() as session:
+        segment = session.get(Segment, segment_id)
+        if segment is not None:
+            segment.engine, segment.voice, segment.spoken_text = used, used_voice, read
+            finish(session, segment, done, now_utc())
+
+
+def get_segment(session: Session, segment_id: int) -> Segment:
+    segment = session.get(Segment, segment_id) if segment_id <= MAX_ID else None
+    if segment is None:
+        raise NotFound(f"there is no segment {segment_id}")
+    return segment
+
+
+def approve(session: Session, actor: User, segment: Segment, now: datetime) -> None:
+    permissions.require_approve(actor, segment.owner)
+    if segment.status != "ready":
+        raise Unprocessable(
+            f"segment {segment.id} is {segment.status}; only ready audio is approved"
+        )
+    segment.approved_at, segment.approved_by_id = now, actor.id
+    segment.rejected_at = segment.rejected_reason = None
+    audit.record(session, now, actor, "segment.approve", segment, segment.owner_id)
+
+
+def reject(session: Session, actor: User, segment: Segment, reason: str, now: datetime) -> None:
+    permissions.require_approve(actor, segment.owner)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("reason: say why the segment is rejected", "reason")
+    segment.rejected_at, segment.rejected_reason = now, reason[:2000]
+    segment.approved_at = segment.approved_by_id = None
+    audit.record(session, now, actor, "segment.reject", segment, segment.owner_id, reason=reason)
+
+
+def keep_upload(source: Path, settings: Settings) -> Path:
+    """Move an upload next to the media store (same file system) for a background job."""
+    incoming = settings.resolved_media_dir / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    target = incoming / f"{now_utc():%Y%m%d%H%M%S%f}-{source.name}"
+    shutil.move(source, target)
+    return target

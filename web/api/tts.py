@@ -1,0 +1,30 @@
+"""TTS helpers for editors (API.md "Segments"): what the voice will read, which engines exist."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from audio.tts.normalize_vi import normalize
+from audio.tts.registry import engines_info
+from scheduler.errors import Invalid
+from web.api import bp
+from web.api.auth import require_user
+from web.api.broadcasts import json_object
+from web.db import settings
+
+
+@bp.post("/tts/normalize")
+def tts_normalize() -> Response:
+    require_user()
+    text = json_object().get("text")
+    if not isinstance(text, str):
+        raise Invalid("text: send the bulletin text as a string", "text")
+    if len(text) > settings().tts_max_chars:
+        raise Invalid(f"text: at most {settings().tts_max_chars} characters", "text")
+    return jsonify({"text": normalize(text)})
+
+
+@bp.get("/tts/engines")
+def tts_engines() -> Response:
+    require_user()
+    return jsonify(engines_info(settings()))
