@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from audio.errors import AudioError
+from audio.pipeline import Ingested
 from audio.render import RenderItem, render_program
+from audio.store import MediaStore
 from config import Settings
 from scheduler import audit, permissions
 from scheduler.db import now_utc
@@ -79,34 +81,50 @@ def create_program(session: Session, actor: User, spec: ProgramSpec, now: dateti
     return program
 
 
+def _plan(program: Program, store: MediaStore) -> list[RenderItem]:
+    return [
+        RenderItem(store.path_for(i.segment.media_file.sha256), 0)
+        if i.segment is not None and i.segment.media_file is not None
+        else RenderItem(None, i.silence_ms or 0)
+        for i in program.items
+    ]
+
+
+def _render(plan: list[RenderItem], settings: Settings, crossfade_ms: int) -> Ingested | str:
+    """The rendered audio, or the reason it could not be made."""
+    try:
+        return render_program(plan, settings, store_for(settings), crossfade_ms=crossfade_ms)
+    except AudioError as exc:
+        return exc.message
+
+
+def _apply(session: Session, program: Program, done: Ingested | str) -> None:
+    if isinstance(done, str):
+        program.status, program.error = "failed", done
+        return
+    program.media_file = media_for(session, done, now_utc())
+    program.duration_ms = done.duration_ms
+    program.status, program.error = "ready", None
+
+
+def render_now(session: Session, settings: Settings, program: Program) -> None:
+    """Render inside the caller's transaction (demo data, scripts)."""
+    _apply(session, program, _render(_plan(program, store_for(settings)), settings,
+                                     program.crossfade_ms))  # fmt: skip
+
+
 def render_job(sessions: sessionmaker[Session], settings: Settings, program_id: int) -> None:
-    """Render the programme's audio; record the result or the reason it failed."""
-    store = store_for(settings)
+    """Render the programme's audio outside any transaction; record the result after."""
     with sessions() as session:
         program = session.get(Program, program_id)
         if program is None:
             return
-        plan = [
-            RenderItem(store.path_for(i.segment.media_file.sha256), 0)
-            if i.segment is not None and i.segment.media_file is not None
-            else RenderItem(None, i.silence_ms or 0)
-            for i in program.items
-        ]
-        crossfade = program.crossfade_ms
-    try:
-        done, failure = render_program(plan, settings, store, crossfade_ms=crossfade), None
-    except AudioError as exc:
-        done, failure = None, exc.message
+        plan, crossfade = _plan(program, store_for(settings)), program.crossfade_ms
+    done = _render(plan, settings, crossfade)
     with sessions.begin() as session:
         program = session.get(Program, program_id)
-        if program is None:
-            return
-        if done is None:
-            program.status, program.error = "failed", failure
-            return
-        program.media_file = media_for(session, done, now_utc())
-        program.duration_ms = done.duration_ms
-        program.status, program.error = "ready", None
+        if program is not None:
+            _apply(session, program, done)
 
 
 def get_program(session: Session, program_id: int) -> Program:

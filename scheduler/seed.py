@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from audio.errors import AudioError
+from audio.tts.base import TtsError
 from config import Settings
-from scheduler import accounts
+from scheduler import accounts, programs, segments
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.models import Broadcast, Campaign, Station, Topic, User
+from scheduler.programs import ProgramSpec
 from scheduler.stations import import_directory, stations_by_code
 
 
@@ -56,6 +59,8 @@ class DemoReport:
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, station)
     password: str = ""
     broadcasts: int = 0
+    bulletins: int = 0
+    skipped: str = ""  # why the spoken bulletins were left out, if they were
 
 
 def load_demo(session: Session, settings: Settings, now: datetime) -> DemoReport:
@@ -98,7 +103,48 @@ def load_demo(session: Session, settings: Settings, now: datetime) -> DemoReport
         spec = BroadcastSpec(start=datetime.combine(today, time(hour, minute)), force=True, **item)
         save_broadcast(session, settings, admin, spec, now)
         report.broadcasts += 1
+    _demo_bulletins(session, settings, admin, demo, today, now, report)
     return report
+
+
+def _demo_bulletins(
+    session: Session, settings: Settings, admin: User, demo: dict[str, Any], today: date,
+    now: datetime, report: DemoReport,
+) -> None:  # fmt: skip
+    """Sample lifelong-learning bulletins spoken by the offline voice, approved, gathered in a
+    programme that Phủ Lý's communes air three mornings a week."""
+    offline = settings.model_copy(update={"tts_engine": "espeak"})
+    plan = demo["program"]
+    items: list[dict[str, Any]] = []
+    try:
+        for bulletin in demo["bulletins"]:
+            meta = segments.prepare(session, admin, bulletin["title"], plan["owner"],
+                                    "xhht-2023-2030", bulletin["topic"])  # fmt: skip
+            done, engine, voice, spoken = segments.spoken_segment(
+                offline, bulletin["text"], "espeak", "north", 1.0
+            )
+            segment = segments.new_segment(
+                session, admin, meta, now, source="tts", text=bulletin["text"], engine=engine,
+                voice=voice, spoken_text=spoken, speed=1.0,
+            )  # fmt: skip
+            segments.finish(session, segment, done, now)
+            segments.approve(session, admin, segment, now)
+            items += [{"segment": segment.id}, {"silence_ms": 1500}]
+            report.bulletins += 1
+    except (AudioError, TtsError) as exc:
+        report.skipped = str(exc)
+        return
+    spec = ProgramSpec(title=plan["title"], owner=plan["owner"], items=items[:-1])
+    program = programs.create_program(session, admin, spec, now)
+    session.flush()
+    programs.render_now(session, settings, program)
+    hour, minute = (int(x) for x in plan["start"].split(":"))
+    save_broadcast(session, settings, admin, BroadcastSpec(
+        title=plan["title"], owner=plan["owner"], kind="program", program=program.id,
+        start=datetime.combine(today, time(hour, minute)), rrule=plan["rrule"],
+        targets=plan["targets"], force=True,
+    ), now)  # fmt: skip
+    report.broadcasts += 1
 
 
 def _zone(session: Session, code: str) -> ZoneInfo:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import accounts
 from scheduler.db import make_engine
-from scheduler.models import Broadcast, Campaign, Station, User
+from scheduler.models import Broadcast, Campaign, Segment, Station, User
 from web import create_app
 from web.cli import main
 
@@ -123,7 +123,10 @@ def test_init_demo_creates_the_ha_nam_network_and_prints_demo_accounts(demo_temp
         assert username in output
     assert template.count(Station) == 105
     assert template.count(User) == len(DEMO_USERS)
-    assert template.count(Broadcast) == 5
+    # Five relays, and a programme of three bulletins spoken by the offline voice.
+    assert template.count(Broadcast) == 6
+    assert template.count(Segment) == 3
+    assert "Sample bulletins spoken by the offline voice: 3" in output
     assert template.count(Campaign) >= 1
     roles = template.query(lambda s: dict(s.execute(select(User.username, User.role)).all()))
     assert roles["admin"] == "admin"

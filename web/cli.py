@@ -94,6 +94,10 @@ def init(demo: bool) -> None:
             click.echo(
                 f"Stations: {report.stations} (Hà Nam 2024); demo broadcasts: {report.broadcasts}"
             )
+            if report.bulletins:
+                click.echo(f"Sample bulletins spoken by the offline voice: {report.bulletins}")
+            elif report.skipped:
+                click.echo(f"Sample bulletins skipped: {report.skipped}")
             click.echo(f"Demo accounts (password: {report.password}):")
             for username, role, station in report.users:
                 click.echo(f"  {username:<22} {role:<9} station {station}")
@@ -279,8 +283,9 @@ def timeline(station_code: str, first: Any, days: int) -> None:
                 click.echo(f"\n{current.day}/{current.month}/{current.year}")
             airing = entry.occurrence.payload
             why = f"  ({entry.outcome} by #{entry.by})" if entry.outcome != "scheduled" else ""
+            until = f"{end:%H:%M:%S}" if end.second else f"{end:%H:%M}"  # short programmes
             click.echo(
-                f" {OUTCOME_MARK[entry.outcome]} {start:%H:%M}–{end:%H:%M}  {airing.priority:<9} "
+                f" {OUTCOME_MARK[entry.outcome]} {start:%H:%M}–{until}  {airing.priority:<9} "
                 f"{airing.kind:<7} {airing.origin:<6} #{airing.broadcast} {airing.title}{why}"
             )
         if not entries:
