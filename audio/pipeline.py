@@ -136,7 +136,8 @@ def check_size(work: Work, settings: Settings) -> Work:
             f"Tệp quá lớn ({size / MB:.0f} MB); chỉ nhận tệp đến {settings.max_upload_mb} MB.",
             detail=f"{size} bytes",
         )
-    return work.noting(source_bytes=size, original_name=work.original_name)
+    notes = {"original_name": work.original_name, "source_bytes": size}
+    return replace(work, analysis={**work.analysis, **notes})
 
 
 def probe(work: Work, settings: Settings) -> Work:
@@ -220,14 +221,19 @@ def normalize_loudness(work: Work, settings: Settings) -> Work:
     before = gated_loudness(weighted, sr)
     if not np.isfinite(before):
         raise Silent(detail="integrated loudness is -inf (every block gated out)")
-    peak = true_peak(x)
     gain = 10 ** ((settings.target_lufs - before) / 20)
     ceiling = 10 ** ((settings.true_peak_db - CODEC_HEADROOM_DB) / 20)
+    floor = ceiling / (gain * MAX_MAKEUP)
+    envelope = block_envelope(x, floor)
+    peak = float(envelope.max())
+    if peak < floor:  # only the chunks that could reach the floor were oversampled
+        peak = true_peak(x)
     reduction_db = 0.0
     if peak * gain <= ceiling:
         y = x * np.float32(gain)
     else:
-        curve, gain = limit_to_target(x, weighted, gain, ceiling, settings.target_lufs, sr)
+        target = settings.target_lufs
+        curve, gain = limit_to_target(x, weighted, envelope, gain, ceiling, target, sr)
         reduction_db = -to_db(float(curve.min()))
         y = np.multiply(curve, np.float32(gain), out=curve)
         y *= x
@@ -313,12 +319,22 @@ def to_db(value: float) -> float:
 def _check_duration(seconds: float, settings: Settings) -> None:
     if seconds > settings.max_duration_s:
         raise TooLong(
-            f"Bản ghi dài {seconds / 60:.0f} phút; chỉ nhận bản ghi đến "
-            f"{settings.max_duration_s / 60:.0f} phút.",
+            f"Bản ghi dài {_spoken(seconds)}; chỉ nhận bản ghi đến "
+            f"{_spoken(settings.max_duration_s)}.",
             detail=f"{seconds:.1f} s",
         )
     if seconds < settings.min_duration_s:
         raise TooShort(detail=f"{seconds:.2f} s")
+
+
+def _spoken(seconds: float) -> str:
+    """A duration as people say it: "45 giây", "12 phút", "1 giờ 30 phút"."""
+    if seconds < 60:
+        return f"{seconds:.0f} giây"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if not hours:
+        return f"{minutes} phút"
+    return f"{hours} giờ" + (f" {minutes} phút" if minutes else "")
 
 
 # --- Loudness (ITU-R BS.1770-4) ----------------------------------------------------------
@@ -339,7 +355,7 @@ def k_weighted(x: Samples, sr: int) -> Samples:
     return np.asarray(sosfilt(_k_filter(sr), x), dtype=np.float32)
 
 
-def gated_loudness(weighted: Samples, sr: int) -> float:
+def gated_loudness(weighted: Samples, sr: float) -> float:
     """pyloudnorm's BS.1770 gating on an already K-weighted signal, in LUFS (-inf for
     silence). Clips shorter than one 400 ms block are measured repeated to that length
     (a repeated signal has the same loudness): the meter needs one full block."""
@@ -361,21 +377,17 @@ def integrated_loudness(x: Samples, sr: int) -> float:
 # 4× interpolation filter for resample_poly (49 taps, Kaiser β=5: within 0.04 dB up to
 # 18 kHz). TP_BOUND, its largest per-phase sum of |taps|, bounds how far an interpolated
 # value can exceed the nearby samples: regions quieter than best/TP_BOUND are skipped.
-TP_FILTER = firwin(49, 1 / 4, window=("kaiser", 5.0))
+TP_FILTER = firwin(49, 1 / 4, window=("kaiser", 5.0)).astype(np.float32)
 TP_BOUND = float(max(np.abs(4 * TP_FILTER[p::4]).sum() for p in range(4)))
-TP_MARGIN = 16  # context samples either side of a slice (the filter reaches 6)
+TP_MARGIN = 16  # context samples either side of a block (the filter reaches 6)
+TP_BLOCK = 1024  # samples per oversampled block: quiet blocks are skipped
+TP_BATCH = 128  # blocks oversampled per call (≈ 2 MB of output at a time)
 BLOCK = 32  # limiter resolution in samples (0.7 ms)
-CHUNK = 1 << 17  # samples oversampled at once: bounds memory to a few MB
+CHUNK = 1 << 17  # samples per step when expanding the limiter's gain curve
 LOOKAHEAD_S = 0.008  # the gain starts falling this long before a peak …
 HOLD_S = 0.040  # … and stays down this long after it before recovering
+MAX_MAKEUP = 8.0  # make-up gain after limiting: at most +18 dB
 LIMITER_ROUNDS = 5  # make-up rounds to land on the target despite the limiting
-
-
-def _oversampled_abs(x: Samples, start: int, stop: int) -> Samples:
-    """|x| 4×-oversampled for samples [start, stop), with real context at the cut."""
-    lo, hi = max(0, start - TP_MARGIN), min(len(x), stop + TP_MARGIN)
-    over = resample_poly(x[lo:hi], 4, 1, window=TP_FILTER)
-    return np.abs(over[4 * (start - lo) : 4 * (stop - lo)])
 
 
 def _block_peaks(x: Samples, size: int) -> npt.NDArray[np.float32]:
@@ -388,43 +400,69 @@ def _block_peaks(x: Samples, size: int) -> npt.NDArray[np.float32]:
     return peaks.astype(np.float32)
 
 
+def _candidates(x: Samples, floor: float) -> tuple[npt.NDArray[np.intp], Samples]:
+    """TP_BLOCKs whose true peak may exceed ``floor`` (nearby samples × TP_BOUND do),
+    and each block's bound; the others need no oversampling."""
+    peaks = _block_peaks(x, TP_BLOCK)
+    nearby = np.maximum(peaks, np.maximum(np.roll(peaks, 1), np.roll(peaks, -1)))
+    bound = nearby * np.float32(TP_BOUND)
+    return np.flatnonzero(bound > floor), bound
+
+
+def _oversampled(x: Samples, blocks: npt.NDArray[np.intp]) -> Samples:
+    """|x| 4×-oversampled (resample_poly) for the given TP_BLOCKs, one row per block; each
+    row is cut with TP_MARGIN samples of real context so the interpolation is exact."""
+    index = blocks[:, None] * TP_BLOCK + np.arange(-TP_MARGIN, TP_BLOCK + TP_MARGIN)
+    rows = np.take(x, index, mode="clip")
+    rows[(index < 0) | (index >= len(x))] = 0.0
+    over = resample_poly(rows, 4, 1, axis=1, window=TP_FILTER)
+    return np.abs(over[:, 4 * TP_MARGIN : 4 * (TP_MARGIN + TP_BLOCK)])
+
+
+def _batches(blocks: npt.NDArray[np.intp]) -> list[npt.NDArray[np.intp]]:
+    return [blocks[i : i + TP_BATCH] for i in range(0, len(blocks), TP_BATCH)]
+
+
 def true_peak(x: Samples) -> float:
     """BS.1770 true peak (linear): the largest |value| of the 4×-oversampled signal.
 
-    Chunks are visited loudest first, and the search stops once no remaining chunk can
-    beat the best found (their samples × TP_BOUND are lower), so a long programme is
-    mostly judged by its sample peaks and only a few chunks are actually oversampled."""
+    The sample peak is a first answer; blocks are then oversampled loudest first, a batch
+    per core at a time, and dropped as soon as their bound cannot beat the best so far,
+    so quiet passages (pauses, breaths) are never oversampled."""
     if len(x) == 0:
         return 0.0
-    peaks = _block_peaks(x, CHUNK)
-    nearby = np.maximum(peaks, np.maximum(np.roll(peaks, 1), np.roll(peaks, -1)))
-    best = 0.0
-    for i in np.argsort(-nearby):
-        if nearby[i] * TP_BOUND <= best:
-            break
-        stop = min(len(x), (int(i) + 1) * CHUNK)
-        best = max(best, float(_oversampled_abs(x, int(i) * CHUNK, stop).max()))
+    best = float(_block_peaks(x, len(x))[0])
+    todo, bound = _candidates(x, best)
+    todo = todo[np.argsort(-bound[todo])]
+    workers = os.cpu_count() or 1
+
+    def batch_peak(batch: npt.NDArray[np.intp]) -> float:
+        return float(_oversampled(x, batch).max())
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while len(todo):
+            best = max([best, *pool.map(batch_peak, _batches(todo[: workers * TP_BATCH]))])
+            todo = todo[workers * TP_BATCH :]
+            todo = todo[bound[todo] > best]
     return best
 
 
 def block_envelope(x: Samples, floor: float) -> npt.NDArray[np.float32]:
-    """True peak of every BLOCK of samples; chunks that cannot reach ``floor`` are left
-    at their sample peaks (cheap, and below ``floor`` anyway). Chunks run on all cores:
+    """True peak of every BLOCK of samples. Where it cannot reach ``floor`` the sample
+    peak stands in (cheap, and below ``floor`` anyway). Batches run on all cores:
     resample_poly releases the GIL."""
     envelope = _block_peaks(x, BLOCK)
-    per_chunk = CHUNK // BLOCK
+    per = TP_BLOCK // BLOCK
+    todo, _ = _candidates(x, floor)
 
-    def fill(start: int) -> None:
-        stop = min(len(x), start + CHUNK)
-        first = start // BLOCK
-        nearby = x[max(0, start - TP_MARGIN) : stop + TP_MARGIN]
-        if max(nearby.max(), -nearby.min()) * TP_BOUND <= floor:
-            return
-        over = _oversampled_abs(x, start, stop)
-        envelope[first : first + per_chunk] = _block_peaks(over, 4 * BLOCK)
+    def fill(batch: npt.NDArray[np.intp]) -> None:
+        peaks = _oversampled(x, batch).reshape(len(batch), per, 4 * BLOCK).max(axis=2)
+        index = batch[:, None] * per + np.arange(per)
+        inside = index < len(envelope)
+        envelope[index[inside]] = peaks[inside]
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(fill, range(0, len(x), CHUNK)))
+        list(pool.map(fill, _batches(todo)))
     return envelope
 
 
@@ -458,26 +496,35 @@ def expand_blocks(blocks: Samples, n: int) -> Samples:
 
 
 def limit_to_target(
-    x: Samples, weighted: Samples, gain: float, ceiling: float, target: float, sr: int
+    x: Samples,
+    weighted: Samples,
+    envelope: npt.NDArray[np.float32],
+    gain: float,
+    ceiling: float,
+    target: float,
+    sr: int,
 ) -> tuple[Samples, float]:
     """The limiter's per-sample gain curve and the make-up gain that together put ``x`` at
     ``target`` LUFS with true peaks ≤ ``ceiling``.
 
-    Each round measures the limited signal's loudness (K-weighting is linear and the curve
-    slow, so ``weighted × curve`` stands in for re-filtering) and corrects the gain by the
-    secant method: the limiter eats part of every extra dB, and the last two rounds say
-    how much."""
-    envelope = block_envelope(x, ceiling / (gain * 8))  # room for +18 dB of make-up
+    Each round measures the limited signal's loudness and corrects the gain by the secant
+    method (the limiter eats part of every extra dB; the last two rounds say how much).
+    Rounds work per block: K-weighting is linear and the curve slow, so the RMS of
+    ``weighted`` per block × the block's gain is the limited signal at 1/BLOCK the rate,
+    which the BS.1770 gating measures to within a few hundredths of a LU."""
+    rms = np.sqrt(frame_power(weighted, BLOCK)).astype(np.float32)
     gain_db, last = to_db(gain), None
+    most_db = gain_db + to_db(MAX_MAKEUP)  # the envelope was computed for up to this gain
     for attempt in range(LIMITER_ROUNDS):
         gain = 10 ** (gain_db / 20)
-        curve = expand_blocks(limiter_blocks(envelope * np.float32(gain), ceiling, sr), len(x))
-        loudness = gated_loudness(weighted * (curve * np.float32(gain)), sr)
+        blocks = limiter_blocks(envelope * np.float32(gain), ceiling, sr)
+        loudness = gated_loudness(rms * blocks * np.float32(gain), sr / BLOCK)
         if abs(target - loudness) < 0.1 or attempt == LIMITER_ROUNDS - 1:
             break
         slope = 1.0
         if last is not None and gain_db != last[0]:
             slope = min(1.0, max(0.1, (loudness - last[1]) / (gain_db - last[0])))
         last = (gain_db, loudness)
-        gain_db = min(gain_db + (target - loudness) / slope, last[0] + 18.0)
+        gain_db = min(gain_db + (target - loudness) / slope, most_db)
+    curve = expand_blocks(blocks, len(x))
     return curve, gain

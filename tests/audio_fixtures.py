@@ -97,6 +97,22 @@ def long_mp3(path: Path, seconds: int) -> Path:
     return path
 
 
+def video_without_audio(path: Path) -> Path:
+    """A one-second MP4 with a picture and no sound track."""
+    ffmpeg("-f", "lavfi", "-i", "testsrc=d=1:s=64x48:r=10", "-c:v", "mpeg4", str(path))
+    return path
+
+
+def pdf(path: Path) -> Path:
+    """A minimal PDF (the kind of wrong file people attach by mistake)."""
+    path.write_bytes(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    return path
+
+
 def random_bytes(path: Path, size: int = 50_000, seed: int = 1) -> Path:
     path.write_bytes(np.random.default_rng(seed).bytes(size))
     return path
