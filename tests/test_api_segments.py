@@ -245,3 +245,21 @@ def _poll(caller: Any, segment_id: int, timeout: float = 30.0) -> dict[str, Any]
             return body  # type: ignore[no-any-return]
         time.sleep(0.1)
     raise AssertionError(f"segment {segment_id} still processing after {timeout} s")
+
+
+class TestUploadLimit:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"tts_engine": "espeak", "max_upload_mb": 1}
+
+    def test_an_upload_over_the_limit_is_refused_before_it_is_read(self, app, make_caller):
+        editor = make_caller("editor", "347")
+        big = io.BytesIO(os.urandom(2 * 1024 * 1024))
+        response = editor.post(
+            "/api/v1/segments",
+            data={"title": "Quá lớn", "file": (big, "big.mp3")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 413
+        assert "1 MB" in response.json["error"]
+        assert stored_files(app) == []
