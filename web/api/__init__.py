@@ -6,5 +6,14 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import broadcasts, errors, health, programs, segments, stations, tts  # noqa: E402,F401
+from web.api import (  # noqa: E402,F401
+    agent,
+    broadcasts,
+    errors,
+    health,
+    programs,
+    segments,
+    stations,
+    tts,
+)
 from web.api import openapi as _openapi  # noqa: E402,F401

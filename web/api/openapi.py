@@ -176,6 +176,25 @@ def spec() -> dict[str, Any]:
             },
             "/api/v1/programs/{id}": {"parameters": [ID], "get": _op("One programme")},
             "/api/v1/programs/{id}/audio": {"parameters": [ID], "get": _op("The rendered audio")},
+            "/api/v1/agent/manifest": {
+                "get": _op(
+                    "The station's timeline for the next 48 h with media (ETag, 304)", errors=(401,)
+                ),
+            },
+            "/api/v1/media/{sha256}": {
+                "parameters": [
+                    {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "get": _op(
+                    "A media file named by the manifest (Range, immutable)", errors=(401, 403, 404)
+                ),
+            },
+            "/api/v1/agent/plays": {
+                "post": _op("Upload play logs (idempotent by id)", errors=(400, 401))
+            },
+            "/api/v1/agent/heartbeat": {
+                "post": _op("Agent status; answers the server time", errors=(400, 401))
+            },
             "/stations/{code}/schedule.ics": {
                 "parameters": [CODE],
                 "get": _op("iCalendar feed of the station's timeline"),

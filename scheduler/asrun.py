@@ -1,0 +1,86 @@
+"""What the agents report: play logs (as-run) and heartbeats.
+
+Play logs carry the agent's own UUID, so an upload retried after a lost answer inserts
+nothing twice: the database's primary key decides, in one statement per batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from scheduler.models import PlayLog, Station
+
+MAX_BATCH = 1000
+
+
+class PlayReport(BaseModel):
+    """One as-run record (API.md ``POST /api/v1/agent/plays``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    item: str = Field(min_length=1, max_length=100)
+    broadcast: int | None = Field(None, ge=1, le=2**31 - 1)
+    scheduled_start: AwareDatetime
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    status: Literal["played", "partial", "missed", "failed", "interrupted"]
+    detail: str | None = Field(None, max_length=2000)
+
+
+class Heartbeat(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    agent_version: str = Field("", max_length=40)
+    now: AwareDatetime
+    playing: str | None = Field(None, max_length=300)
+    disk_free_bytes: int | None = Field(None, ge=0)
+    cache_ok: bool | None = None
+
+
+def record_plays(
+    session: Session, station: Station, reports: list[PlayReport], now: datetime
+) -> tuple[int, int]:
+    """Store new reports; return (accepted, duplicates)."""
+    if not reports:
+        return 0, 0
+    rows = [
+        {
+            "id": str(r.id),
+            "station_id": station.id,
+            "item": r.item,
+            "broadcast_id": r.broadcast,
+            "scheduled_start": r.scheduled_start,
+            "started_at": r.started_at,
+            "ended_at": r.ended_at,
+            "status": r.status,
+            "detail": r.detail,
+            "received_at": now,
+        }
+        for r in {str(r.id): r for r in reports}.values()  # the same id twice in one batch
+    ]
+    ids = [row["id"] for row in rows]
+    known = set(session.scalars(select(PlayLog.id).where(PlayLog.id.in_(ids))))
+    fresh = [row for row in rows if row["id"] not in known]
+    if fresh:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        insert = pg_insert if postgres else sqlite_insert
+        # Bind processing (aware → UTC) happens through the ORM table's column types.
+        session.execute(insert(PlayLog).on_conflict_do_nothing(index_elements=["id"]), fresh)
+    return len(fresh), len(reports) - len(fresh)
+
+
+def record_heartbeat(session: Session, station: Station, beat: Heartbeat, now: datetime) -> None:
+    station.last_seen = now
+    station.agent_version = beat.agent_version or None
+    station.clock_offset_ms = int((beat.now - now).total_seconds() * 1000)
+    station.disk_free_bytes = beat.disk_free_bytes
+    station.now_playing = beat.playing

@@ -1,0 +1,114 @@
+"""Manifests: what a station's agent must play from now on, with the media it needs.
+
+A manifest is the station's resolved timeline for the next ``manifest_hours`` (what airs, not
+what was displaced), each item with its media or stream and ``offset_ms`` (where in the media
+a truncated programme part starts). Its ETag depends only on the station's schedule revision
+and the hour the window starts in, so the cheap answer — ``304 Not Modified`` — needs one
+indexed lookup and no resolving at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from scheduler.models import MediaFile, Program, Station
+from scheduler.schedule import station_timeline
+
+
+@dataclass(frozen=True)
+class Manifest:
+    etag: str
+    body: dict[str, Any]
+    media: frozenset[str]  # sha256 of every file the items name
+
+
+def window_start(now: datetime) -> datetime:
+    """Windows start on the hour: within an hour an unchanged schedule keeps its ETag."""
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def etag_for(station: Station, now: datetime) -> str:
+    """The manifest's entity tag (unquoted): same revision, same hour, same manifest."""
+    return f"{station.code}-r{station.schedule_revision}-{window_start(now):%Y%m%d%H}"
+
+
+def item_id(broadcast: int, start: datetime) -> str:
+    """Stable across revisions while the airing keeps its start: the agent's job id."""
+    return f"{broadcast}-{start.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"
+
+
+def build_manifest(
+    session: Session, settings: Settings, station: Station, now: datetime, media_url: str
+) -> Manifest:
+    """The manifest for ``station`` from the current hour on; ``media_url`` is a format
+    string with ``{sha256}`` for the download address."""
+    zone = ZoneInfo(station.timezone)
+    start = window_start(now)
+    end = start + timedelta(hours=settings.manifest_hours)
+    entries = station_timeline(
+        session, station, start.astimezone(zone).date(), end.astimezone(zone).date(),
+        timedelta(seconds=settings.min_fragment_s),
+    )  # fmt: skip
+    airing = [e for e in entries if e.airs and e.end > start and e.start < end]
+    programs = _program_media(session, {e.occurrence.payload.program for e in airing})
+    items, names = [], set()
+    for entry in airing:
+        info = entry.occurrence.payload
+        media = programs.get(info.program) if info.kind == "program" else None
+        if info.kind == "program" and media is None:
+            continue  # not rendered: nothing to play (the save refused this; be safe)
+        if media is not None:
+            names.add(media.sha256)
+        items.append({
+            "id": item_id(info.broadcast, entry.start),
+            "broadcast": info.broadcast,
+            "title": info.title,
+            "kind": info.kind,
+            "priority": info.priority,
+            "origin": info.origin,
+            "start": entry.start.astimezone(zone).isoformat(),
+            "end": entry.end.astimezone(zone).isoformat(),
+            "scheduled_start": entry.occurrence.start.astimezone(zone).isoformat(),
+            "outcome": entry.outcome,
+            "offset_ms": int(entry.offset.total_seconds() * 1000),
+            "media": [_media(media, media_url)] if media is not None else [],
+            "stream_url": info.stream_url if info.kind == "relay" else None,
+        })  # fmt: skip
+    body = {
+        "station": station.code,
+        "revision": station.schedule_revision,
+        "server_time": now.astimezone(zone).isoformat(),
+        "from": start.astimezone(zone).isoformat(),
+        "to": end.astimezone(zone).isoformat(),
+        "timezone": station.timezone,
+        "items": items,
+    }
+    return Manifest(etag=etag_for(station, now), body=body, media=frozenset(names))
+
+
+def _program_media(session: Session, ids: set[int | None]) -> dict[int, MediaFile]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Program.id, MediaFile)
+        .join(MediaFile, Program.media_file_id == MediaFile.id)
+        .where(Program.id.in_(wanted), Program.status == "ready")
+    )
+    return {program_id: media for program_id, media in rows}
+
+
+def _media(media: MediaFile, media_url: str) -> dict[str, Any]:
+    return {
+        "sha256": media.sha256,
+        "url": media_url.format(sha256=media.sha256),
+        "duration_ms": media.duration_ms,
+        "bytes": media.bytes,
+    }

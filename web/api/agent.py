@@ -1,0 +1,111 @@
+"""The agent protocol (API.md "Agent protocol"): manifest, media, play logs, heartbeat.
+
+Agents authenticate with their station token and reach nothing else; each sees only its own
+station's manifest and the media that manifest names.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Response, g, jsonify, request, send_file, url_for
+from pydantic import TypeAdapter
+
+from scheduler.accounts import station_for_token
+from scheduler.asrun import MAX_BATCH, Heartbeat, PlayReport, record_heartbeat, record_plays
+from scheduler.db import now_utc
+from scheduler.dispatch import Manifest, build_manifest, etag_for
+from scheduler.errors import Forbidden, Invalid, NotFound, Unauthorized
+from scheduler.models import Station
+from scheduler.segments import store_for
+from web.api import bp
+from web.api.auth import bearer_token
+from web.db import session, settings
+
+REPORTS = TypeAdapter(list[PlayReport])
+# Which media each manifest version names (by ETag), so a media request needs no resolving.
+_named: dict[str, frozenset[str]] = {}
+_named_lock = threading.Lock()
+NAMED_LIMIT = 20_000
+
+
+def require_station() -> Station:
+    if "agent_station" not in g:
+        token = bearer_token()
+        g.agent_station = station_for_token(session(), token) if token else None
+    if g.agent_station is None:
+        raise Unauthorized("send Authorization: Bearer <station token> (loaxa token new CODE)")
+    return g.agent_station
+
+
+def _manifest_for(station: Station) -> Manifest:
+    media_url = url_for("api.media", sha256="SHA", _external=True).replace("SHA", "{sha256}")
+    manifest = build_manifest(session(), settings(), station, now_utc(), media_url)
+    with _named_lock:
+        if len(_named) >= NAMED_LIMIT:
+            _named.clear()
+        _named[manifest.etag] = manifest.media
+    return manifest
+
+
+@bp.get("/agent/manifest")
+def agent_manifest() -> Response:
+    station = require_station()
+    etag = etag_for(station, now_utc())
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        built = _manifest_for(station)
+        response = jsonify(built.body)
+        etag = built.etag
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/media/<sha256>")
+def media(sha256: str) -> Response:
+    station = require_station()
+    etag = etag_for(station, now_utc())
+    with _named_lock:
+        named = _named.get(etag)
+    if named is None:
+        named = _manifest_for(station).media
+    if sha256 not in named:
+        raise Forbidden("this file is not in your station's manifest")
+    path = store_for(settings()).path_for(sha256)
+    if not path.exists():
+        raise NotFound("the file is missing from the media store")
+    response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256,
+                         max_age=365 * 24 * 3600)  # fmt: skip
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@bp.post("/agent/plays")
+def agent_plays() -> Response:
+    station = require_station()
+    body = request.get_json(silent=True)
+    if not isinstance(body, list):
+        raise Invalid("send a JSON list of play logs")
+    if len(body) > MAX_BATCH:
+        raise Invalid(f"send at most {MAX_BATCH} play logs at a time")
+    reports = REPORTS.validate_python(body)
+    db = session()
+    accepted, duplicates = record_plays(db, station, reports, now_utc())
+    db.commit()
+    return jsonify({"accepted": accepted, "duplicates": duplicates})
+
+
+@bp.post("/agent/heartbeat")
+def agent_heartbeat() -> Response:
+    station = require_station()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("send a JSON object")
+    beat = Heartbeat.model_validate(body)
+    db = session()
+    now = now_utc()
+    record_heartbeat(db, station, beat, now)
+    db.commit()
+    return jsonify({"server_time": now.isoformat(), "clock_offset_ms": station.clock_offset_ms})
