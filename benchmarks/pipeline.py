@@ -41,7 +41,8 @@ import scipy
 # The editable install may predate the audio package; run from a checkout regardless.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audio.pipeline import decode_file, ingest, integrated_loudness, to_db, true_peak
+from audio.loudness import integrated_loudness, to_db, true_peak
+from audio.pipeline import decode_file, ingest
 from audio.store import MediaStore
 from audio.tools import ffmpeg_path
 from config.settings import Settings

@@ -20,7 +20,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from audio import pipeline, tools
+from audio import loudness, pipeline, tools
 from audio.errors import (
     AudioError,
     Silent,
@@ -30,7 +30,8 @@ from audio.errors import (
     Unplayable,
     UnsupportedFormat,
 )
-from audio.pipeline import Work, ingest, integrated_loudness, to_db, true_peak
+from audio.loudness import integrated_loudness, to_db, true_peak
+from audio.pipeline import Work, ingest
 from audio.probe import probe
 from audio.store import MediaStore
 from config.settings import Settings
@@ -246,7 +247,7 @@ def test_trim_silence_keeps_a_pause_inside_the_speech(
 ) -> None:
     work = pipeline.trim_silence(work_on(clips["speech"], tmp_path, store, settings), settings)
     assert work.samples is not None
-    quiet = pipeline.frame_power(work.samples, 882) <= 10 ** (settings.silence_threshold_db / 10)
+    quiet = loudness.frame_power(work.samples, 882) <= 10 ** (settings.silence_threshold_db / 10)
     longest, run = 0, 0
     for is_quiet in quiet:
         run = run + 1 if is_quiet else 0
@@ -322,10 +323,10 @@ def test_limiter_curve_never_lets_a_peak_through() -> None:
     rng = np.random.default_rng(5)
     envelope = (rng.random(20_000) ** 4 * 3).astype(np.float32)  # sparse peaks up to +9.5 dB
     ceiling = 0.8
-    blocks = pipeline.limiter_blocks(envelope, ceiling, SR)
+    blocks = loudness.limiter_blocks(envelope, ceiling, SR)
     assert (envelope * blocks <= ceiling * 1.0001).all()
-    curve = pipeline.expand_blocks(blocks, len(envelope) * pipeline.BLOCK)
-    per_block = curve.reshape(-1, pipeline.BLOCK).max(axis=1)  # interpolation included
+    curve = loudness.expand_blocks(blocks, len(envelope) * loudness.BLOCK)
+    per_block = curve.reshape(-1, loudness.BLOCK).max(axis=1)  # interpolation included
     assert (envelope * per_block <= ceiling * 1.0001).all()
     assert np.abs(np.diff(curve)).max() < 0.01  # ramps, not steps
 

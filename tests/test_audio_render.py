@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from audio.errors import Silent, Unplayable
-from audio.pipeline import ingest, integrated_loudness
+from audio.loudness import integrated_loudness
+from audio.pipeline import ingest
 from audio.render import RenderItem, crossfade, render_program
 from audio.store import MediaStore
 from config.settings import Settings

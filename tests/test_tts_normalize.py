@@ -12,12 +12,10 @@ import unicodedata
 
 import pytest
 
-from audio.tts.normalize_vi import (
-    AbbreviationFileError,
+from audio.tts.normalize_vi import AbbreviationFileError, load_abbreviations, normalize
+from audio.tts.numbers_vi import (
     digits_to_words,
-    load_abbreviations,
     month_to_words,
-    normalize,
     number_to_words,
     ordinal_to_words,
     roman_to_int,
