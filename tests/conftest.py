@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from audio.store import MediaStore
+from config import Settings
 from scheduler import accounts
 from scheduler.db import Base, make_engine, upgrade
 from scheduler.seed import seed_campaigns
@@ -191,3 +194,29 @@ def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
+
+
+# --- Audio: settings, a media store, and a system temp directory that must stay empty ----
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private system temp directory, which must be empty at the end: the audio code
+    leaves no temporary file behind, whether it succeeds or refuses."""
+    scratch = tmp_path / "system-tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    yield scratch
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    from tests.audio_fixtures import make_settings
+
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> MediaStore:
+    return MediaStore(tmp_path / "media")

@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -37,28 +36,9 @@ from audio.store import MediaStore
 from config.settings import Settings
 from tests import audio_fixtures as af
 
+# No temporary file may be left behind, whatever happens (the ``temp_dir`` fixture checks).
+pytestmark = pytest.mark.usefixtures("temp_dir")
 SR = 44100
-
-
-@pytest.fixture(autouse=True)
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own system temp directory, which must be empty at the end:
-    the pipeline leaves no temporary file behind, whether it succeeds or refuses."""
-    scratch = tmp_path / "system-tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    yield scratch
-    assert list(scratch.iterdir()) == []
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return af.make_settings(tmp_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> MediaStore:
-    return MediaStore(tmp_path / "media")
 
 
 @pytest.fixture(scope="module")
