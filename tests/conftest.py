@@ -101,6 +101,8 @@ def app(
     app.config["TESTING"] = True
     yield app
     app.extensions["loaxa"]["jobs"].shutdown()
+    if app.extensions["loaxa"]["push"] is not None:
+        app.extensions["loaxa"]["push"].close()
     app.extensions["loaxa"]["engine"].dispose()
 
 

@@ -12,6 +12,7 @@ from flask import Flask
 from config import load_settings
 from scheduler.db import make_engine, make_sessionmaker
 from scheduler.jobs import Jobs
+from scheduler.push import Publisher
 from web import db
 
 
@@ -28,6 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "engine": engine,
         "sessions": make_sessionmaker(engine),
         "jobs": Jobs(workers=2),  # threads start on the first job, not here
+        # Connects on the first publish, not here; None when no broker is configured.
+        "push": Publisher(settings.mqtt_url, "loaxa-server") if settings.mqtt_url else None,
     }
     # Uploads over the limit are refused while the body is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 + 64 * 1024

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, current_app, g
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from scheduler.jobs import Jobs
+from scheduler.models import Station
 
 
 def settings() -> Settings:
@@ -19,6 +23,18 @@ def sessions() -> sessionmaker[Session]:
 
 def jobs() -> Jobs:
     return current_app.extensions["loaxa"]["jobs"]
+
+
+def notify_stations(codes: Iterable[str]) -> None:
+    """After a commit: tell the agents of these subtrees to sync now (when MQTT is set up)."""
+    publisher = current_app.extensions["loaxa"].get("push")
+    wanted = sorted(set(codes))
+    if publisher is None or not wanted:
+        return
+    rows = session().execute(
+        select(Station.code, Station.schedule_revision).where(Station.code.in_(wanted))
+    )
+    publisher.sync_now([(code, revision) for code, revision in rows])
 
 
 def session() -> Session:

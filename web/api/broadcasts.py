@@ -14,7 +14,7 @@ from scheduler.errors import Forbidden, Invalid, UnsupportedMedia
 from scheduler.models import Broadcast, User
 from web.api import bp, serialize
 from web.api.auth import require_user
-from web.db import session, settings
+from web.db import notify_stations, session, settings
 
 
 def json_object() -> dict[str, Any]:
@@ -69,6 +69,7 @@ def create_broadcast() -> Response:
     db = session()
     result = service.save_broadcast(db, settings(), user, spec, now_utc())
     db.commit()
+    notify_stations(result.broadcast.target_codes)
     return _saved(result, 201)
 
 
@@ -94,8 +95,10 @@ def patch_broadcast(broadcast_id: int) -> Response:
             merged.pop(key, None)
     merged.update(changes)
     spec = BroadcastSpec.model_validate(merged)
+    before = broadcast.target_codes
     result = service.save_broadcast(db, settings(), user, spec, now_utc(), existing=broadcast)
     db.commit()
+    notify_stations([*before, *result.broadcast.target_codes])
     return _saved(result, 200)
 
 
@@ -107,6 +110,7 @@ def cancel_broadcast(broadcast_id: int) -> Response:
     _visible(user, broadcast)
     service.cancel(db, user, broadcast, now_utc())
     db.commit()
+    notify_stations(broadcast.target_codes)
     return jsonify(serialize.broadcast(broadcast))
 
 
@@ -118,4 +122,5 @@ def approve_broadcast(broadcast_id: int) -> Response:
     _visible(user, broadcast)
     service.approve(db, user, broadcast, now_utc())
     db.commit()
+    notify_stations(broadcast.target_codes)
     return jsonify(serialize.broadcast(broadcast))

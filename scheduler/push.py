@@ -1,0 +1,69 @@
+"""Push: tell agents to sync now, over MQTT (DESIGN.md "Pull first, push to hurry").
+
+Polling alone is always enough; a message only makes agents poll at once. The server publishes
+``{"revision": n}`` on ``loaxa/v1/stations/{code}`` for each *target* of a changed broadcast
+(a subtree root), not for every station below it: an agent listens on its own topic and on its
+ancestors', so one message reaches a whole province. Publishing never blocks or fails a save —
+a broker that is down costs only the hurry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+
+log = logging.getLogger(__name__)
+TOPIC = "loaxa/v1/stations/{code}"
+
+
+def topic_for(code: str) -> str:
+    return TOPIC.format(code=code)
+
+
+class Publisher:
+    """A lazily connected MQTT client; ``url`` like ``mqtt://host:1883`` or ``mqtts://…``."""
+
+    def __init__(self, url: str, client_id: str = "") -> None:
+        self.url = urlparse(url)
+        self.client_id = client_id
+        self._client: mqtt.Client | None = None
+        self._lock = threading.Lock()
+
+    def _connected(self) -> mqtt.Client:
+        with self._lock:
+            if self._client is None:
+                client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id)
+                if self.url.username:
+                    client.username_pw_set(self.url.username, self.url.password)
+                if self.url.scheme == "mqtts":
+                    client.tls_set()
+                default_port = 8883 if self.url.scheme == "mqtts" else 1883
+                client.connect_async(
+                    self.url.hostname or "localhost", self.url.port or default_port
+                )
+                client.loop_start()  # reconnects by itself; messages queue meanwhile
+                self._client = client
+            return self._client
+
+    def publish(self, code: str, payload: dict[str, Any], qos: int = 1) -> None:
+        try:
+            self._connected().publish(topic_for(code), json.dumps(payload), qos=qos)
+        except (OSError, ValueError) as exc:  # never let the hurry break the save
+            log.warning("MQTT publish to %s failed: %s", code, exc)
+
+    def sync_now(self, revisions: Iterable[tuple[str, int]]) -> None:
+        for code, revision in revisions:
+            self.publish(code, {"revision": revision})
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.loop_stop()
+                self._client.disconnect()
+                self._client = None
