@@ -25,23 +25,14 @@ INTERRUPTED = "Bị gián đoạn do máy chủ khởi động lại; hãy gửi
 
 
 class Jobs:
-    """A lazily started thread pool; ``inline=True`` runs jobs at once (CLI, some tests)."""
+    """A lazily started thread pool."""
 
-    def __init__(self, workers: int = 2, inline: bool = False) -> None:
+    def __init__(self, workers: int = 2) -> None:
         self.workers = workers
-        self.inline = inline
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def submit(self, job: Callable[..., Any], *args: Any) -> Future[Any]:
-        if self.inline:
-            future: Future[Any] = Future()
-            try:
-                future.set_result(job(*args))
-            except Exception as exc:  # the job records its own failure; keep the caller alive
-                log.exception("job %s failed", getattr(job, "__name__", job))
-                future.set_exception(exc)
-            return future
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="loaxa-job")

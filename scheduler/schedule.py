@@ -68,13 +68,16 @@ class Rule:
     targets: frozenset[str]
 
 
-def duration_of(broadcast: Broadcast) -> timedelta | None:
+def airtime(kind: Kind, duration_s: int | None, program_ms: int | None) -> timedelta | None:
     """Relays last ``duration_s``; programmes last as long as their render."""
-    if broadcast.kind == Kind.relay:
-        return timedelta(seconds=broadcast.duration_s) if broadcast.duration_s else None
-    if broadcast.program is not None and broadcast.program.duration_ms:
-        return timedelta(milliseconds=broadcast.program.duration_ms)
-    return None
+    if kind == Kind.relay:
+        return timedelta(seconds=duration_s) if duration_s else None
+    return timedelta(milliseconds=program_ms) if program_ms else None
+
+
+def duration_of(broadcast: Broadcast) -> timedelta | None:
+    program_ms = broadcast.program.duration_ms if broadcast.program is not None else None
+    return airtime(broadcast.kind, broadcast.duration_s, program_ms)
 
 
 def rule_of(broadcast: Broadcast) -> Rule:
@@ -241,10 +244,7 @@ def _rule_from_row(row: Any, targets: set[str], exdates: set[date | datetime]) -
         conflict,
         max_delay_s,
     ) = row
-    if kind == Kind.relay:
-        duration = timedelta(seconds=duration_s) if duration_s else None
-    else:
-        duration = timedelta(milliseconds=program_ms) if program_ms else None
+    duration = airtime(kind, duration_s, program_ms)
     return Rule(
         airing=Airing(
             broadcast=id_,
