@@ -71,6 +71,18 @@ class Settings(BaseModel):
     tts_max_chars: int = Field(20_000, ge=100, le=200_000)
     tts_cache_dir: Path | None = None
 
+    # Station agent and player (DESIGN.md "Agent").
+    agent_poll_s: float = Field(15.0, ge=1, le=3600)  # between manifest checks
+    agent_heartbeat_s: float = Field(60.0, ge=5, le=3600)
+    # The job for an item fires this long before its start: media loaded, start latency known.
+    agent_lead_s: float = Field(3.0, ge=0.5, le=60)
+    # A live relay is opened this long before its window, so the first second is not lost.
+    relay_preroll_s: float = Field(5.0, ge=0, le=120)
+    relay_retry_s: float = Field(3.0, ge=0.5, le=60)  # pause between reconnects inside a window
+    player_audio_output: str | None = None  # libvlc --aout (alsa, pulse…); None: VLC's default
+    player_audio_device: str | None = None
+    filler_path: Path | None = None  # aired when a relay source is dead; None: silence
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
