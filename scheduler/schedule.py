@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -28,7 +29,7 @@ from scheduler.models import (
     Program,
     Station,
 )
-from scheduler.recurrence import local_day_window, occurrences
+from scheduler.recurrence import local_day_window, localize, occurrences
 from scheduler.timeline import PRIORITY_RANK, Entry, Occurrence, TreeNode, resolve, resolve_tree
 
 # Airings near the edge of a window are decided by what lies just outside it (an item shifted
@@ -66,6 +67,20 @@ class Rule:
     conflict: str
     max_delay: timedelta
     targets: frozenset[str]
+    # Alerts: airings every ``repeat_every`` (elapsed time), ``repeat_count`` in all, none
+    # starting at or after ``expires_at``.
+    repeat_every: timedelta | None = None
+    repeat_count: int | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def repeats(self) -> bool:
+        """Aired by :func:`repeat_starts` rather than by the calendar rule."""
+        return self.rrule is None and (
+            self.repeat_every is not None
+            or self.repeat_count is not None
+            or self.expires_at is not None
+        )
 
 
 def airtime(kind: Kind, duration_s: int | None, program_ms: int | None) -> timedelta | None:
@@ -104,22 +119,74 @@ def rule_of(broadcast: Broadcast) -> Rule:
         conflict=broadcast.conflict.value,
         max_delay=timedelta(seconds=broadcast.max_delay_s),
         targets=frozenset(broadcast.target_codes),
+        **_repeat_fields(broadcast.repeat_every_s, broadcast.repeat_count, broadcast.expires_at),
     )
+
+
+def _repeat_fields(
+    every_s: int | None, count: int | None, expires_at: datetime | None
+) -> dict[str, Any]:
+    return {
+        "repeat_every": timedelta(seconds=every_s) if every_s else None,
+        "repeat_count": count,
+        "expires_at": expires_at,
+    }
+
+
+# However a stored alert was made, it never airs more often than this.
+MAX_REPEATS = 1000
+
+
+def repeat_starts(
+    first: datetime,
+    every: timedelta | None,
+    count: int | None,
+    expires_at: datetime | None,
+    window: tuple[datetime, datetime] | None = None,
+    duration: timedelta = timedelta(0),
+) -> list[datetime]:
+    """Starts of an alert: ``first``, ``first + every``, … — ``count`` airings in all (one
+    when there is no interval), none at or after ``expires_at``; with ``window``, only those
+    whose airing (``duration`` long) overlaps it. Elapsed time, so no calendar is involved.
+    """
+    total = min(count or (MAX_REPEATS if every else 1), MAX_REPEATS)
+    if every is None or every <= timedelta(0):
+        every, total = None, 1
+    skip = 0
+    if window is not None and every is not None and first + duration <= window[0]:
+        skip = (window[0] - duration - first) // every  # airings long over
+    starts = []
+    for k in range(skip, total):
+        start = first + every * k if every is not None else first
+        if expires_at is not None and start >= expires_at:
+            break
+        if window is not None and start >= window[1]:
+            break
+        if window is None or start + duration > window[0]:
+            starts.append(start)
+    return starts
 
 
 def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:
     """The rule's occurrences overlapping ``window``, ready for the resolver."""
     if rule.duration is None:
         return []
-    spans = occurrences(
-        rule.start_local,
-        rule.timezone,
-        rule.duration,
-        rule.rrule,
-        rule.until,
-        rule.exdates,
-        *window,
-    )
+    if rule.repeats:
+        first = localize(rule.start_local, ZoneInfo(rule.timezone))
+        starts = repeat_starts(
+            first, rule.repeat_every, rule.repeat_count, rule.expires_at, window, rule.duration
+        )
+        spans = [(start, start + rule.duration) for start in starts]
+    else:
+        spans = occurrences(
+            rule.start_local,
+            rule.timezone,
+            rule.duration,
+            rule.rrule,
+            rule.until,
+            rule.exdates,
+            *window,
+        )
     broadcast, rank = rule.airing.broadcast, PRIORITY_RANK[rule.airing.priority]
     return [
         Occurrence(
@@ -161,6 +228,9 @@ def _rules_query(window: tuple[datetime, datetime], statuses: Sequence[Broadcast
             Broadcast.until,
             Broadcast.conflict,
             Broadcast.max_delay_s,
+            Broadcast.repeat_every_s,
+            Broadcast.repeat_count,
+            Broadcast.expires_at,
         )
         .join(owner, Broadcast.owner_id == owner.id)
         .outerjoin(source, Broadcast.source_id == source.id)
@@ -243,6 +313,9 @@ def _rule_from_row(row: Any, targets: set[str], exdates: set[date | datetime]) -
         until,
         conflict,
         max_delay_s,
+        repeat_every_s,
+        repeat_count,
+        expires_at,
     ) = row
     duration = airtime(kind, duration_s, program_ms)
     return Rule(
@@ -266,6 +339,7 @@ def _rule_from_row(row: Any, targets: set[str], exdates: set[date | datetime]) -
         conflict=conflict.value,
         max_delay=timedelta(seconds=max_delay_s),
         targets=frozenset(targets),
+        **_repeat_fields(repeat_every_s, repeat_count, expires_at),
     )
 
 
