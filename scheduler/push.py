@@ -57,9 +57,13 @@ class Publisher:
         except (OSError, ValueError) as exc:  # never let the hurry break the save
             log.warning("MQTT publish to %s failed: %s", code, exc)
 
-    def sync_now(self, revisions: Iterable[tuple[str, int]]) -> None:
+    def sync_now(
+        self, revisions: Iterable[tuple[str, int]], extra: dict[str, Any] | None = None
+    ) -> None:
+        """``{"revision": n}`` on each station's topic, plus ``extra`` (an emergency's
+        ``{"alert": {...}}``, say) — agents treat any message as "sync now"."""
         for code, revision in revisions:
-            self.publish(code, {"revision": revision})
+            self.publish(code, {"revision": revision, **(extra or {})})
 
     def close(self) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import select
@@ -25,8 +26,9 @@ def jobs() -> Jobs:
     return current_app.extensions["loaxa"]["jobs"]
 
 
-def notify_stations(codes: Iterable[str]) -> None:
-    """After a commit: tell the agents of these subtrees to sync now (when MQTT is set up)."""
+def notify_stations(codes: Iterable[str], extra: dict[str, Any] | None = None) -> None:
+    """After a commit: tell the agents of these subtrees to sync now (when MQTT is set up);
+    ``extra`` rides along with each ``{"revision"}`` (an alert's summary, say)."""
     publisher = current_app.extensions["loaxa"].get("push")
     wanted = sorted(set(codes))
     if publisher is None or not wanted:
@@ -34,7 +36,7 @@ def notify_stations(codes: Iterable[str]) -> None:
     rows = session().execute(
         select(Station.code, Station.schedule_revision).where(Station.code.in_(wanted))
     )
-    publisher.sync_now([(code, revision) for code, revision in rows])
+    publisher.sync_now([(code, revision) for code, revision in rows], extra)
 
 
 def session() -> Session:
