@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from scheduler.alerts import AlertSpec
 from scheduler.broadcasts import BroadcastSpec
 from scheduler.programs import ProgramSpec
 from web.api import bp
@@ -50,6 +51,21 @@ DAYS = [
 ]
 
 
+ALERT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": REF.format(model="AlertSpec")}},
+        "application/cap+xml": {
+            "schema": {
+                "type": "string",
+                "description": "a CAP 1.2 <alert>: info/headline → title, description and "
+                "instruction → text, area/geocode valueName loaxa → targets, expires; "
+                "msgType Cancel/Update with references cancels an earlier alert",
+            }
+        },
+    },
+}
+
 UPLOAD = {
     "required": True,
     "content": {
@@ -74,7 +90,7 @@ def _schemas() -> dict[str, Any]:
     from web.api.segments import TtsSpec
 
     schemas: dict[str, Any] = {}
-    for model in (BroadcastSpec, ProgramSpec, TtsSpec):
+    for model in (AlertSpec, BroadcastSpec, ProgramSpec, TtsSpec):
         schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -134,6 +150,22 @@ def spec() -> dict[str, Any]:
                 "post": _op(
                     "Approve a broadcast (approvers and admins)", errors=(401, 403, 404, 422)
                 ),
+            },
+            "/api/v1/alerts": {
+                "post": {
+                    **_op(
+                        "Issue an emergency alert that airs now (approvers and admins)",
+                        "201",
+                        None,
+                        (400, 401, 403, 404, 413, 415, 422, 503),
+                    ),
+                    "requestBody": ALERT_BODY,
+                },
+            },
+            "/api/v1/alerts/{id}": {
+                "parameters": [ID],
+                "get": _op("One alert with every airing's start"),
+                "delete": _op("Cancel an alert (approvers and admins; history kept)"),
             },
             "/api/v1/segments": {
                 "get": _op(
