@@ -30,9 +30,11 @@ def test_relay_reaches_commune_timeline(make_caller):
     ]
 
 
-def test_front_page_points_to_the_api_in_vietnamese(app):
-    response = app.test_client().get("/")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
+def test_front_page_is_the_panel_login_in_vietnamese(app):
+    client = app.test_client()
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+    page = client.get(response.location).get_data(as_text=True)
     assert '<html lang="vi">' in page
-    assert "/api/v1/openapi.json" in page
+    assert "Đăng nhập" in page

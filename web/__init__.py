@@ -13,7 +13,7 @@ from config import load_settings
 from scheduler.db import make_engine, make_sessionmaker
 from scheduler.jobs import Jobs
 from scheduler.push import Publisher
-from web import db
+from web import auth, db, i18n, panel
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -35,12 +35,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Uploads over the limit are refused while the body is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 + 64 * 1024
     db.init_app(app)
+    i18n.init_app(app)
+    panel.init_app(app)
+    auth.init_app(app)
 
+    from web.account import bp as account_bp
+    from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.feeds import bp as feeds_bp
     from web.home import bp as home_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
+    # The API and the feeds authenticate with bearer tokens, never the session cookie, so a
+    # forged cross-site request carries no credentials there: no CSRF token needed.
+    auth.csrf.exempt(api_bp)
+    auth.csrf.exempt(feeds_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(account_bp)
     return app
