@@ -20,7 +20,7 @@ the messages next to the fields, or saves, flashes and redirects)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -29,6 +29,18 @@ from wtforms import Form, SelectField
 from wtforms.validators import ValidationError
 
 from scheduler.errors import DomainError
+
+try:  # WTForms 3.3 deprecates (value, label) tuples for a select's options
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+
+def options(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
+    """A select's options from ``(value, label)`` pairs, in the form this WTForms wants."""
+    if SelectChoice is None:  # pragma: no cover
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def strip(value: Any) -> Any:
@@ -40,9 +52,22 @@ def strip_lower(value: Any) -> Any:
 
 
 class ChoiceField(SelectField):
-    """A select whose refusal is in the panel's language (WTForms has no Vietnamese)."""
+    """A select whose refusal is in the panel's language (WTForms has no Vietnamese).
+    ``choices`` are ``(value, label)`` pairs, or a function returning them; to set them
+    later, ``form.field.choices = options(pairs)``."""
 
-    def __init__(self, *args: Any, invalid: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choices: Iterable[tuple[str, Any]] | Callable[[], Iterable[tuple[str, Any]]] | None = None,
+        invalid: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if callable(choices):
+            pairs = choices
+            kwargs["choices"] = lambda: options(pairs())
+        elif choices is not None:
+            kwargs["choices"] = options(choices)
         super().__init__(*args, **kwargs)
         self.invalid = invalid or _l("Hãy chọn một giá trị trong danh sách.")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import login_user
 
 from scheduler import accounts
@@ -47,6 +48,7 @@ def language() -> ResponseReturnValue:
     accounts.set_locale(db_session(), panel_user(), str(form.locale.data))
     db_session().commit()
     session["lang"] = form.locale.data  # this session follows the new setting at once
+    refresh()  # and so does this answer's message
     flash(_("Đã lưu ngôn ngữ."), "success")
     return redirect(url_for(".index"))
 

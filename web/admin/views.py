@@ -7,6 +7,8 @@ module turns forms into calls and errors into messages next to the fields.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -21,12 +23,12 @@ from web.admin import bp
 from web.admin.forms import PasswordResetForm, UserCreateForm, UserEditForm, station_choices
 from web.auth import panel_user, role_required
 from web.db import session
-from web.forms import show_error
+from web.forms import options, show_error
 
 
-def _stations() -> list[tuple[str, str]]:
+def _stations() -> list[Any]:
     me = panel_user()
-    return station_choices(subtree(session(), me.station), me.station)
+    return options(station_choices(subtree(session(), me.station), me.station))
 
 
 def _user_in_scope(user_id: int) -> User:
