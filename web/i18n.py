@@ -10,7 +10,7 @@ After adding or changing strings (``tests/test_panel_i18n.py`` fails until this 
     .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
         --sort-output --omit-header -o web/translations/messages.pot .
     .venv/bin/pybabel update -i web/translations/messages.pot -d web/translations \
-        --ignore-obsolete --no-fuzzy-matching
+        --ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date
     # translate the new (empty) entries in web/translations/en/LC_MESSAGES/messages.po
     .venv/bin/pybabel compile -d web/translations
 
