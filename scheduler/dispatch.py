@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from scheduler.models import MediaFile, Program, Station
+from scheduler.push import TOPIC
 from scheduler.schedule import station_timeline
 
 
@@ -88,6 +89,8 @@ def build_manifest(
         "from": start.astimezone(zone).isoformat(),
         "to": end.astimezone(zone).isoformat(),
         "timezone": station.timezone,
+        # Pushes for a district or the province reach this station too: listen to all of them.
+        "mqtt_topics": [TOPIC.format(code=code) for code in station.path.strip("/").split("/")],
         "items": items,
     }
     return Manifest(etag=etag_for(station, now), body=body, media=frozenset(names))

@@ -1,0 +1,155 @@
+"""What the agent should do with a manifest, as pure functions of (manifest, now).
+
+Nothing here reads the clock, the disk or the network: the runner passes them in. That keeps
+the decisions that matter on air — join in progress or not, what counts as missed, which file
+to fetch first — testable without waiting for real time to pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from audio.player import Cue
+
+RANK = {"normal": 0, "priority": 1, "emergency": 2}
+# A join this close to the end would air a fragment nobody can make sense of: log it missed.
+MIN_JOIN = timedelta(seconds=5)
+
+
+class ManifestError(ValueError):
+    """The server sent something that is not a manifest; the agent keeps its old one."""
+
+
+@dataclass(frozen=True)
+class Media:
+    sha256: str
+    url: str
+    bytes: int | None
+    duration_ms: int | None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One manifest item (API.md "Agent protocol")."""
+
+    id: str
+    broadcast: int | None
+    title: str
+    kind: str
+    priority: str
+    start: datetime
+    end: datetime
+    scheduled_start: datetime
+    offset_ms: int
+    media: tuple[Media, ...]
+    stream_url: str | None
+
+    @property
+    def rank(self) -> int:
+        return RANK.get(self.priority, 0)
+
+    @property
+    def urgent(self) -> bool:
+        """Emergencies never wait behind other downloads (DESIGN.md "Pull first")."""
+        return self.priority == "emergency"
+
+
+def parse_items(body: Mapping[str, Any]) -> list[Item]:
+    """The items of a manifest body, ordered by start; raises ManifestError if malformed."""
+    try:
+        raw_items = body["items"]
+        items = [_item(raw) for raw in raw_items]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(f"not a manifest: {exc!r}") from exc
+    return sorted(items, key=lambda i: (i.start, -i.rank))
+
+
+def _item(raw: Mapping[str, Any]) -> Item:
+    start = _aware(raw["start"])
+    return Item(
+        id=str(raw["id"]),
+        broadcast=raw.get("broadcast"),
+        title=str(raw.get("title") or ""),
+        kind=str(raw.get("kind") or "program"),
+        priority=str(raw.get("priority") or "normal"),
+        start=start,
+        end=_aware(raw["end"]),
+        scheduled_start=_aware(raw.get("scheduled_start") or raw["start"]),
+        offset_ms=int(raw.get("offset_ms") or 0),
+        media=tuple(
+            Media(str(m["sha256"]), str(m["url"]), m.get("bytes"), m.get("duration_ms"))
+            for m in raw.get("media") or []
+        ),
+        stream_url=raw.get("stream_url"),
+    )
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
+
+
+def cue_for(item: Item, now: datetime, media_path: Any = None) -> Cue | None:
+    """The cue that airs ``item`` from ``now`` on, or None when too little of it is left.
+
+    A late start joins in progress — it seeks by the lateness rather than playing from the
+    top into the next slot. Emergencies are the exception: a warning heard from its second
+    sentence is worse than one that ends a little late, so they always start at the top.
+    """
+    late = max(now - item.start, timedelta(0))
+    if item.urgent:
+        start = max(item.start, now)
+        end = max(item.end, start + (item.end - item.start))
+        offset = item.offset_ms / 1000
+    else:
+        if _too_late(item, now):
+            return None
+        start, end = item.start + late, item.end
+        offset = item.offset_ms / 1000 + late.total_seconds()
+    return Cue(
+        item_id=item.id,
+        title=item.title,
+        start=start,
+        end=end,
+        media=media_path,
+        stream_url=item.stream_url,
+        offset_s=offset,
+        priority=item.priority,
+    )
+
+
+def missed(items: Iterable[Item], now: datetime, logged: set[str]) -> list[Item]:
+    """Items whose time is over (or too nearly over to join) with no play log: they did not
+    air here — the agent was not running, or could not get their media in time."""
+    return [i for i in items if i.id not in logged and _too_late(i, now)]
+
+
+def _too_late(item: Item, now: datetime) -> bool:
+    """Started already, with less than MIN_JOIN (or half of a short item) left to air."""
+    if now <= item.start:
+        return False
+    return item.end - now < min(MIN_JOIN, (item.end - item.start) / 2)
+
+
+def downloads(items: Iterable[Item], now: datetime, have: set[str]) -> list[Media]:
+    """Media still to fetch: emergencies first, then nearest start first; each file once."""
+    wanted: list[Media] = []
+    seen = set(have)
+    for item in sorted(items, key=lambda i: (not i.urgent, i.start)):
+        if item.end <= now:
+            continue
+        for media in item.media:
+            if media.sha256 not in seen:
+                seen.add(media.sha256)
+                wanted.append(media)
+    return wanted
+
+
+def needed(items: Iterable[Item], now: datetime) -> set[str]:
+    """Every file an item still to come (or on air) names: the rest of the cache can go."""
+    return {m.sha256 for i in items if i.end > now for m in i.media}

@@ -1,0 +1,424 @@
+"""The station agent: keeps the manifest, the media and the play logs, and airs on time.
+
+Threads, each with one job:
+- **sync** polls the manifest with ``If-None-Match`` every ``poll_s`` and at once when an MQTT
+  message arrives (any message means "sync now"); it fetches an emergency's media itself, so
+  an emergency never waits behind the download of an ordinary programme;
+- **downloads** fetches everything else, nearest start first;
+- **APScheduler** fires one job per item (job id = item id) ``lead_s`` before its start and
+  hands the player a cue; the player hits the instant. Jobs are re-armed on every manifest
+  change and removed when their item disappears. Heartbeats and log uploads are jobs too.
+
+Nothing here imports Flask or the server's models: a commune machine runs this alone, and
+everything it needs to keep airing for 48 h without the server is in its cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from audio.player import Cue, Outcome, Player
+from scheduler.agent import plan
+from scheduler.agent.cache import AgentCache, MediaCorrupt
+from scheduler.agent.client import VERSION, ServerClient, ServerUnreachable, TokenRefused
+from scheduler.agent.plan import Item
+
+log = logging.getLogger("loaxa.agent")
+SERVICE_JOBS = {"heartbeat", "upload"}
+UPLOAD_BATCH = 200
+MAX_BACKOFF_S = 300.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Handed:
+    """A cue given to the player, until its outcome comes back."""
+
+    item: Item
+    cue: Cue
+
+
+class Agent:
+    def __init__(
+        self,
+        client: ServerClient,
+        cache: AgentCache,
+        make_player: Callable[[Callable[[Outcome], None]], Player],
+        *,
+        poll_s: float = 15.0,
+        heartbeat_s: float = 60.0,
+        lead_s: float = 3.0,
+        mqtt_url: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
+        self.lead = timedelta(seconds=lead_s)
+        self.mqtt_url = mqtt_url
+        self.clock = clock
+        self.player = make_player(self._on_done)
+        self._lock = threading.RLock()
+        self._items: dict[str, Item] = {}
+        self._etag: str | None = None
+        self._topics: list[str] = []
+        self._handed: dict[str, _Handed] = {}
+        self._stopping = threading.Event()
+        self._sync_now = threading.Event()
+        self._fetch_now = threading.Event()
+        self._upload_now = threading.Event()
+        self._backoff_s = 0.0
+        self._next_upload = datetime.min.replace(tzinfo=UTC)
+        self.online = False
+        self.clock_offset_ms: int | None = None
+        self.synced = threading.Condition()  # notified after each manifest applied (tests)
+        self.revision: int | None = None
+        self._threads: list[threading.Thread] = []
+        self._mqtt: mqtt.Client | None = None
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(4)},
+            # A job that fires late still runs (the cue joins in progress); never twice.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+
+    # -- life cycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Resume from the cache (no server needed), then start syncing."""
+        cached = self.cache.load_manifest()
+        self._recover_crash()
+        if cached is not None:
+            self._etag, body = cached
+            try:
+                self._apply(body)
+            except plan.ManifestError as exc:
+                log.error("cached manifest unreadable, waiting for the server: %s", exc)
+        self.cache.prune(plan.needed(self._items.values(), self.clock()), partials=True)
+        self.scheduler.add_job(self._heartbeat, "interval", seconds=self.heartbeat_s,
+                               id="heartbeat", next_run_time=self.clock())  # fmt: skip
+        self.scheduler.add_job(self._upload, "interval", seconds=5, id="upload")
+        self.scheduler.start()
+        for name, target in (("sync", self._sync_loop), ("downloads", self._download_loop)):
+            thread = threading.Thread(target=target, name=f"loaxa-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self.mqtt_url:
+            self._start_mqtt(self.mqtt_url)
+
+    def run(self) -> None:
+        """Start, then block until SIGTERM/SIGINT, then stop cleanly."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self._stopping.set())
+        self.start()
+        log.info("agent running (poll %ss, MQTT %s)", self.poll_s, self.mqtt_url or "off")
+        self._stopping.wait()
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop airing (the item on air is logged ``interrupted``), try one last upload."""
+        self._stopping.set()
+        for event in (self._sync_now, self._fetch_now):
+            event.set()
+        self.scheduler.shutdown(wait=False)
+        self.player.stop("the agent was stopped")
+        self.player.close()
+        if self._mqtt is not None:
+            self._mqtt.loop_stop()
+            self._mqtt.disconnect()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._upload(force=True)
+        self.client.close()
+        self.cache.close()
+
+    def _recover_crash(self) -> None:
+        """An item still marked on air means the last run died mid-item (power cut, crash):
+        log the part that aired as interrupted; the item rejoins if time is left."""
+        airing = self.cache.airing()
+        if airing is None:
+            return
+        item_id, started_at = airing
+        cached = self.cache.load_manifest()
+        items = {i.id: i for i in plan.parse_items(cached[1])} if cached else {}
+        item = items.get(item_id)
+        self._log(item_id, item, "interrupted", started_at, None,
+                  "the agent stopped unexpectedly while this was on air")  # fmt: skip
+        self.cache.set_airing(None)
+
+    # -- sync -----------------------------------------------------------------------
+    def sync_soon(self) -> None:
+        self._sync_now.set()
+
+    def _sync_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._sync_now.clear()
+            try:
+                self.sync()
+            except Exception:  # the loop must outlive any one bad answer
+                log.exception("sync failed")
+            self._sync_now.wait(self.poll_s)
+
+    def sync(self) -> bool:
+        """Fetch the manifest once; True when it changed."""
+        try:
+            reply = self.client.manifest(self._etag)
+        except ServerUnreachable as exc:
+            if self.online:
+                log.warning("server unreachable, airing from the cache: %s", exc)
+            self.online = False
+            return False
+        except TokenRefused as exc:
+            log.error("the server refuses this station token: %s", exc)
+            self.online = False
+            return False
+        self.online = True
+        changed = reply.body is not None
+        if reply.body is not None:
+            try:
+                self._apply(reply.body)
+            except plan.ManifestError as exc:
+                log.error("ignoring a bad manifest: %s", exc)
+                return False
+            self._etag = reply.etag
+            self.cache.save_manifest(reply.etag or "", reply.body, self.clock())
+        self._fetch_urgent()
+        self._fetch_now.set()
+        with self.synced:
+            self.synced.notify_all()
+        return changed
+
+    def _apply(self, body: dict[str, Any]) -> None:
+        """Make the jobs match the manifest: arm new items, re-time changed ones, drop gone ones,
+        log the ones whose time passed without airing."""
+        items = {i.id: i for i in plan.parse_items(body)}
+        now = self.clock()
+        with self._lock:
+            self._items = items
+            self.revision = body.get("revision")
+            topics = [str(t) for t in body.get("mqtt_topics") or []]
+            if topics != self._topics:
+                self._topics = topics
+                self._subscribe()
+            logged = self.cache.logged_items()
+            for item in plan.missed(items.values(), now, logged | set(self._handed)):
+                self._log(item.id, item, "missed", None, None, "not aired here: the agent was "
+                          "not running or did not have the media in time")  # fmt: skip
+            for job in self.scheduler.get_jobs():
+                if job.id not in SERVICE_JOBS and job.id not in items:
+                    job.remove()
+            for item_id, handed in list(self._handed.items()):
+                new = items.get(item_id)
+                if new is None:  # cancelled on the server, or re-timed into a new item
+                    self.player.cut(item_id, now)
+                elif new.end != handed.item.end and not new.urgent:
+                    self.player.cut(item_id, new.end)
+                    handed.item = new
+            logged = self.cache.logged_items()
+            for item in items.values():
+                if item.id in logged or item.id in self._handed or item.end <= now:
+                    continue
+                self.scheduler.add_job(
+                    self._air, "date", run_date=max(item.start - self.lead, now),
+                    id=item.id, args=[item.id], replace_existing=True,
+                )  # fmt: skip
+
+    # -- media ----------------------------------------------------------------------
+    def _fetch(self, media: plan.Media) -> bool:
+        if self.cache.has_media(media.sha256):
+            return True
+        try:
+            self.cache.store_media(media.sha256, self.client.download(media.url))
+            log.info("fetched %s", media.sha256[:12])
+            return True
+        except (ServerUnreachable, TokenRefused, MediaCorrupt, OSError) as exc:
+            log.warning("could not fetch %s: %s", media.sha256[:12], exc)
+            return False
+
+    def _fetch_urgent(self) -> None:
+        now = self.clock()
+        with self._lock:
+            urgent = [i for i in self._items.values() if i.urgent]
+        for media in plan.downloads(urgent, now, set()):
+            self._fetch(media)
+
+    def _download_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._fetch_now.wait(self.poll_s)
+            self._fetch_now.clear()
+            now = self.clock()
+            with self._lock:
+                items = list(self._items.values())
+            for media in plan.downloads(items, now, set()):
+                if self._stopping.is_set():
+                    return
+                if not self._fetch(media) and not self.online:
+                    break  # no server: the next sync wakes us again
+            self.cache.prune(plan.needed(items, self.clock()))
+
+    # -- airing ---------------------------------------------------------------------
+    def _air(self, item_id: str) -> None:
+        with self._lock:
+            item = self._items.get(item_id)
+            if item is None or item_id in self._handed or self._stopping.is_set():
+                return
+        now = self.clock()
+        path = None
+        if item.media:
+            media = item.media[0]
+            if not self._fetch(media):
+                self._log(item.id, item, "failed", None, None,
+                          "the media is not in the cache and could not be fetched")  # fmt: skip
+                return
+            path = self.cache.media_path(media.sha256)
+        cue = plan.cue_for(item, self.clock(), path)
+        if cue is None:
+            self._log(item.id, item, "missed", None, None, "too little of it was left to join")
+            return
+        with self._lock:
+            on_air = [h for h in self._handed.values() if h.cue.start <= now]
+            if any(h.item.rank > item.rank and h.item.end > cue.start for h in on_air):
+                blocker = max(on_air, key=lambda h: h.item.rank).item
+                self._log(item.id, item, "missed", None, None,
+                          f"a higher-priority item was on air: {blocker.title}")  # fmt: skip
+                return
+            self._handed[item.id] = _Handed(item, cue)
+        self.cache.set_airing(item.id, cue.start)
+        self.player.play(cue)
+
+    def _on_done(self, outcome: Outcome) -> None:
+        with self._lock:
+            handed = self._handed.pop(outcome.item_id, None)
+        item = handed.item if handed else self._items.get(outcome.item_id)
+        status, detail = outcome.status, outcome.detail
+        if handed is not None and status == "played" and item is not None:
+            late = handed.cue.offset_s - item.offset_ms / 1000
+            if late > 1 and not item.urgent:
+                status = "partial"
+                detail = "; ".join(filter(None, [f"joined {late:.1f} s late", detail]))
+        self._log(outcome.item_id, item, status, outcome.started_at, outcome.ended_at, detail)
+        airing = self.cache.airing()
+        if airing is not None and airing[0] == outcome.item_id:
+            self.cache.set_airing(None)
+        self._upload_now.set()
+        with contextlib.suppress(JobLookupError):  # shutting down
+            self.scheduler.modify_job("upload", next_run_time=self.clock())
+
+    def playing(self) -> Item | None:
+        with self._lock:
+            now = self.clock()
+            on_air = [h.item for h in self._handed.values() if h.cue.start <= now]
+        return on_air[-1] if on_air else None
+
+    # -- proof of play --------------------------------------------------------------
+    def _log(
+        self,
+        item_id: str,
+        item: Item | None,
+        status: str,
+        started_at: datetime | None,
+        ended_at: datetime | None,
+        detail: str | None,
+    ) -> None:
+        now = self.clock()
+        scheduled = item.scheduled_start if item is not None else (started_at or now)
+        record = {
+            "id": str(uuid.uuid4()),
+            "item": item_id,
+            "broadcast": item.broadcast if item is not None else None,
+            "scheduled_start": scheduled.isoformat(),
+            "started_at": _iso(started_at),
+            "ended_at": _iso(ended_at or (now if started_at else None)),
+            "status": status,
+            "detail": detail,
+        }
+        self.cache.queue_play(record, now)
+        log.info("%s %s: %s%s", status, item_id, item.title if item else "?",
+                 f" ({detail})" if detail else "")  # fmt: skip
+
+    def _upload(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now < self._next_upload:
+            return
+        while batch := self.cache.unsent_plays(UPLOAD_BATCH):
+            try:
+                accepted, duplicates = self.client.send_plays(batch)
+            except (ServerUnreachable, TokenRefused, ValueError) as exc:
+                self.online = not isinstance(exc, ServerUnreachable) and self.online
+                self._backoff_s = min(MAX_BACKOFF_S, max(5.0, self._backoff_s * 2))
+                self._next_upload = now + timedelta(seconds=self._backoff_s)
+                log.warning("play logs kept for later (retry in %.0f s): %s", self._backoff_s, exc)
+                return
+            self.cache.mark_sent([r["id"] for r in batch], self.clock())
+            self._backoff_s = 0.0
+            log.debug("uploaded %d play logs (%d already known)", accepted, duplicates)
+            if force:
+                break
+
+    def _heartbeat(self) -> None:
+        now = self.clock()
+        item = self.playing()
+        with self._lock:
+            needed = plan.needed(self._items.values(), now)
+        beat = {
+            "agent_version": VERSION,
+            "now": now.isoformat(),
+            "playing": item.title if item else None,
+            "disk_free_bytes": self.cache.disk_free(),
+            "cache_ok": all(self.cache.has_media(sha) for sha in needed),
+        }
+        try:
+            answer = self.client.heartbeat(beat)
+        except (ServerUnreachable, TokenRefused, ValueError) as exc:
+            log.debug("heartbeat not delivered: %s", exc)
+            return
+        server_time = datetime.fromisoformat(answer["server_time"])
+        # Half the round trip is unknown; at commune-line latencies that is well under 1 s.
+        self.clock_offset_ms = int((now - server_time).total_seconds() * 1000)
+        if abs(self.clock_offset_ms) > 2000:
+            log.warning("this machine's clock is %+d ms off the server's: fix NTP",
+                        self.clock_offset_ms)  # fmt: skip
+
+    # -- MQTT -----------------------------------------------------------------------
+    def _start_mqtt(self, url: str) -> None:
+        parts = urlparse(url)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                             client_id=f"loaxa-agent-{uuid.uuid4().hex[:12]}")  # fmt: skip
+        if parts.username:
+            client.username_pw_set(parts.username, parts.password)
+        if parts.scheme == "mqtts":
+            client.tls_set()
+        client.on_connect = lambda *_: self._subscribe()
+        client.on_message = lambda *_: self.sync_soon()
+        client.reconnect_delay_set(1, 30)
+        client.connect_async(parts.hostname or "localhost",
+                             parts.port or (8883 if parts.scheme == "mqtts" else 1883))  # fmt: skip
+        client.loop_start()
+        self._mqtt = client
+
+    def _subscribe(self) -> None:
+        if self._mqtt is not None and self._mqtt.is_connected() and self._topics:
+            self._mqtt.subscribe([(topic, 1) for topic in self._topics])
+            # A message may have been missed while disconnected: catch up now.
+            self.sync_soon()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

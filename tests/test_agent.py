@@ -1,0 +1,177 @@
+"""The station agent against a live server on 127.0.0.1, in real time.
+
+These use the NullPlayer (it keeps time but makes no sound): what is checked here is the
+agent — sync, cache, jobs, proof of play, offline behaviour, MQTT. What the station actually
+airs, through real VLC into a WAV file, is checked in test_agent_onair.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.agent_fixtures import LiveServer, close, copy_template, live_server, soon
+
+
+@pytest.fixture
+def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+    server = live_server(tmp_path, copy_template(sqlite_template, tmp_path), {})
+    yield server
+    close(server)
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def statuses(live: LiveServer) -> list[tuple[str, str]]:
+    return sorted((p["item"], p["status"]) for p in live.plays())
+
+
+def test_the_agent_airs_a_programme_on_time_and_the_server_learns_it(live, tmp_path):
+    program = live.program((440, 1.5))
+    start = soon(2)
+    saved = live.schedule(start, kind="program", program=program["id"])
+    agent = live.agent(tmp_path / "agent")
+    agent.start()
+
+    played = wait_for(lambda: [p for p in live.plays() if p["status"] == "played"], 15,
+                      "the play log")  # fmt: skip
+    [log] = played
+    assert log["broadcast"] == saved["id"]
+    assert log["scheduled_start"] == start.astimezone(log_zone(log)).isoformat()
+    started = parse(log["started_at"])
+    assert abs((started - start).total_seconds()) < 0.1
+    assert parse(log["ended_at"]) - started == pytest.approx(
+        timedelta(milliseconds=program["duration_ms"]), abs=timedelta(milliseconds=200)
+    )
+    # The media came down once and is kept for the next airing within the window.
+    assert (tmp_path / "agent" / "media" / program["sha256"]).exists()
+
+
+def test_with_the_server_gone_the_schedule_still_airs_and_logs_upload_later(live, tmp_path):
+    program = live.program((523, 1.0))
+    first, second = soon(2), soon(5)
+    live.schedule(first, kind="program", program=program["id"])
+    live.schedule(second, kind="program", program=program["id"], title="Phát lần hai")
+    agent = live.agent(tmp_path / "agent")
+    agent.start()
+    wait_for(lambda: agent.cache.has_media(program["sha256"]), 10, "the media in the cache")
+
+    live.stop()  # the line to the province is down from here on
+    wait_for(lambda: len(agent.cache.logged_items()) == 2, 15, "both airings logged locally")
+    assert agent.cache.count_unsent() == 2 and not agent.online
+
+    live.start()  # the line comes back on the same address
+    agent._next_upload = agent.clock()  # do not sit out the back-off in a test
+    wait_for(lambda: len(live.plays()) == 2, 15, "the queued logs to arrive")
+    assert {p["status"] for p in live.plays()} == {"played"}
+    assert agent.cache.count_unsent() == 0
+
+
+def test_after_a_restart_without_the_server_the_agent_airs_from_its_cache(live, tmp_path):
+    program = live.program((587, 1.0))
+    start = soon(6)
+    live.schedule(start, kind="program", program=program["id"])
+    first = live.agent(tmp_path / "agent")
+    first.start()
+    wait_for(lambda: first.cache.has_media(program["sha256"]), 10, "the media in the cache")
+    first.stop()
+
+    live.stop()
+    again = live.agent(tmp_path / "agent")  # a reboot during a network outage
+    again.start()
+    wait_for(lambda: again.cache.logged_items(), 15, "the airing, from the cache alone")
+    [record] = again.cache.unsent_plays(10)
+    assert record["status"] == "played"
+
+
+def test_a_log_sent_twice_counts_once(live, tmp_path):
+    program = live.program((659, 1.0))
+    live.schedule(soon(2), kind="program", program=program["id"])
+    agent = live.agent(tmp_path / "agent")
+    agent.start()
+    wait_for(lambda: len(live.plays()) == 1, 15, "the play log")
+    # The server stored the batch but its answer was lost: the agent sends it again.
+    with sqlite3.connect(tmp_path / "agent" / "agent.db") as db:
+        db.execute("UPDATE plays SET sent_at = NULL")
+    agent._upload(force=True)
+    assert agent.cache.count_unsent() == 0
+    assert len(live.plays()) == 1
+
+
+def test_a_corrupted_cached_file_is_noticed_and_fetched_again(live, tmp_path):
+    program = live.program((698, 1.0))
+    live.schedule(soon(4), kind="program", program=program["id"])
+    agent = live.agent(tmp_path / "agent")
+    agent.start()
+    path = tmp_path / "agent" / "media" / program["sha256"]
+    wait_for(path.exists, 10, "the download")
+    good = path.read_bytes()
+    path.write_bytes(good[:1000] + bytes(len(good) - 1000))  # a damaged sector
+
+    assert agent.sync() is False  # nothing new on the server, but the file is checked
+    wait_for(lambda: path.exists() and path.read_bytes() == good, 10, "the file fetched again")
+    wait_for(lambda: statuses(live), 15, "the airing")
+    assert [s for _, s in statuses(live)] == ["played"]
+
+
+def test_an_item_that_disappears_is_unscheduled_and_one_that_ended_unaired_is_missed(
+    live, tmp_path
+):
+    program = live.program((784, 1.0))
+    gone = live.schedule(soon(8), kind="program", program=program["id"])
+    agent = live.agent(tmp_path / "agent")
+    agent.start()
+    wait_for(lambda: [j for j in agent.scheduler.get_jobs() if "-" in j.id], 5, "the item's job")
+
+    assert live.call("DELETE", f"/api/v1/broadcasts/{gone['id']}").status_code == 200
+    agent.sync()
+    assert [j.id for j in agent.scheduler.get_jobs() if "-" in j.id] == []
+    time.sleep(0.5)
+    assert live.plays() == []
+
+
+NO_MQTT = "MQTT test skipped: LOAXA_TEST_MQTT_URL is not set (.ci/run sets it)"
+
+
+@pytest.mark.skipif(not os.environ.get("LOAXA_TEST_MQTT_URL"), reason=NO_MQTT)
+def test_an_mqtt_sync_now_brings_a_new_item_within_a_second(tmp_path, sqlite_template):
+    url = os.environ["LOAXA_TEST_MQTT_URL"]
+    live = live_server(tmp_path, copy_template(sqlite_template, tmp_path), {"mqtt_url": url})
+    try:
+        agent = live.agent(tmp_path / "agent", poll_s=300.0, mqtt_url=url)
+        agent.start()
+        wait_for(lambda: agent._mqtt is not None and agent._mqtt.is_connected() and agent._topics,
+                 10, "the MQTT subscription")  # fmt: skip
+        time.sleep(0.3)  # let the SUBACK land
+        saved_at = time.monotonic()
+        saved = live.schedule(soon(600), kind="relay", duration_s=60,
+                              stream_url="http://127.0.0.1:9/vov1.mp3")  # fmt: skip
+        wait_for(lambda: any(i.broadcast == saved["id"] for i in agent._items.values()), 1.0,
+                 "the new item, pushed")  # fmt: skip
+        assert time.monotonic() - saved_at < 1.0
+    finally:
+        close(live)
+
+
+def parse(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def log_zone(log: dict[str, Any]) -> Any:
+    return parse(log["scheduled_start"]).tzinfo
