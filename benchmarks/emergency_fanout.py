@@ -56,7 +56,9 @@ import paho.mqtt.client as mqtt
 from manifest_throughput import (
     MANIFEST,
     PG_ADMIN_URL,
+    Cpu,
     Server,
+    add_app_options,
     add_week,
     analyze,
     clear_of_the_hour,
@@ -464,7 +466,7 @@ class Outcome:
     missing: int
     via: Counter[str]
     answers: Counter[str]
-    server_cpu_s: float
+    cpu: Cpu
     client_cpu_s: float
     wall_s: float
 
@@ -475,7 +477,7 @@ def measure(
     provinces = sorted({a.province for a in fleet.agents})
     titles = {p: f"Cảnh báo bão khẩn cấp — tỉnh {p} — lần {run}" for p in provinces}
     fleet.expect(titles)
-    cpu_server, cpu_client = server.worker_cpu_s(), time.process_time()
+    cpu_before, cpu_client = server.cpu(), time.process_time()
     began = time.monotonic()
     issued = issue_all(server, admins, titles)
     failed = [i for i in issued if i.status not in (200, 201)]
@@ -491,7 +493,7 @@ def measure(
         via = Counter(a.got_via for a in got)
         answers = Counter(fleet.answers)
     return Outcome(label, issued, latencies, after, len(fleet.agents) - len(got), via, answers,
-                   server.worker_cpu_s() - cpu_server, time.process_time() - cpu_client,
+                   server.cpu() - cpu_before, time.process_time() - cpu_client,
                    wall)  # fmt: skip
 
 
@@ -522,9 +524,16 @@ def describe(outcome: Outcome, agents: int) -> list[str]:
         + "; manifest answers in the window: "
         + ", ".join(f"{k}: {v:,}" for k, v in sorted(outcome.answers.items()))
     )
+    full = outcome.answers.get("200", 0)
+    per = (
+        f"; workers' CPU / full manifests served: {outcome.cpu.workers / full * 1000:.1f} ms"
+        if full
+        else ""
+    )
     lines.append(
-        f"  CPU in the window ({outcome.wall_s:.1f} s): gunicorn workers "
-        f"{outcome.server_cpu_s:.1f} s, simulated agents {outcome.client_cpu_s:.1f} s"
+        f"  cores used over the {outcome.wall_s:.1f} s: "
+        + outcome.cpu.shares(**{"simulated agents": outcome.client_cpu_s})
+        + per
     )
     return lines
 
@@ -542,6 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fetchers", type=int, default=100, help="concurrent HTTP requests")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--seed", type=int, default=2024)
+    add_app_options(parser)
     args = parser.parse_args(argv)
     agents = args.agents or (200 if args.quick else 1000)
     rng = random.Random(args.seed)
@@ -574,9 +584,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "LOAXA_MQTT_URL": args.mqtt_url,
                 "LOAXA_TTS_ENGINE": "espeak",  # offline voice: no internet here
             }
-            with gunicorn(env, tmp, args.workers) as server:
+            serving = gunicorn(env, tmp, args.workers, app=args.app, pythonpath=args.pythonpath)
+            with serving as server:
                 commands.append(server.command.replace(str(tmp), "$TMP"))
-                out(f"server: gunicorn {args.workers} sync workers (web.wsgi:app), MQTT "
+                out(f"server: gunicorn {args.workers} sync workers ({args.app}), MQTT "
                     f"{args.mqtt_url}, TTS espeak-ng; agents: {len(network.agents):,} simulated "
                     f"in one process, {args.fetchers} HTTP requests at a time, poll every "
                     f"{args.poll:g} s")  # fmt: skip

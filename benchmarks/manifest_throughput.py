@@ -14,13 +14,14 @@ For each database (SQLite file, then PostgreSQL database ``loaxa_bench``):
    to learn its ETag.
 3. Load it with wrk (one thread, so the load generator takes as little CPU as it can from the
    two cores), rotating over every station's token: (a) ``If-None-Match`` with the current
-   ETag → 304; (b) no ETag → a full manifest (200) each time.
+   ETag → 304; (b) no ETag → a full manifest (200) each time; (c) no token at all → 401, the
+   floor of gunicorn + Flask + HTTP with no database work. Best of 3 runs per figure.
 4. The same 304 request in-process (Flask test client, one thread, no HTTP): what the
    application itself costs per request, against what gunicorn and HTTP add.
 
 Run from the project root (needs ``wrk``: ``apt-get install wrk``)::
 
-    .venv/bin/python benchmarks/manifest_throughput.py [--quick] [--seconds 20]
+    .venv/bin/python benchmarks/manifest_throughput.py [--quick] [--seconds 8] [--repeat 3]
 
 The PostgreSQL run creates and finally drops the database ``loaxa_bench`` (``--pg-admin-url``
 says where; ``--no-postgres`` skips it). Nothing else is touched; gunicorn is stopped at the end.
@@ -399,18 +400,56 @@ class Server:
     def base(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def worker_cpu_s(self) -> float:
-        """CPU seconds (user + system) used so far by the gunicorn workers."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == self.process.pid:  # ppid: a worker of our master
-                total += (int(fields[11]) + int(fields[12])) / tick
-        return total
+    def cpu(self) -> Cpu:
+        return cpu_now(self.process.pid)
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds used so far (user + system): our gunicorn's workers, every postgres
+    process, the whole machine (all cores, from /proc/stat)."""
+
+    workers: float
+    postgres: float
+    machine: float
+    at: float  # time.monotonic()
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(self.workers - other.workers, self.postgres - other.postgres,
+                   self.machine - other.machine, self.at - other.at)  # fmt: skip
+
+    def shares(self, **others: float) -> str:
+        """Cores used over the interval: "gunicorn workers 1.41, postgres 0.40, …"."""
+        span = max(self.at, 1e-9)
+        parts = [f"gunicorn workers {self.workers / span:.2f}"]
+        if self.postgres > 0.01:
+            parts.append(f"postgres (all databases) {self.postgres / span:.2f}")
+        parts += [f"{name} {value / span:.2f}" for name, value in others.items()]
+        return (", ".join(parts) + f"; whole machine {self.machine / span:.2f} of "
+                f"{os.cpu_count()} busy")  # fmt: skip
+
+
+def cpu_now(master: int) -> Cpu:
+    tick = os.sysconf("SC_CLK_TCK")
+    workers = postgres = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[1]) == master:  # ppid: a worker of our gunicorn master
+            workers += used
+        elif name == "postgres":
+            postgres += used
+    machine = 0.0
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+    machine = (sum(values[:8]) - values[3] - values[4]) / tick
+    return Cpu(workers, postgres, machine, time.monotonic())
 
 
 def server_env(values: dict[str, str]) -> dict[str, str]:
@@ -422,7 +461,13 @@ def server_env(values: dict[str, str]) -> dict[str, str]:
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], tmp: Path, workers: int = 2, worker_class: str = "sync", threads: int = 1
+    env: dict[str, str],
+    tmp: Path,
+    workers: int = 2,
+    worker_class: str = "sync",
+    threads: int = 1,
+    app: str = "web.wsgi:app",
+    pythonpath: str | None = None,
 ) -> Iterator[Server]:
     """``gunicorn web.wsgi:app`` on a free loopback port; stopped (by its own pid) on exit."""
     port = free_port()
@@ -433,7 +478,9 @@ def gunicorn(
     ]  # fmt: skip
     if worker_class == "gthread":
         command += ["--threads", str(threads)]
-    command.append("web.wsgi:app")
+    if pythonpath:
+        command += ["--pythonpath", pythonpath]
+    command.append(app)
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env=server_env(env), stdout=out, stderr=subprocess.STDOUT,
@@ -518,7 +565,7 @@ class LoadResult:
     max_ms: float
     errors: dict[str, int]
     statuses: Counter[str]
-    server_cpu_s: float
+    cpu: Cpu
     wrk_cpu_s: float
     command: str
     manifest_bytes: int = 0
@@ -552,14 +599,14 @@ def run_wrk(
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
         "--timeout", "10s", "-s", str(LUA), server.base, "--", str(stations), mode,
     ]  # fmt: skip
-    before_server = server.worker_cpu_s()
+    before = server.cpu()
     before_children = os.times()
     done = subprocess.run(
         command, capture_output=True, text=True, check=False, timeout=seconds + 60,
         env={**os.environ, "WRK_THREADS": str(threads)},
     )  # fmt: skip
     after_children = os.times()
-    server_cpu = server.worker_cpu_s() - before_server
+    used = server.cpu() - before
     wrk_cpu = (after_children.children_user - before_children.children_user) + (
         after_children.children_system - before_children.children_system
     )
@@ -588,7 +635,7 @@ def run_wrk(
             if k.endswith("errors") or k == "timeouts"
         },
         statuses=statuses,
-        server_cpu_s=server_cpu,
+        cpu=used,
         wrk_cpu_s=wrk_cpu,
         command=f"WRK_THREADS={threads} {shown}",
     )
@@ -634,29 +681,47 @@ def in_process(
 # --- report ---------------------------------------------------------------------------------------
 
 
-def describe(result: LoadResult, connections: int) -> list[str]:
+def best_of(rates: Sequence[float]) -> str:
+    if len(rates) < 2:
+        return ""
+    return f" best of {len(rates)} ({', '.join(f'{r:,.0f}' for r in rates)})"
+
+
+def describe(result: LoadResult, connections: int, rates: Sequence[float]) -> list[str]:
     statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(result.statuses.items()))
     errors = {k: v for k, v in result.errors.items() if v}
-    cpu_per_req = result.server_cpu_s / max(result.requests, 1) * 1e6
+    cpu_per_req = result.cpu.workers / max(result.requests, 1) * 1e6
     lines = [
         f"  {LABELS[result.mode]}",
-        f"       {result.rate:,.0f} req/s   latency p50 {result.p50_ms:.1f} ms  "
-        f"p90 {result.p90_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  max {result.max_ms:.1f} ms"
-        f"   ({result.requests:,} requests in {result.seconds:.1f} s, {connections} connections)",
+        f"       {result.rate:,.0f} req/s"
+        + best_of(rates)
+        + f"; in that run latency p50 {result.p50_ms:.1f} ms  p90 {result.p90_ms:.1f} ms  "
+        f"p99 {result.p99_ms:.1f} ms  max {result.max_ms:.1f} ms",
+        f"       ({result.requests:,} requests in {result.seconds:.1f} s, {connections} "
+        "connections)",
         f"       answers {statuses}" + (f"; socket errors {errors}" if errors else ""),
-        f"       CPU: gunicorn workers {result.server_cpu_s:.1f} s "
-        f"({cpu_per_req:,.0f} µs per request, {result.server_cpu_s / result.seconds:.2f} cores),"
-        f" wrk {result.wrk_cpu_s:.1f} s ({result.wrk_cpu_s / result.seconds:.2f} cores)",
+        f"       gunicorn workers' CPU {cpu_per_req:,.0f} µs per request; cores used: "
+        + result.cpu.shares(wrk=result.wrk_cpu_s),
     ]
     if result.manifest_bytes:
         lines.append(f"       manifest size {result.manifest_bytes:,} bytes (mean over stations)")
     return lines
 
 
+def add_app_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--app",
+        default="web.wsgi:app",
+        help="the WSGI app gunicorn serves (to measure a candidate change)",
+    )
+    parser.add_argument("--pythonpath", help="gunicorn --pythonpath for --app")  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 s of load per figure")
-    parser.add_argument("--seconds", type=float, help="load per figure (default 20, quick 3)")
+    parser.add_argument("--quick", action="store_true", help="one 3 s run per figure")
+    parser.add_argument("--seconds", type=float, help="load per run (default 8, quick 3)")
+    parser.add_argument("--repeat", type=int, help="runs per figure, best kept (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -664,9 +729,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL,
                         help=f"where to CREATE/DROP DATABASE {BENCH_DB}")  # fmt: skip
     parser.add_argument("--no-postgres", action="store_true")
+    add_app_options(parser)
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args(argv)
-    seconds = args.seconds or (3.0 if args.quick else 20.0)
+    seconds = args.seconds or (3.0 if args.quick else 8.0)
+    repeat = args.repeat or (1 if args.quick else 3)
     warmup = 1.0 if args.quick else 3.0
     out = print
     kinds = [k for k, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
@@ -678,9 +745,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in machine_lines([("wrk", tool_version("wrk", "--version")),
                                ("psql", tool_version("psql", "--version"))]):  # fmt: skip
         out(line)
-    out(f"server: gunicorn {args.workers} {args.worker_class} workers, web.wsgi:app; load: wrk "
-        f"{args.wrk_threads} thread, {args.connections} connections, {seconds:.0f} s per figure "
-        f"after {warmup:.0f} s warm-up; the load generator runs on the same 2 cores")  # fmt: skip
+    out(f"server: gunicorn {args.workers} {args.worker_class} workers, {args.app}; load: wrk "
+        f"{args.wrk_threads} thread, {args.connections} connections, "
+        + (f"best of {repeat} runs" if repeat > 1 else "one run")
+        + f" of {seconds:.0f} s per figure after {warmup:.0f} s warm-up; the load generator "
+        "runs on the same 2 cores")  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="loaxa-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -695,33 +764,39 @@ def main(argv: Sequence[str] | None = None) -> int:
                     out(line)
                 out(f"  set up in {network.setup_s:.1f} s")
                 env = {"LOAXA_INSTANCE": str(instance), "LOAXA_DATABASE_URL": url}
-                with gunicorn(env, tmp, args.workers, args.worker_class, threads=4) as server:
+                with gunicorn(env, tmp, args.workers, args.worker_class, threads=4, app=args.app,
+                              pythonpath=args.pythonpath) as server:  # fmt: skip
                     commands.append(server.command.replace(str(tmp), "$TMP"))
                     stations = tmp / f"stations-{kind}.txt"
                     sizes = [len(get(server, MANIFEST, t)[2]) for t in network.tokens.values()]
                     results = []
                     modes = ["304", "200"] + (["401"] if kind == kinds[0] else [])
+                    threads = args.wrk_threads
                     for mode in modes:
                         if mode == "304":
-                            clear_of_the_hour(warmup + seconds + 10, out)
+                            clear_of_the_hour(warmup + repeat * seconds + 10, out)
                             etags = current_etags(server, network.tokens)
                             write_stations(stations, network.tokens, etags)
                         run_wrk(server, stations, mode, warmup, args.connections,
                                 args.wrk_threads)  # fmt: skip
-                        result = run_wrk(server, stations, mode, seconds, args.connections,
-                                         args.wrk_threads)  # fmt: skip
+                        runs = [
+                            run_wrk(server, stations, mode, seconds, args.connections, threads)
+                            for _ in range(repeat)
+                        ]
+                        result = max(runs, key=lambda r: r.rate)
                         if mode == "200":
                             result.manifest_bytes = round(statistics.fmean(sizes))
                         results.append(result)
                         if result.command not in commands:
                             commands.append(result.command)
-                        for line in describe(result, args.connections):
+                        for line in describe(result, args.connections, [r.rate for r in runs]):
                             out(line)
                     clear_of_the_hour(2 * min(seconds, 5.0) + 10, out)
                     etags = current_etags(server, network.tokens)
                     local = in_process(url, instance, network.tokens, etags, min(seconds, 5.0))
+                    stock = "" if args.app == "web.wsgi:app" else " — the stock app, not --app"
                     out(
-                        f"  in-process (Flask test client, one thread, no HTTP): 304 "
+                        f"  in-process (Flask test client, one thread, no HTTP{stock}): 304 "
                         f"{local['304 mean_us']:,.0f} µs mean ({local['304 median_us']:,.0f} "
                         f"median), 200 {local['200 mean_us']:,.0f} µs mean "
                         f"({local['200 median_us']:,.0f} median)"
