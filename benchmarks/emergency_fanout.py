@@ -172,7 +172,6 @@ class Fleet:
         self.work: queue.Queue[Agent | None] = queue.Queue()
         self.awaited: dict[str, str] = {}  # province → alert title being waited for
         self.answers: Counter[str] = Counter()
-        self.stopping = threading.Event()
         self.threads = [
             threading.Thread(target=self._fetch_loop, daemon=True, name=f"fetch-{i}")
             for i in range(fetchers)
@@ -596,11 +595,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     cold = fleet.sync_all()
                     out(f"start: every agent fetched its full manifest once: {cold:.1f} s "
                         f"({len(fleet.agents) / cold:,.0f} manifests/s)")  # fmt: skip
+                    where = Counter(a.province for a in fleet.agents)
+                    out("agents by province: " + ", ".join(
+                        f"{code}: {n:,}" for code, n in sorted(where.items())))  # fmt: skip
                     fleet.mux = MqttMux(fleet, args.mqtt_url)
                     subscribed = fleet.mux.start()
                     out(f"MQTT: {fleet.mux.connected:,} connections, one per agent, "
                         f"{fleet.mux.subscriptions:,} topic subscriptions (own + ancestors), "
                         f"subscribed in {subscribed:.1f} s")  # fmt: skip
+                    out("measured: from an alert's POST being sent until each agent holds a "
+                        "manifest (200) that lists the alert's item")  # fmt: skip
                     out("")
                     if clear_of_the_hour(70):
                         fleet.sync_all()
