@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import date as Date
 from datetime import datetime as DateTime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
@@ -64,7 +64,7 @@ def switch_url(lang: str) -> str:
     """This page in another language (a GET link: the choice is not a change of data)."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     args.append(("lang", lang))
-    return f"{request.path}?{urlencode(args)}"
+    return f"{quote(request.path)}?{urlencode(args)}"
 
 
 def _zone(where: Where) -> ZoneInfo:
