@@ -66,7 +66,7 @@ def test_a_late_emergency_still_starts_from_its_first_word():
     cue = plan.cue_for(alert, now, Path("/m/e"))
     assert cue is not None
     assert cue.offset_s == 0 and cue.start == now
-    assert cue.end - cue.start == timedelta(minutes=1)
+    assert cue.end - cue.start == timedelta(minutes=1) + plan.URGENT_SLACK
 
 
 def test_emergency_media_comes_first_then_nearest_start_each_file_once():

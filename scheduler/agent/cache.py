@@ -107,9 +107,12 @@ class AgentCache:
                 "UPDATE plays SET sent_at = ? WHERE id = ?", [(now.isoformat(), i) for i in ids]
             )
 
-    def logged_items(self) -> set[str]:
+    def logged_items(self, *, settled: bool = False) -> set[str]:
+        """Items with a play log; ``settled``: one that ends the item's story here (an item
+        only interrupted — the agent stopped — may be rejoined while its window lasts)."""
+        where = " WHERE json_extract(body, '$.status') != 'interrupted'" if settled else ""
         with self._tx() as db:
-            return {item for (item,) in db.execute("SELECT DISTINCT item FROM plays")}
+            return {item for (item,) in db.execute(f"SELECT DISTINCT item FROM plays{where}")}
 
     def count_unsent(self) -> int:
         with self._tx() as db:

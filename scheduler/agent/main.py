@@ -54,6 +54,7 @@ def build_agent(
         poll_s=poll_s or settings.agent_poll_s,
         heartbeat_s=settings.agent_heartbeat_s,
         lead_s=settings.agent_lead_s,
+        relay_lead_s=settings.relay_preroll_s,
         mqtt_url=settings.mqtt_url,
     )
 

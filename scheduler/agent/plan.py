@@ -17,6 +17,9 @@ from audio.player import Cue
 RANK = {"normal": 0, "priority": 1, "emergency": 2}
 # A join this close to the end would air a fragment nobody can make sense of: log it missed.
 MIN_JOIN = timedelta(seconds=5)
+# An emergency's window runs this much past its length: if the player starts it a little
+# late, the end of the window must not clip its last words (the media's own end stops it).
+URGENT_SLACK = timedelta(seconds=2)
 
 
 class ManifestError(ValueError):
@@ -94,17 +97,22 @@ def _aware(text: str) -> datetime:
     return moment
 
 
-def cue_for(item: Item, now: datetime, media_path: Any = None) -> Cue | None:
-    """The cue that airs ``item`` from ``now`` on, or None when too little of it is left.
+def cue_for(
+    item: Item, now: datetime, media_path: Any = None, not_before: datetime | None = None
+) -> Cue | None:
+    """The cue that airs ``item`` from ``now`` (or ``not_before``, when a higher item holds
+    it back until then) on, or None when too little of it is left.
 
     A late start joins in progress — it seeks by the lateness rather than playing from the
     top into the next slot. Emergencies are the exception: a warning heard from its second
     sentence is worse than one that ends a little late, so they always start at the top.
     """
+    if not_before is not None:
+        now = max(now, not_before)
     late = max(now - item.start, timedelta(0))
     if item.urgent:
         start = max(item.start, now)
-        end = max(item.end, start + (item.end - item.start))
+        end = max(item.end, start + (item.end - item.start)) + URGENT_SLACK
         offset = item.offset_ms / 1000
     else:
         if _too_late(item, now):

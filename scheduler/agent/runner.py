@@ -20,7 +20,7 @@ import logging
 import signal
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +41,9 @@ log = logging.getLogger("loaxa.agent")
 SERVICE_JOBS = {"heartbeat", "upload"}
 UPLOAD_BATCH = 200
 MAX_BACKOFF_S = 300.0
+# After a higher item, a held-back one waits this much longer: an emergency that started a
+# little late (it starts from its first word) is never cut before its last.
+GRACE = timedelta(seconds=0.5)
 
 
 def utc_now() -> datetime:
@@ -53,6 +56,8 @@ class _Handed:
 
     item: Item
     cue: Cue
+    cut_for: Item | None = None  # the higher item the server cut this one short for
+    deferred: bool = False  # un-cued for a higher item: armed again, not logged
 
 
 class Agent:
@@ -65,6 +70,7 @@ class Agent:
         poll_s: float = 15.0,
         heartbeat_s: float = 60.0,
         lead_s: float = 3.0,
+        relay_lead_s: float = 5.0,
         mqtt_url: str | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -73,6 +79,7 @@ class Agent:
         self.poll_s = poll_s
         self.heartbeat_s = heartbeat_s
         self.lead = timedelta(seconds=lead_s)
+        self.relay_lead = timedelta(seconds=max(lead_s, relay_lead_s))
         self.mqtt_url = mqtt_url
         self.clock = clock
         self.player = make_player(self._on_done)
@@ -81,6 +88,8 @@ class Agent:
         self._etag: str | None = None
         self._topics: list[str] = []
         self._handed: dict[str, _Handed] = {}
+        self._not_before: dict[str, datetime] = {}  # items held back by a higher one
+        self._fetching: dict[str, threading.Lock] = {}
         self._stopping = threading.Event()
         self._sync_now = threading.Event()
         self._fetch_now = threading.Event()
@@ -226,22 +235,32 @@ class Agent:
                     job.remove()
             for item_id, handed in list(self._handed.items()):
                 new = items.get(item_id)
-                if new is None:  # cancelled on the server, or re-timed into a new item
-                    self.player.cut(item_id, now)
-                elif new.end != handed.item.end and not new.urgent:
-                    self.player.cut(item_id, new.end)
-                    handed.item = new
-            logged = self.cache.logged_items()
-            for item in items.values():
-                if item.id in logged or item.id in self._handed or item.end <= now:
+                if new is not None and (new.end == handed.item.end or new.urgent):
                     continue
+                # Cancelled, re-timed into a new item, or cut short for a higher one.
+                cut_at = now if new is None else new.end
+                handed.cut_for = _preempting(items.values(), handed.item, cut_at)
+                handed.item = new or handed.item
+                self.player.cut(item_id, cut_at)  # may report at once: state set first
+            settled = self.cache.logged_items(settled=True)
+            for item in items.values():
+                if item.id in settled or item.id in self._handed or item.end <= now:
+                    continue
+                # A relay is opened earlier than a file is loaded: a stream needs time to buffer.
+                lead = self.relay_lead if item.stream_url else self.lead
                 self.scheduler.add_job(
-                    self._air, "date", run_date=max(item.start - self.lead, now),
+                    self._air, "date", run_date=max(item.start - lead, now),
                     id=item.id, args=[item.id], replace_existing=True,
                 )  # fmt: skip
 
     # -- media ----------------------------------------------------------------------
     def _fetch(self, media: plan.Media) -> bool:
+        with self._lock:
+            busy = self._fetching.setdefault(media.sha256, threading.Lock())
+        with busy:  # two threads wanting one file: one download, the other waits for it
+            return self._fetch_once(media)
+
+    def _fetch_once(self, media: plan.Media) -> bool:
         if self.cache.has_media(media.sha256):
             return True
         try:
@@ -279,7 +298,6 @@ class Agent:
             item = self._items.get(item_id)
             if item is None or item_id in self._handed or self._stopping.is_set():
                 return
-        now = self.clock()
         path = None
         if item.media:
             media = item.media[0]
@@ -288,26 +306,64 @@ class Agent:
                           "the media is not in the cache and could not be fetched")  # fmt: skip
                 return
             path = self.cache.media_path(media.sha256)
-        cue = plan.cue_for(item, self.clock(), path)
-        if cue is None:
-            self._log(item.id, item, "missed", None, None, "too little of it was left to join")
-            return
         with self._lock:
-            on_air = [h for h in self._handed.values() if h.cue.start <= now]
-            if any(h.item.rank > item.rank and h.item.end > cue.start for h in on_air):
-                blocker = max(on_air, key=lambda h: h.item.rank).item
-                self._log(item.id, item, "missed", None, None,
-                          f"a higher-priority item was on air: {blocker.title}")  # fmt: skip
+            cue = plan.cue_for(item, self.clock(), path, self._not_before.get(item.id))
+            if cue is None:
+                self._log(item.id, item, "missed", None, None, "too little of it was left to join")
                 return
+            # At most one thing airs: a higher item holds this one back until it is over
+            # (it then joins in progress); this one holds back any lower item due inside it.
+            blockers = [h for h in self._handed.values()
+                        if h.item.rank > item.rank and h.cue.end > cue.start]  # fmt: skip
+            if blockers:
+                self._defer(item, max(h.cue.end for h in blockers) + GRACE)
+                return
+            for other in self._handed.values():
+                if other.item.rank < item.rank and cue.start <= other.cue.start < cue.end + GRACE:
+                    other.deferred = True
+                    self._not_before[other.item.id] = cue.end + GRACE
+                    self.player.cut(other.item.id, other.cue.start)  # un-cue it
+            self._not_before.pop(item.id, None)
             self._handed[item.id] = _Handed(item, cue)
         self.cache.set_airing(item.id, cue.start)
+        log.info("cue %s: %s at %s (from %.1f s)", item.id, item.title,
+                 cue.start.astimezone().strftime("%H:%M:%S.%f")[:-3], cue.offset_s)  # fmt: skip
         self.player.play(cue)
+
+    def _defer(self, item: Item, until: datetime) -> None:
+        """Arm ``item`` again for when a higher item is over; it joins in progress then."""
+        self._not_before[item.id] = until
+        log.info("%s held back until %s by a higher-priority item", item.id, until)
+        self.scheduler.add_job(self._air, "date", run_date=max(until - self.lead, self.clock()),
+                               id=item.id, args=[item.id], replace_existing=True)  # fmt: skip
+
+    def _release_held(self, done: Item) -> None:
+        """Items held back behind ``done`` may go on as soon as it is really over (its window
+        was only an upper bound)."""
+        soon = self.clock() + GRACE
+        for item_id, until in list(self._not_before.items()):
+            item = self._items.get(item_id)
+            if item is None or item.rank >= done.rank or until <= soon:
+                continue
+            if any(h.deferred for h in self._handed.values() if h.item.id == item_id):
+                self._not_before[item_id] = soon  # re-armed when its un-cueing reports
+            else:
+                self._defer(item, soon)
 
     def _on_done(self, outcome: Outcome) -> None:
         with self._lock:
             handed = self._handed.pop(outcome.item_id, None)
+            if handed is not None and handed.deferred:
+                self._defer(handed.item, self._not_before[handed.item.id])
+                return
+            if handed is not None:
+                self._release_held(handed.item)
         item = handed.item if handed else self._items.get(outcome.item_id)
         status, detail = outcome.status, outcome.detail
+        if handed is not None and handed.cut_for is not None and status != "failed":
+            # Pre-empted: what aired up to the cut is the whole story the player knows.
+            status = "interrupted"
+            detail = f"pre-empted by {handed.cut_for.priority}: {handed.cut_for.title}"
         if handed is not None and status == "played" and item is not None:
             late = handed.cue.offset_s - item.offset_ms / 1000
             if late > 1 and not item.urgent:
@@ -418,6 +474,13 @@ class Agent:
             self._mqtt.subscribe([(topic, 1) for topic in self._topics])
             # A message may have been missed while disconnected: catch up now.
             self.sync_soon()
+
+
+def _preempting(items: Iterable[Item], cut: Item, at: datetime) -> Item | None:
+    """The higher-priority item that starts where ``cut`` was cut short, if any."""
+    slack = timedelta(seconds=2)  # an alert "now" is stamped to the second
+    higher = [i for i in items if i.rank > cut.rank and i.start - slack <= at < i.end]
+    return max(higher, key=lambda i: i.rank, default=None)
 
 
 def _iso(moment: datetime | None) -> str | None:
