@@ -5,18 +5,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from config import load_settings
-from scheduler.db import make_engine, make_sessionmaker
-from scheduler.jobs import Jobs
-from scheduler.push import Publisher
-from web import auth, db, i18n, panel
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    # Imported here, not at the top: importing ``web.agent_cli`` runs this package's
+    # __init__, and a station agent should not pay for Flask, SQLAlchemy and the panel.
+    from flask import Flask
+
+    from config import load_settings
+    from scheduler.db import make_engine, make_sessionmaker
+    from scheduler.jobs import Jobs
+    from scheduler.push import Publisher
+    from web import auth, db, i18n, panel
+
     app = Flask(__name__, instance_relative_config=True)
     overrides = dict(test_config or {})
     instance_path = overrides.pop("instance_path", None)

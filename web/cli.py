@@ -34,6 +34,7 @@ from scheduler.models import Role, User
 from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
 from scheduler.stations import get_station, import_directory
+from web.agent_cli import agent
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {"scheduled": " ", "shifted": "→", "truncated": "✂", "preempted": "✗"}
@@ -72,6 +73,9 @@ def _friendly(command: F) -> F:
 @click.group(help="Loa Xã — scheduling and automatic playback for grassroots radio.")
 def main() -> None:
     pass
+
+
+main.add_command(agent)
 
 
 @main.command(help="Create or upgrade the database; --demo loads the Hà Nam 2024 network.")
@@ -172,40 +176,6 @@ def token_new(station_code: str) -> None:
     with _session(_settings()) as session:
         secret = accounts.new_station_token(session, now_utc(), station_code)
     click.echo(secret)
-
-
-@main.command(help="Run a station agent: fetch its schedule, play on time, report what aired.")
-@click.option("--server", required=True, help="The Loa Xã server, e.g. http://10.0.0.5:8080")
-@click.option(
-    "--token",
-    required=True,
-    envvar="LOAXA_AGENT_TOKEN",
-    help="The station token from `loaxa token new CODE` (or LOAXA_AGENT_TOKEN).",
-)
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the schedule, media and unsent logs are kept (default: instance/agent).",
-)
-@click.option("--player", type=click.Choice(["vlc", "null"]), default="vlc", show_default=True)
-@click.option(
-    "--audio-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Record everything aired into this WAV file instead of the sound card.",
-)
-@click.option("--poll", type=click.FloatRange(1, 3600), help="Seconds between manifest checks.")
-@click.option("-v", "--verbose", is_flag=True)
-def agent(
-    server: str, token: str, cache_dir: Path | None, player: str, audio_file: Path | None,
-    poll: float | None, verbose: bool,
-) -> None:  # fmt: skip
-    from scheduler.agent.main import build_agent, configure_logging
-
-    configure_logging(verbose)
-    built = build_agent(_settings(), server, token, cache_dir=cache_dir, player=player,
-                        audio_file=audio_file, poll_s=poll)  # fmt: skip
-    built.run()
 
 
 @main.group("api-token", help="Personal API tokens for scripts.")
