@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# Station agents (no sound) run inside the demo server, so "now playing" is alive at once.
+DEMO_AGENTS ?= 4
 export LOAXA_INSTANCE ?= $(CURDIR)/instance
 # Debian packages the audio pipeline, TTS and the station player use.
 SYSTEM_PACKAGES := ffmpeg espeak-ng libvlc5 vlc-plugin-base
@@ -38,7 +40,7 @@ system-packages:
 run: $(BIN)/.installed system-packages
 	@if [ -z "$$LOAXA_DATABASE_URL" ] && [ ! -e "$(LOAXA_INSTANCE)/loaxa.db" ]; then \
 	  $(BIN)/loaxa init --demo; else $(BIN)/loaxa init; fi
-	$(BIN)/loaxa serve --host $(HOST) --port $(PORT)
+	$(BIN)/loaxa serve --host $(HOST) --port $(PORT) --demo-agents $(DEMO_AGENTS)
 
 ## The whole test suite (PostgreSQL too when LOAXA_TEST_DATABASE_URL is set).
 test: $(BIN)/.installed system-packages

@@ -175,3 +175,20 @@ def parse(text: str) -> Any:
 
 def log_zone(log: dict[str, Any]) -> Any:
     return parse(log["scheduled_start"]).tzinfo
+
+
+def test_demo_agents_bring_the_first_run_alive(live, tmp_path):
+    from scheduler.models import Station
+    from web.demo_agents import start_demo_agents
+
+    loaxa = live.app.extensions["loaxa"]
+    agents = start_demo_agents(loaxa["sessions"], loaxa["settings"], live.url, 2)
+    live.agents.extend(agents)
+    assert [a.name for a in agents] == ["13285", "13291"]  # Phủ Lý's communes first
+
+    def online() -> bool:
+        with loaxa["sessions"]() as db:
+            seen = [db.query(Station).filter_by(code=a.name).one().last_seen for a in agents]
+        return all(seen)
+
+    wait_for(online, 10, "both demo stations heard from")

@@ -111,7 +111,14 @@ def init(demo: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--demo-agents",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Also run this many station agents in-process (no sound), for demos.",
+)
+def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
     from waitress import serve as waitress_serve
 
     from web import create_app
@@ -123,8 +130,20 @@ def serve(host: str, port: int, threads: int) -> None:
     sessions = app.extensions["loaxa"]["sessions"]
     if interrupted := fail_interrupted(sessions, now_utc()):
         click.echo(f"{interrupted} unfinished upload(s)/render(s) from the last run marked failed")
+    agents = []
+    if demo_agents:
+        from web.demo_agents import start_demo_agents
+
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        agents = start_demo_agents(sessions, app.extensions["loaxa"]["settings"],
+                                   f"http://{local}:{port}", demo_agents)  # fmt: skip
+        click.echo(f"Demo agents (no sound) for stations: {', '.join(a.name for a in agents)}")
     click.echo(f"Loa Xã on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
+    finally:
+        for agent in agents:
+            agent.stop()
 
 
 @main.group(help="The station tree.")

@@ -73,7 +73,9 @@ class Agent:
         relay_lead_s: float = 5.0,
         mqtt_url: str | None = None,
         clock: Callable[[], datetime] = utc_now,
+        name: str = "",
     ) -> None:
+        self.name = name  # the station code, for logs (the server knows it from the token)
         self.client = client
         self.cache = cache
         self.poll_s = poll_s
