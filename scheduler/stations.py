@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from config.directory import StationNode, read_directory
 from scheduler import audit
-from scheduler.errors import Invalid, NotFound
-from scheduler.models import Station
+from scheduler.errors import Forbidden, Invalid, NotFound
+from scheduler.models import Role, Station, User
 
 
 @dataclass(frozen=True)
@@ -150,3 +150,55 @@ def bump_revisions(session: Session, roots: Iterable[Station]) -> None:
         .execution_options(synchronize_session=False)
     )
     session.expire_all()
+
+
+# --- Station rules (DESIGN.md rule 5), set by an admin from the panel -----------------------
+
+MAX_SESSIONS_PER_DAY = 48
+MAX_MINUTES_PER_SESSION = 24 * 60
+
+
+def set_station_rules(
+    session: Session,
+    now: datetime,
+    actor: User,
+    station: Station,
+    windows: str,
+    max_sessions: int | None,
+    max_minutes: int | None,
+) -> bool:
+    """Change a station's allowed windows and caps (admins, inside their area); the windows
+    are checked and stored in one spelling, ``05:00-07:00,16:30-19:00``. Rules only warn at
+    scheduling time, so timelines (and manifests) do not change. True when anything did."""
+    from scheduler.rules import RuleSyntaxError, parse_windows
+
+    if actor.role != Role.admin:
+        raise Forbidden("only admins change a station's rules")
+    if not station.path.startswith(actor.station.path):
+        raise Forbidden(f"station {station.code} is outside your area")
+    try:
+        parsed = parse_windows(windows)
+    except RuleSyntaxError as exc:
+        raise Invalid(f"allowed_windows: {exc}", "allowed_windows") from None
+    spelled = ",".join(f"{a:%H:%M}-{'24:00' if b == time.max else f'{b:%H:%M}'}" for a, b in parsed)
+    for name, value, top in (
+        ("max_sessions_per_day", max_sessions, MAX_SESSIONS_PER_DAY),
+        ("max_minutes_per_session", max_minutes, MAX_MINUTES_PER_SESSION),
+    ):
+        if value is not None and not 1 <= value <= top:
+            raise Invalid(f"{name}: must be between 1 and {top}", name)
+    before = (
+        station.allowed_windows,
+        station.max_sessions_per_day,
+        station.max_minutes_per_session,
+    )
+    after = (spelled or None, max_sessions, max_minutes)
+    if before == after:
+        return False
+    station.allowed_windows, station.max_sessions_per_day, station.max_minutes_per_session = after
+    audit.record(
+        session, now, actor, "station.rules", station, station.id,
+        allowed_windows=after[0], max_sessions_per_day=max_sessions,
+        max_minutes_per_session=max_minutes, before=list(before),
+    )  # fmt: skip
+    return True
