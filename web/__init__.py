@@ -49,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.api import bp as api_bp
     from web.feeds import bp as feeds_bp
     from web.home import bp as home_bp
+    from web.relay import bp as relay_bp
+    from web.stations import bp as stations_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
@@ -60,4 +62,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(stations_bp)
+    app.register_blueprint(relay_bp)
     return app
