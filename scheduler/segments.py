@@ -15,6 +15,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from audio.errors import AudioError
@@ -94,16 +96,14 @@ def media_for(session: Session, done: Ingested, now: datetime) -> MediaFile:
     """The media row for a stored file (one row per content, however often it is uploaded)."""
     media = session.scalar(select(MediaFile).where(MediaFile.sha256 == done.sha256))
     if media is None:
-        media = MediaFile(
-            sha256=done.sha256,
-            bytes=done.bytes,
-            duration_ms=done.duration_ms,
-            mime_type="audio/mpeg",
-            analysis=done.analysis,
-            created_at=now,
-        )
-        session.add(media)
-        session.flush()
+        # Two requests storing the same content at once (the same alert text sent to two
+        # provinces) both get here: let the database keep one row, never an IntegrityError.
+        postgres = session.get_bind().dialect.name == "postgresql"
+        insert = pg_insert if postgres else sqlite_insert
+        row = {"sha256": done.sha256, "bytes": done.bytes, "duration_ms": done.duration_ms,
+               "mime_type": "audio/mpeg", "analysis": done.analysis, "created_at": now}  # fmt: skip
+        session.execute(insert(MediaFile).on_conflict_do_nothing(index_elements=["sha256"]), [row])
+        media = session.scalars(select(MediaFile).where(MediaFile.sha256 == done.sha256)).one()
     return media
 
 
