@@ -374,11 +374,73 @@ def approve(session: Session, actor: User, broadcast: Broadcast, now: datetime) 
         audit.record(session, now, actor, "broadcast.approve", broadcast, broadcast.owner_id)
 
 
-def cancel(session: Session, actor: User, broadcast: Broadcast, now: datetime) -> None:
+def cancel(
+    session: Session, actor: User, broadcast: Broadcast, now: datetime, reason: str = ""
+) -> None:
     """Cancel: the broadcast leaves every timeline; its record and history stay."""
     permissions.require_schedule(actor, broadcast.owner, [])
     if broadcast.status != BroadcastStatus.cancelled:
         broadcast.status = BroadcastStatus.cancelled
         broadcast.cancelled_at = now
         bump_revisions(session, [t.station for t in broadcast.targets])
-        audit.record(session, now, actor, "broadcast.cancel", broadcast, broadcast.owner_id)
+        detail = {"reason": reason} if reason else {}
+        audit.record(
+            session, now, actor, "broadcast.cancel", broadcast, broadcast.owner_id, **detail
+        )
+
+
+def reject(session: Session, actor: User, broadcast: Broadcast, now: datetime, reason: str) -> None:
+    """An approver turns a pending broadcast down: it is cancelled (history kept) and the
+    reason is audited, so its editor can read why."""
+    permissions.require_approve(actor, broadcast.owner)
+    if broadcast.status != BroadcastStatus.pending:
+        raise Unprocessable("only a broadcast waiting for approval can be rejected")
+    broadcast.status = BroadcastStatus.cancelled
+    broadcast.cancelled_at = now
+    bump_revisions(session, [t.station for t in broadcast.targets])
+    audit.record(
+        session, now, actor, "broadcast.reject", broadcast, broadcast.owner_id, reason=reason
+    )
+
+
+@dataclass
+class Preview:
+    """What saving a draft would do, found without saving it."""
+
+    status: BroadcastStatus  # what the save would give: approved at once, or pending
+    draft_id: int  # the id the draft had while examined (conflicts name it)
+    clashes: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]]
+    conflicts_total: int
+    warnings: list[RuleWarning]
+
+
+def preview_broadcast(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    spec: BroadcastSpec,
+    now: datetime,
+    existing: Broadcast | None = None,
+) -> Preview:
+    """The "preview" button: same checks as :func:`save_broadcast`, plus the same-level
+    clashes that a save without force would refuse — then everything is rolled back.
+
+    The draft is saved with force inside the caller's transaction (so the resolver sees it
+    exactly as it would be), examined, and the transaction is rolled back whatever happens:
+    call it on a session with nothing else pending.
+    """
+    try:
+        forced = spec.model_copy(update={"force": True})
+        result = _save(session, settings, actor, forced, now, existing)
+        clashes = find_clashes(session, settings, result.broadcast, now)
+        return Preview(
+            status=result.broadcast.status,
+            draft_id=result.broadcast.id,
+            clashes=clashes,
+            conflicts=result.conflicts,
+            conflicts_total=result.conflicts_total,
+            warnings=result.warnings,
+        )
+    finally:
+        session.rollback()

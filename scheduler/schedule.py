@@ -403,3 +403,19 @@ def with_ancestors(session: Session, stations: Sequence[Station]) -> list[Statio
         list(session.scalars(select(Station).where(Station.code.in_(missing)))) if missing else []
     )
     return sorted([*stations, *extra], key=lambda s: (s.depth, s.code))
+
+
+def pending_occurrences(
+    session: Session, station: Station, first_day: date, last_day: date
+) -> list[Occurrence]:
+    """Airings of broadcasts still waiting for approval that would reach ``station`` (they
+    target it or an ancestor), over whole local days — unresolved, since they are not on any
+    timeline yet; the calendar shows them apart so editors and approvers see what is coming."""
+    window = local_day_window(first_day, last_day, station.timezone)
+    path_ids = session.scalars(
+        select(Station.id).where(Station.code.in_(station.ancestor_codes))
+    ).all()
+    found: list[Occurrence] = []
+    for rule in load_rules(session, window, path_ids, statuses=(BroadcastStatus.pending,)):
+        found.extend(expand(rule, window))
+    return sorted(found, key=lambda o: (o.start, o.broadcast))

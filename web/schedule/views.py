@@ -1,0 +1,688 @@
+"""``/schedule`` pages: the week calendar, a broadcast's page, the form (new, edit, preview,
+save with force), cancel, and the approval queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from scheduler import broadcasts as service
+from scheduler import conflicts, permissions
+from scheduler.broadcasts import BroadcastSpec
+from scheduler.db import now_utc
+from scheduler.errors import Clash, DomainError, Forbidden, NotFound
+from scheduler.models import AuditEvent, Broadcast, BroadcastStatus, Program, Role, Station, User
+from scheduler.rules import RuleWarning
+from scheduler.schedule import pending_occurrences, station_timeline
+from scheduler.stations import subtree
+from web.auth import login_required, panel_user, require_station, role_required
+from web.db import notify_stations, session, settings
+from web.forms import options
+from web.schedule import bp
+from web.schedule.calendar import build_week
+from web.schedule.forms import (
+    CONFLICT_LABELS,
+    KIND_LABELS,
+    PRIORITY_LABELS,
+    BroadcastForm,
+    parse_days,
+)
+from web.schedule.recurrence import build, describe, read, vn_date, weekday_name
+
+SCHEDULERS = (Role.admin, Role.editor, Role.approver)
+APPROVERS = (Role.admin, Role.approver)
+# The domain's field names → the form's.
+FIELD_OF = {
+    "title": "title", "owner": "owner", "kind": "kind", "program": "program",
+    "source": "source", "stream_url": "stream_url", "start": "start_date",
+    "duration_s": "duration_min", "until": "until", "exdates": "exdates",
+    "targets": "targets", "priority": "priority", "conflict": "conflict",
+    "max_delay_s": "max_delay_min",
+}  # fmt: skip
+
+
+# --- Who sees what ---------------------------------------------------------------------------
+
+
+def _visible(broadcast: Broadcast) -> None:
+    """A broadcast owned in the user's area, or one that reaches it (as in the API)."""
+    me = panel_user()
+    if permissions.in_scope(me, broadcast.owner):
+        return
+    for target in broadcast.targets:
+        if permissions.can_use(me, target.station) or permissions.in_scope(me, target.station):
+            return
+    abort(403)
+
+
+def _broadcast(broadcast_id: int) -> Broadcast:
+    try:
+        broadcast = service.get_broadcast(session(), broadcast_id)
+    except NotFound:
+        abort(404)
+    _visible(broadcast)
+    return broadcast
+
+
+def _may_change(me: User, broadcast: Broadcast) -> bool:
+    return (
+        me.role in SCHEDULERS
+        and permissions.in_scope(me, broadcast.owner)
+        and broadcast.status != BroadcastStatus.cancelled
+    )
+
+
+def _may_approve(me: User, broadcast: Broadcast) -> bool:
+    return broadcast.status == BroadcastStatus.pending and permissions.can_approve(
+        me, broadcast.owner
+    )
+
+
+# --- The week calendar -----------------------------------------------------------------------
+
+
+def _week_start(text: str | None, today: date) -> date:
+    """``2026-W17`` → that week's Monday; none → this week; anything else → 400."""
+    if not text:
+        return today - timedelta(days=today.weekday())
+    year, sep, week = text.strip().upper().partition("-W")
+    if not (sep and year.isdigit() and week.isdigit() and len(year) == 4 and len(week) <= 2):
+        abort(400)
+    try:
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        abort(400)
+    if not 2000 <= monday.year <= 2099:
+        abort(400)
+    return monday
+
+
+def iso_week(day: date) -> str:
+    year, week, _day = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _titles(ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = session().execute(select(Broadcast.id, Broadcast.title).where(Broadcast.id.in_(wanted)))
+    return {i: t for i, t in rows}
+
+
+def _picker(me: User) -> list[Station]:
+    if me.role == Role.operator:
+        return [me.station]
+    return list(subtree(session(), me.station))
+
+
+@bp.get("/schedule")
+@login_required
+def index() -> ResponseReturnValue:
+    me = panel_user()
+    code = request.args.get("station") or me.station.code
+    station = require_station(code)
+    if me.role == Role.operator and station.id != me.station_id:
+        abort(403)
+    zone = ZoneInfo(station.timezone)
+    today = now_utc().astimezone(zone).date()
+    monday = _week_start(request.args.get("week"), today)
+    sunday = monday + timedelta(days=6)
+    entries = station_timeline(
+        session(), station, monday, sunday, timedelta(seconds=settings().min_fragment_s)
+    )
+    pending = (
+        pending_occurrences(session(), station, monday, sunday) if me.role in SCHEDULERS else []
+    )
+    titles = {e.occurrence.broadcast: e.occurrence.payload.title for e in entries}
+    titles |= _titles(e.by for e in entries if e.by and e.by not in titles)
+    week = build_week(entries, pending, zone, monday, today, titles)
+    origins = {
+        s.code: s
+        for s in session().scalars(select(Station).where(Station.code.in_(station.ancestor_codes)))
+    }
+    return render_template(
+        "schedule/index.html",
+        me=me,
+        station=station,
+        stations=_picker(me),
+        week=week,
+        origins=origins,
+        week_code=iso_week(monday),
+        prev_week=iso_week(monday - timedelta(days=7)),
+        next_week=iso_week(monday + timedelta(days=7)),
+        this_week=iso_week(today),
+        sunday=sunday,
+        can_create=me.role in SCHEDULERS,
+        priority_labels=PRIORITY_LABELS,
+        kind_labels=KIND_LABELS,
+        weekday_name=weekday_name,
+    )
+
+
+# --- One broadcast ---------------------------------------------------------------------------
+
+
+def _rejection(broadcast: Broadcast) -> AuditEvent | None:
+    return session().scalar(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "broadcast",
+            AuditEvent.object_id == str(broadcast.id),
+            AuditEvent.action.in_(("broadcast.reject", "broadcast.cancel")),
+        )
+        .order_by(AuditEvent.at.desc())
+    )
+
+
+@bp.get("/schedule/<int:broadcast_id>")
+@login_required
+def show(broadcast_id: int) -> ResponseReturnValue:
+    broadcast = _broadcast(broadcast_id)
+    me = panel_user()
+    return render_template(
+        "schedule/show.html",
+        b=broadcast,
+        when=describe(broadcast.start_local, broadcast.rrule, broadcast.until, broadcast.exdates),
+        may_change=_may_change(me, broadcast),
+        may_approve=_may_approve(me, broadcast),
+        ended=_rejection(broadcast) if broadcast.status == BroadcastStatus.cancelled else None,
+        users=_users([broadcast.created_by_id, broadcast.approved_by_id]),
+        priority_labels=PRIORITY_LABELS,
+        kind_labels=KIND_LABELS,
+        conflict_labels=CONFLICT_LABELS,
+        week=iso_week(max(broadcast.start_local.date(), now_utc().date())),
+    )
+
+
+def _users(ids: Iterable[int | None]) -> dict[int, User]:
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    return {u.id: u for u in session().scalars(select(User).where(User.id.in_(wanted)))}
+
+
+# --- The form ---------------------------------------------------------------------------------
+
+
+def _station_label(s: Station) -> str:
+    return f"{s.name} ({s.code})"
+
+
+def _programs(me: User, keep: int | None = None) -> list[tuple[str, str]]:
+    """Ready programmes the user may schedule: owned in their area or above it."""
+    found = session().scalars(
+        select(Program)
+        .where((Program.status == "ready") | (Program.id == (keep or 0)))
+        .order_by(Program.created_at.desc(), Program.id.desc())
+    )
+    pairs = [("", _("— Chọn chương trình —"))]
+    for p in found:
+        if permissions.can_use(me, p.owner) or p.id == keep:
+            minutes, seconds = divmod((p.duration_ms or 0) // 1000, 60)
+            pairs.append((str(p.id), f"{p.title} — {minutes}:{seconds:02d} ({p.owner.name})"))
+    return pairs
+
+
+def _sources(me: User) -> list[tuple[str, str]]:
+    found = session().scalars(
+        select(Station).where(Station.stream_url.is_not(None)).order_by(Station.depth, Station.code)
+    )
+    pairs = [("", _("— Không chọn: dùng địa chỉ luồng bên dưới —"))]
+    pairs += [(s.code, _station_label(s)) for s in found if permissions.can_use(me, s)]
+    return pairs
+
+
+def _tree(stations: list[Station]) -> list[dict[str, Any]]:
+    """The target picker: nested nodes (station, children) from the user's subtree."""
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for s in stations:  # parents first
+        node = {"station": s, "children": []}
+        nodes[s.id] = node
+        parent = nodes.get(s.parent_id) if s.parent_id else None
+        (parent["children"] if parent else roots).append(node)
+    return roots
+
+
+def _setup(form: BroadcastForm, me: User, keep_program: int | None = None) -> list[Station]:
+    area = list(subtree(session(), me.station))
+    form.owner.choices = options((s.code, _station_label(s)) for s in area)
+    form.program.choices = options(_programs(me, keep_program))
+    form.source.choices = options(_sources(me))
+    form.targets.choices = options((s.code, s.code) for s in area)
+    return area
+
+
+def _spec(form: BroadcastForm, force: bool) -> BroadcastSpec:
+    built = build(form.choice())
+    clock = form.start_time.clock
+    assert clock is not None  # validated
+    exdates, _bad = parse_days(form.exdates.data)
+    delay = form.max_delay_min.number
+    data: dict[str, Any] = {
+        "title": form.title.data,
+        "owner": form.owner.data,
+        "kind": form.kind.data,
+        "start": datetime.combine(built.start, clock),
+        "rrule": built.rrule,
+        "until": built.until,
+        "exdates": [d.isoformat() for d in exdates],
+        "targets": list(form.targets.data or []),
+        "priority": form.priority.data,
+        "conflict": form.conflict.data or None,
+        "max_delay_s": None if delay is None else delay * 60,
+        "force": force,
+    }
+    if form.kind.data == "program":
+        data["program"] = int(form.program.data)
+    else:
+        data["source"] = form.source.data or None
+        data["stream_url"] = form.stream_url.data or None
+        data["duration_s"] = (form.duration_min.number or 0) * 60
+    return BroadcastSpec.model_validate(data)
+
+
+def _attach(form: BroadcastForm, name: str, message: str) -> None:
+    field = form._fields.get(name)
+    if field is None:
+        form.form_errors = [*form.form_errors, message]
+    else:
+        field.errors = [*field.errors, message]
+
+
+def _recurrence_field(form: BroadcastForm) -> str:
+    return "rrule" if form.recurrence.data == "custom" else "recurrence"
+
+
+def _invalid(form: BroadcastForm, exc: ValidationError) -> None:
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else ""
+        name = _recurrence_field(form) if key == "rrule" else FIELD_OF.get(key, "")
+        if key in ("start", "until", "exdates"):
+            message = _("Ngày phải nằm trong khoảng năm 2000–2099.")
+        else:
+            message = _("Giá trị này không hợp lệ.")
+        if name not in form._fields or message not in form._fields[name].errors:
+            _attach(form, name, message)
+
+
+def _domain_message(exc: DomainError) -> str:
+    """The domain's refusal in the panel's words (matched on what it is about)."""
+    text = exc.message
+    if exc.field == "program":
+        if isinstance(exc, Forbidden):
+            return _("Chương trình này thuộc địa bàn khác.")
+        if "not rendered" in text:
+            return _("Chương trình chưa dựng xong nên chưa phát được.")
+        if "unapproved" in text:
+            return _("Chương trình còn bản tin chưa được duyệt.")
+        return _("Không có chương trình này.")
+    if exc.field == "rrule":
+        if "overlap" in text:
+            return _("Các lần phát chồng lên nhau: mỗi lần phát dài hơn khoảng cách giữa hai lần.")
+        if "never airs" in text:
+            return _("Quy tắc này không có lần phát nào trong 400 ngày đầu.")
+        return _("Quy tắc lặp lại không dùng được: %(reason)s", reason=text.removeprefix("rrule: "))
+    messages = {
+        "until": _("Ngày kết thúc phải sau ngày phát đầu tiên."),
+        "targets": _("Có đài nằm ngoài phạm vi của đài lập lịch hoặc của bạn."),
+        "owner": _("Hãy chọn một đài trong phạm vi của bạn."),
+        "conflict": _(
+            "Tiếp âm là phát trực tiếp nên không dời giờ được; hãy chọn cắt bớt hoặc bỏ qua."
+        ),
+        "source": _("Đài nguồn chưa có địa chỉ luồng phát; hãy nhập địa chỉ luồng."),
+        "stream_url": _(
+            "Địa chỉ luồng phải bắt đầu bằng http://, https://, rtsp://, rtmp://, udp://, rtp:// "
+            "hoặc srt://."
+        ),
+        "duration_s": _("Hãy nhập thời lượng tiếp âm."),
+    }
+    return messages.get(exc.field or "") or _("Không lưu được: %(reason)s", reason=text)
+
+
+def _refused(form: BroadcastForm, exc: DomainError) -> None:
+    rrule = exc.field == "rrule"
+    name = _recurrence_field(form) if rrule else FIELD_OF.get(exc.field or "", "")
+    _attach(form, name, _domain_message(exc))
+
+
+def _stations_named(codes: Iterable[str]) -> dict[str, Station]:
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {s.code: s for s in session().scalars(select(Station).where(Station.code.in_(wanted)))}
+
+
+def _warning_text(warning: RuleWarning, station: Station | None) -> str:
+    if warning.rule == "allowed_windows":
+        windows = station.allowed_windows if station else ""
+        return _("Ngoài khung giờ được phát (%(windows)s).", windows=windows)
+    if warning.rule == "max_sessions_per_day":
+        limit = station.max_sessions_per_day if station else 0
+        return _("Quá số buổi phát trong ngày (tối đa %(n)s buổi).", n=limit)
+    limit = station.max_minutes_per_session if station else 0
+    return _("Buổi phát dài quá giới hạn (tối đa %(n)s phút mỗi buổi).", n=limit)
+
+
+def _report(
+    clashes: list[dict[str, Any]],
+    found: list[dict[str, Any]],
+    total: int,
+    warnings: list[RuleWarning],
+    draft_id: int | None,
+) -> dict[str, Any]:
+    """Clashes, conflicts and warnings with names instead of codes and ids."""
+    codes = [c["station"] for c in clashes] + [c["station"] for c in found]
+    codes += [w.station for w in warnings]
+    stations = _stations_named(codes)
+    ids = (
+        [c["with"] for c in clashes] + [c["with"] for c in found] + [c["broadcast"] for c in found]
+    )
+    titles = _titles(i for i in ids if i != draft_id)
+    this = _("buổi phát này")
+    rows = []
+    for c in found:
+        mine = c["broadcast"] == draft_id
+        rows.append({
+            **c,
+            "station_name": stations.get(c["station"], c["station"]),
+            "loser": this if mine else titles.get(c["broadcast"], f"#{c['broadcast']}"),
+            "winner": this if c["with"] == draft_id else titles.get(c["with"], f"#{c['with']}"),
+        })  # fmt: skip
+    return {
+        "clashes": [
+            {
+                **c,
+                "station_name": stations.get(c["station"], c["station"]),
+                "title": c.get("title") or titles.get(c["with"], ""),
+            }
+            for c in clashes
+        ],
+        "conflicts": rows,
+        "conflicts_total": total,
+        "warnings": [
+            {
+                "station": stations.get(w.station, w.station),
+                "date": w.date,
+                "text": _warning_text(w, stations.get(w.station)),
+            }
+            for w in warnings
+        ],
+    }
+
+
+def _initial(form: BroadcastForm, me: User, station: str | None) -> None:
+    form.kind.data = "program"
+    form.owner.data = me.station.code
+    form.recurrence.data = "once"
+    form.priority.data = "normal"
+    form.conflict.data = ""
+    form.max_delay_min.data = str(settings().default_max_delay_s // 60)
+    if station:
+        form.targets.data = [station]
+
+
+def _from_broadcast(form: BroadcastForm, b: Broadcast) -> None:
+    choice = read(b.start_local.date(), b.rrule, b.until)
+    form.title.data = b.title
+    form.owner.data = b.owner.code
+    form.kind.data = b.kind.value
+    form.program.data = str(b.program_id or "")
+    form.source.data = b.source.code if b.source else ""
+    form.stream_url.data = b.stream_url or ""
+    form.duration_min.data = str((b.duration_s or 0) // 60) if b.duration_s else ""
+    form.recurrence.data = choice.mode
+    form.start_date.data = b.start_local.date().isoformat()
+    form.start_time.data = f"{b.start_local:%H:%M}"
+    form.days.data = choice.days
+    form.dates.data = ", ".join(vn_date(d) for d in choice.dates)
+    form.rrule.data = b.rrule or "" if choice.mode == "custom" else ""
+    form.until.data = b.until.isoformat() if b.until and choice.mode != "dates" else ""
+    form.exdates.data = ", ".join(vn_date(x) for x in b.exdates if not isinstance(x, datetime))
+    form.targets.data = b.target_codes
+    form.priority.data = b.priority.value
+    form.conflict.data = b.conflict.value
+    form.max_delay_min.data = str(b.max_delay_s // 60)
+
+
+def _form_page(
+    form: BroadcastForm,
+    area: list[Station],
+    status: int,
+    existing: Broadcast | None = None,
+    report: dict[str, Any] | None = None,
+    outcome: str | None = None,
+) -> ResponseReturnValue:
+    wording = ""
+    if not form.errors and form.start_time.clock is not None:
+        try:
+            built = build(form.choice())
+            start = datetime.combine(built.start, form.start_time.clock)
+            exdates, _bad = parse_days(form.exdates.data)
+            wording = describe(start, built.rrule, built.until, exdates)
+        except (ValueError, TypeError):
+            wording = ""
+    picked = set(form.targets.data or [])
+    return render_template(
+        "schedule/form.html",
+        form=form,
+        nodes=_tree(area),
+        picked=picked,
+        open_codes={c for s in area if s.code in picked for c in s.ancestor_codes},
+        existing=existing,
+        report=report,
+        outcome=outcome,
+        wording=wording,
+    ), status
+
+
+def _handle(
+    form: BroadcastForm, area: list[Station], existing: Broadcast | None
+) -> ResponseReturnValue:
+    """POST: preview, or save (409 with the clashes when force is needed)."""
+    me = panel_user()
+    if not form.validate_on_submit():
+        return _form_page(form, area, 400, existing)
+    action = request.form.get("action", "save")
+    try:
+        spec = _spec(form, force=bool(form.force.data))
+    except ValidationError as exc:
+        _invalid(form, exc)
+        return _form_page(form, area, 400, existing)
+    db = session()
+    if action == "preview":
+        try:
+            seen = service.preview_broadcast(db, settings(), me, spec, now_utc(), existing)
+        except DomainError as exc:
+            _refused(form, exc)
+            return _form_page(form, area, exc.status if exc.status == 403 else 400, existing)
+        report = _report(
+            seen.clashes, seen.conflicts, seen.conflicts_total, seen.warnings, seen.draft_id
+        )
+        return _form_page(form, area, 200, existing, report, seen.status.value)
+    before = existing.target_codes if existing is not None else []
+    try:
+        result = service.save_broadcast(db, settings(), me, spec, now_utc(), existing)
+    except Clash as exc:
+        db.rollback()
+        report = _report(
+            exc.details.get("clashes", []), [], 0, [], existing.id if existing else None
+        )
+        form.form_errors = [
+            *form.form_errors,
+            _(
+                "Trùng giờ với buổi phát cùng cấp và cùng mức ưu tiên. Hãy đổi giờ hoặc đài, "
+                "hoặc đánh dấu “Vẫn lưu dù trùng giờ” rồi lưu lại."
+            ),
+        ]
+        return _form_page(form, area, 409, existing, report)
+    except DomainError as exc:
+        db.rollback()
+        _refused(form, exc)
+        return _form_page(form, area, exc.status if exc.status == 403 else 400, existing)
+    broadcast = result.broadcast
+    db.commit()
+    notify_stations([*before, *broadcast.target_codes])
+    if broadcast.status == BroadcastStatus.approved:
+        flash(_("Đã lưu và duyệt «%(title)s».", title=broadcast.title), "success")
+    else:
+        flash(_("Đã lưu «%(title)s»; buổi phát đang chờ duyệt.", title=broadcast.title), "success")
+    if result.conflicts_total or result.warnings:
+        flash(
+            _(
+                "Lưu ý: %(conflicts)d xung đột và %(warnings)d cảnh báo trong 7 ngày tới.",
+                conflicts=result.conflicts_total,
+                warnings=len(result.warnings),
+            ),
+            "info",
+        )
+    zone = ZoneInfo(broadcast.timezone)
+    first = max(broadcast.start_local.date(), now_utc().astimezone(zone).date())
+    return redirect(url_for(".index", station=broadcast.target_codes[0], week=iso_week(first)))
+
+
+@bp.route("/schedule/new", methods=["GET", "POST"])
+@role_required(*SCHEDULERS)
+def new() -> ResponseReturnValue:
+    me = panel_user()
+    form = BroadcastForm()
+    area = _setup(form, me)
+    if request.method == "GET":
+        wanted = request.args.get("station")
+        _initial(form, me, wanted if wanted in {s.code for s in area} else None)
+        return _form_page(form, area, 200)
+    return _handle(form, area, None)
+
+
+@bp.route("/schedule/<int:broadcast_id>/edit", methods=["GET", "POST"])
+@role_required(*SCHEDULERS)
+def edit(broadcast_id: int) -> ResponseReturnValue:
+    me = panel_user()
+    broadcast = _broadcast(broadcast_id)
+    if not permissions.in_scope(me, broadcast.owner):
+        abort(403)
+    if broadcast.status == BroadcastStatus.cancelled:
+        flash(_("Buổi phát này đã hủy; hãy tạo buổi phát mới."), "error")
+        return redirect(url_for(".show", broadcast_id=broadcast.id))
+    form = BroadcastForm()
+    area = _setup(form, me, keep_program=broadcast.program_id)
+    if request.method == "GET":
+        _from_broadcast(form, broadcast)
+        return _form_page(form, area, 200, broadcast)
+    return _handle(form, area, broadcast)
+
+
+@bp.post("/schedule/<int:broadcast_id>/cancel")
+@role_required(*SCHEDULERS)
+def cancel(broadcast_id: int) -> ResponseReturnValue:
+    broadcast = _broadcast(broadcast_id)
+    reason = (request.form.get("reason") or "").strip()[:500]
+    try:
+        service.cancel(session(), panel_user(), broadcast, now_utc(), reason)
+    except DomainError:
+        session().rollback()
+        abort(403)
+    session().commit()
+    notify_stations(broadcast.target_codes)
+    flash(_("Đã hủy «%(title)s». Lịch sử vẫn được giữ.", title=broadcast.title), "success")
+    return redirect(url_for(".show", broadcast_id=broadcast.id))
+
+
+# --- Approval queue ---------------------------------------------------------------------------
+
+
+def _queue(me: User) -> list[Broadcast]:
+    query = (
+        select(Broadcast)
+        .join(Station, Broadcast.owner_id == Station.id)
+        .where(Broadcast.status == BroadcastStatus.pending)
+        .order_by(Broadcast.start_local, Broadcast.id)
+    )
+    if me.role in APPROVERS:
+        query = query.where(Station.path.startswith(me.station.path, autoescape=True))
+    else:
+        query = query.where(Broadcast.created_by_id == me.id)
+    return list(session().scalars(query))
+
+
+def _queue_item(b: Broadcast) -> dict[str, Any]:
+    found, total, warnings = conflicts.preview(session(), settings(), b, now_utc())
+    return {
+        "b": b,
+        "when": describe(b.start_local, b.rrule, b.until, b.exdates),
+        "report": _report([], found, total, warnings, b.id),
+    }
+
+
+def _approvals_page(
+    errors: dict[int, str] | None = None, kept: dict[int, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    me = panel_user()
+    items = [_queue_item(b) for b in _queue(me)]
+    return render_template(
+        "schedule/approvals.html",
+        items=items,
+        approver=me.role in APPROVERS,
+        users=_users(i["b"].created_by_id for i in items),
+        errors=errors or {},
+        reasons=kept or {},
+        priority_labels=PRIORITY_LABELS,
+        kind_labels=KIND_LABELS,
+    ), status
+
+
+@bp.get("/schedule/approvals")
+@role_required(*SCHEDULERS)
+def approvals() -> ResponseReturnValue:
+    return _approvals_page()
+
+
+@bp.post("/schedule/<int:broadcast_id>/approve")
+@role_required(*APPROVERS)
+def approve(broadcast_id: int) -> ResponseReturnValue:
+    broadcast = _broadcast(broadcast_id)
+    try:
+        service.approve(session(), panel_user(), broadcast, now_utc())
+    except Forbidden:
+        session().rollback()
+        abort(403)
+    except DomainError as exc:
+        session().rollback()
+        flash(_("Không duyệt được: %(reason)s", reason=_domain_message(exc)), "error")
+        return redirect(url_for(".approvals"))
+    session().commit()
+    notify_stations(broadcast.target_codes)
+    flash(_("Đã duyệt «%(title)s».", title=broadcast.title), "success")
+    return redirect(url_for(".approvals"))
+
+
+@bp.post("/schedule/<int:broadcast_id>/reject")
+@role_required(*APPROVERS)
+def reject(broadcast_id: int) -> ResponseReturnValue:
+    broadcast = _broadcast(broadcast_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason or len(reason) > 500:
+        message = _("Hãy ghi lý do từ chối (tối đa 500 ký tự).")
+        return _approvals_page({broadcast.id: message}, {broadcast.id: reason[:500]}, 400)
+    try:
+        service.reject(session(), panel_user(), broadcast, now_utc(), reason)
+    except Forbidden:
+        session().rollback()
+        abort(403)
+    except DomainError:
+        session().rollback()
+        flash(_("Buổi phát này không còn chờ duyệt."), "error")
+        return redirect(url_for(".approvals"))
+    session().commit()
+    notify_stations(broadcast.target_codes)
+    flash(_("Đã từ chối «%(title)s».", title=broadcast.title), "success")
+    return redirect(url_for(".approvals"))
