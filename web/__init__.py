@@ -52,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.relay import bp as relay_bp
     from web.stations import bp as stations_bp
     from web.schedule import bp as schedule_bp
+    from web.programs import bp as programs_bp
+    from web.segments import bp as segments_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
@@ -66,4 +68,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(stations_bp)
     app.register_blueprint(relay_bp)
     app.register_blueprint(schedule_bp)
+    app.register_blueprint(segments_bp)
+    app.register_blueprint(programs_bp)
     return app

@@ -1,0 +1,420 @@
+"""``/segments``: the list, one segment, its audio, uploads, the TTS composer, approval.
+
+The rules live in ``scheduler.segments`` (what may be stored, who approves) and
+``scheduler.library`` (who sees what); this module turns forms into calls and refusals into
+Vietnamese messages next to the fields. Uploads answer JSON when sent by the page's script
+(``X-Requested-With: XMLHttpRequest``) so the progress bar can stay on the page, and a plain
+form post works the same without JavaScript.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from audio.errors import AudioError
+from audio.pipeline import ingest
+from audio.tts.base import TtsError
+from audio.tts.normalize_vi import normalize
+from audio.tts.registry import engines_info
+from scheduler import library, permissions
+from scheduler import segments as service
+from scheduler.db import now_utc
+from scheduler.errors import DomainError, NotFound
+from scheduler.models import Campaign, Segment, User
+from web import panel
+from web.auth import login_required, panel_user
+from web.db import jobs, session, sessions, settings
+from web.forms import options, show_error
+from web.segments import bp
+from web.segments.forms import (
+    VOICE_LABELS,
+    ApproveForm,
+    RejectForm,
+    TtsForm,
+    UploadForm,
+    topic_choices,
+)
+
+PER_PAGE = 25
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        "processing": _("Đang xử lý"),
+        "failed": _("Lỗi xử lý"),
+        "pending": _("Chờ duyệt"),
+        "approved": _("Đã duyệt"),
+        "rejected": _("Không duyệt"),
+    }
+
+
+def segment_state(segment: Segment) -> str:
+    return segment.status if segment.status != "ready" else segment.approval
+
+
+@bp.app_template_filter("mmss")
+def mmss(ms: int | None) -> str:
+    """``83500`` → ``1:24`` (rounded to the second); unknown → ``—``."""
+    if ms is None:
+        return "—"
+    seconds = round(ms / 1000)
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "segment_state": segment_state,
+        "segment_state_labels": state_labels,
+        "voice_labels": VOICE_LABELS,
+    }
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+def visible_segment(segment_id: int) -> Segment:
+    """The segment, if the signed-in user may see it (404 unknown, 403 another area)."""
+    try:
+        segment = service.get_segment(session(), segment_id)
+    except NotFound:
+        abort(404)
+    if not permissions.can_use(panel_user(), segment.owner):
+        abort(403)
+    return segment
+
+
+def _field_messages() -> dict[str, str]:
+    return {
+        "title": _("Hãy nhập tiêu đề từ 1 đến 300 ký tự."),
+        "owner": _("Hãy chọn một đài trong phạm vi của bạn."),
+        "campaign": _("Không có chiến dịch này."),
+        "topic": _("Chủ đề này không thuộc chiến dịch đã chọn."),
+        "text": _("Văn bản trống hoặc chỉ có dấu câu, không có gì để đọc."),
+    }
+
+
+# --- The list -------------------------------------------------------------------------------
+
+
+@bp.get("/segments")
+@login_required
+def index() -> ResponseReturnValue:
+    me, db, args = panel_user(), session(), request.args
+    campaign = args.get("campaign", "")[:64]
+    topic_campaign, _sep, topic = args.get("topic", "")[:130].partition("/")
+    state = args.get("state", "")
+    wanted = library.SegmentFilter(
+        campaign=campaign or topic_campaign or None,
+        topic=topic or None,
+        state=state if state in library.SEGMENT_STATES else None,
+        owner=args.get("owner", "")[:32] or None,
+        text=args.get("q", "").strip()[:100] or None,
+    )
+    found = library.segment_page(db, me, wanted, _page_number(), PER_PAGE)
+    people = library.people(
+        db, [s.created_by_id for s in found.items] + [s.approved_by_id for s in found.items]
+    )
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template(
+        "segments/index.html",
+        found=found,
+        people=people,
+        query=query,
+        campaigns=db.scalars(select(Campaign).order_by(Campaign.name)).all(),
+        topics=topic_choices(db)[1:],
+        owners=library.owners(db, me),
+        can_author=True,
+    )
+
+
+# --- One segment ----------------------------------------------------------------------------
+
+
+def _show(segment: Segment, reject_form: RejectForm | None = None, status: int = 200) -> Any:
+    me = panel_user()
+    people = library.people(session(), [segment.created_by_id, segment.approved_by_id])
+    return render_template(
+        "segments/show.html",
+        segment=segment,
+        people=people,
+        can_approve=permissions.can_approve(me, segment.owner) and segment.status == "ready",
+        approve_form=ApproveForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
+    ), status
+
+
+@bp.get("/segments/<int:segment_id>")
+@login_required
+def show(segment_id: int) -> ResponseReturnValue:
+    return _show(visible_segment(segment_id))
+
+
+@bp.get("/segments/<int:segment_id>/status")
+@login_required
+def status(segment_id: int) -> ResponseReturnValue:
+    segment = visible_segment(segment_id)
+    return jsonify(
+        status=segment.status,
+        state=segment_state(segment),
+        label=state_labels()[segment_state(segment)],
+        progress=segment.progress,
+        error=segment.error,
+    )
+
+
+@bp.get("/segments/<int:segment_id>/audio")
+@login_required
+def audio(segment_id: int) -> ResponseReturnValue:
+    segment = visible_segment(segment_id)
+    if segment.media_file is None:
+        abort(404)
+    path = service.store_for(settings()).path_for(segment.media_file.sha256)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="audio/mpeg", conditional=True,
+                     download_name=f"segment-{segment.id}.mp3")  # fmt: skip
+
+
+@bp.post("/segments/<int:segment_id>/approve")
+@login_required
+def approve(segment_id: int) -> ResponseReturnValue:
+    segment = visible_segment(segment_id)
+    if not permissions.can_approve(panel_user(), segment.owner):
+        abort(403)
+    if not ApproveForm().validate_on_submit():
+        abort(400)
+    try:
+        service.approve(session(), panel_user(), segment, now_utc())
+    except DomainError:
+        session().rollback()
+        flash(_("Chỉ duyệt được bản tin đã xử lý xong."), "error")
+    else:
+        session().commit()
+        flash(_("Đã duyệt bản tin “%(title)s”.", title=segment.title), "success")
+    return redirect(url_for(".show", segment_id=segment.id))
+
+
+@bp.post("/segments/<int:segment_id>/reject")
+@login_required
+def reject(segment_id: int) -> ResponseReturnValue:
+    segment = visible_segment(segment_id)
+    if not permissions.can_approve(panel_user(), segment.owner):
+        abort(403)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            service.reject(session(), panel_user(), segment, str(form.reason.data), now_utc())
+        except DomainError as exc:
+            session().rollback()
+            show_error(form, exc, {"reason": _("Hãy ghi lý do không duyệt.")})
+        else:
+            session().commit()
+            flash(_("Đã trả lại bản tin “%(title)s” kèm lý do.", title=segment.title), "success")
+            return redirect(url_for(".show", segment_id=segment.id))
+    return _show(segment, form, 400)
+
+
+# --- Upload ---------------------------------------------------------------------------------
+
+
+def _store_upload(form: UploadForm, me: User) -> Segment | None:
+    """Check, ingest (now, or in the background when long) and save; None when refused,
+    with the reason attached to the form."""
+    db, cfg = session(), settings()
+    upload = form.file.data
+    try:
+        campaign, topic = form.campaign_topic()
+    except ValueError:
+        return None
+    try:
+        meta = service.prepare(db, me, str(form.title.data), str(form.owner.data), campaign, topic)
+        with TemporaryDirectory(prefix="loaxa-upload-") as tmp:
+            path = Path(tmp) / (secure_filename(upload.filename or "") or "upload.bin")
+            upload.save(path)
+            seconds = service.check_upload(path, cfg, upload.filename)
+            now = now_utc()
+            if seconds <= cfg.sync_audio_max_s:
+                done = ingest(path, cfg, service.store_for(cfg), original_name=upload.filename)
+                segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
+                service.finish(db, segment, done, now)
+                db.commit()
+                return segment
+            kept = service.keep_upload(path, cfg)
+        segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
+        db.commit()
+        jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
+        return segment
+    except AudioError as exc:
+        db.rollback()
+        form.file.errors = [*form.file.errors, exc.message]
+    except DomainError as exc:
+        db.rollback()
+        show_error(form, exc, _field_messages())
+    return None
+
+
+def _form_errors(form: Any) -> dict[str, Any]:
+    return {
+        "errors": {f.name: list(f.errors) for f in form if f.errors},
+        "form_errors": list(form.form_errors),
+    }
+
+
+def _upload_page(form: UploadForm, status: int) -> ResponseReturnValue:
+    if _wants_json():
+        return jsonify(_form_errors(form)), status
+    return render_template("segments/new.html", form=form, max_mb=settings().max_upload_mb), status
+
+
+@bp.route("/segments/new", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    me = panel_user()
+    form = UploadForm()
+    form.fill(session(), me)
+    if form.validate_on_submit():
+        segment = _store_upload(form, me)
+        if segment is not None:
+            if segment.status == "ready":
+                flash(_("Đã tải lên và xử lý xong “%(title)s”.", title=segment.title), "success")
+            else:
+                flash(_("Đã nhận tệp; bản ghi dài đang được xử lý."), "info")
+            target = url_for(".show", segment_id=segment.id)
+            return jsonify(redirect=target) if _wants_json() else redirect(target)
+    return _upload_page(form, 400 if form.errors else 200)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """An upload over the limit, refused before its body is read: the form again, with the
+    limit next to the file field (the other values could not be read, so they are not kept)."""
+    if request.endpoint != "segments.new":
+        return panel.error_page(413)
+    form = UploadForm(formdata=None)
+    form.fill(session(), panel_user())
+    form.owner.data = panel_user().station.code
+    limit = settings().max_upload_mb
+    form.file.errors = [_("Tệp quá lớn: chỉ nhận tệp đến %(mb)d MB.", mb=limit)]
+    return _upload_page(form, 413)
+
+
+# --- TTS composer ---------------------------------------------------------------------------
+
+
+def _engine_options() -> list[tuple[str, str]]:
+    cfg = settings()
+    pairs = [("", _("Tự động (theo cấu hình máy chủ)"))]
+    labels = {
+        "gtts": _("Google (cần mạng Internet)"),
+        "espeak": _("espeak-ng (máy đọc, không cần mạng)"),
+    }
+    for engine in engines_info(cfg):
+        label = labels.get(engine["name"], engine["name"])
+        if not engine["available"]:
+            label = _("%(engine)s — chưa cài trên máy chủ", engine=label)
+        pairs.append((engine["name"], label))
+    return pairs
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _speak(form: TtsForm, me: User) -> Segment | None:
+    db, cfg = session(), settings()
+    try:
+        campaign, topic = form.campaign_topic()
+    except ValueError:
+        return None
+    text = str(form.text.data)
+    engine, voice = str(form.engine.data or "") or None, str(form.voice.data)
+    speed = float(str(form.speed.data))
+    fields: dict[str, Any] = {"source": "tts", "text": text, "speed": speed}
+    try:
+        meta = service.prepare(db, me, str(form.title.data), str(form.owner.data), campaign, topic)
+        if len(text) <= cfg.sync_tts_max_chars:
+            done, used, used_voice, spoken = service.spoken_segment(cfg, text, engine, voice, speed)
+            now = now_utc()
+            segment = service.new_segment(db, me, meta, now, engine=used, voice=used_voice,
+                                          spoken_text=spoken, **fields)  # fmt: skip
+            service.finish(db, segment, done, now)
+            db.commit()
+            return segment
+        segment = service.new_segment(db, me, meta, now_utc(), **fields)
+        db.commit()
+        jobs().submit(service.tts_job, sessions(), cfg, segment.id, text, engine, voice, speed)
+        return segment
+    except TtsError as exc:
+        db.rollback()
+        form.engine.errors = [*form.engine.errors, str(exc)]
+    except AudioError as exc:
+        db.rollback()
+        form.form_errors = [*form.form_errors, exc.message]
+    except DomainError as exc:
+        db.rollback()
+        show_error(form, exc, _field_messages())
+    return None
+
+
+def _spoken(segment: Segment) -> ResponseReturnValue:
+    if segment.status == "ready":
+        flash(_("Đã đọc xong bản tin “%(title)s”.", title=segment.title), "success")
+    else:
+        flash(_("Bản tin dài đang được đọc; trang sẽ tự cập nhật."), "info")
+    return redirect(url_for(".show", segment_id=segment.id))
+
+
+@bp.route("/segments/tts", methods=["GET", "POST"])
+@login_required
+def tts() -> ResponseReturnValue:
+    me, cfg = panel_user(), settings()
+    form = TtsForm()
+    form.fill(session(), me)
+    form.engine.choices = options(_engine_options())
+    if request.method == "GET":
+        form.engine.data = cfg.tts_engine if cfg.tts_engine != "auto" else ""
+        form.voice.data, form.speed.data = "north", "1.0"
+    normalized = None
+    valid = form.validate_on_submit()
+    text = str(form.text.data or "")
+    if form.is_submitted() and not form.text.errors:
+        if len(text) > cfg.tts_max_chars:
+            form.text.errors = [*form.text.errors, _(
+                "Văn bản quá dài (%(n)d ký tự, tối đa %(max)d); hãy chia thành nhiều bản tin.",
+                n=len(text), max=cfg.tts_max_chars,
+            )]  # fmt: skip
+        else:
+            normalized = normalize(text)
+            if valid and request.form.get("action") == "speak":
+                if form.checked.data == fingerprint(text):
+                    segment = _speak(form, me)
+                    if segment is not None:
+                        return _spoken(segment)
+                else:
+                    form.text.errors = [*form.text.errors, _(
+                        "Văn bản đã thay đổi sau lần xem trước. Hãy xem lại văn bản chuẩn hoá "
+                        "bên dưới rồi bấm “Đọc thành bản tin”."
+                    )]  # fmt: skip
+            form.checked.data = fingerprint(text)
+    return render_template(
+        "segments/tts.html", form=form, normalized=normalized, max_chars=cfg.tts_max_chars
+    ), 400 if form.errors else 200
