@@ -13,11 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.dispatch import item_id
-from scheduler.models import Broadcast, BroadcastStatus, PlayLog, Program, Segment, Station
+from scheduler.models import (
+    AuditEvent,
+    Broadcast,
+    BroadcastStatus,
+    PlayLog,
+    Program,
+    Segment,
+    Station,
+)
 from scheduler.schedule import Airing, station_timeline
 from scheduler.timeline import Entry
 
@@ -297,3 +305,57 @@ def failed_renders(session: Session, root: Station, limit: int) -> tuple[list[Fa
             )
     found.sort(key=lambda f: f.at, reverse=True)
     return found[:limit], total
+
+
+# --- Alerts: who has started playing ----------------------------------------------------------
+
+
+def alert_progress(
+    session: Session, broadcast: Broadcast, limit: int
+) -> tuple[list[tuple[Station, list[PlayLog]]], int, int]:
+    """Every station that hears the alert (its targets' subtrees, at most ``limit`` listed)
+    with the play logs its agent sent for it; also how many stations in all and how many of
+    them have reported playing it."""
+    paths = [t.station.path for t in broadcast.targets]
+    if not paths:
+        return [], 0, 0
+    hears = or_(*[Station.path.startswith(p, autoescape=True) for p in paths])
+    total = int(session.scalar(select(func.count(Station.id)).where(hears)) or 0)
+    started = int(
+        session.scalar(
+            select(func.count(func.distinct(PlayLog.station_id))).where(
+                PlayLog.broadcast_id == broadcast.id, PlayLog.started_at.is_not(None)
+            )
+        )
+        or 0
+    )
+    stations = list(
+        session.scalars(select(Station).where(hears).order_by(Station.path).limit(limit))
+    )
+    plays: dict[int, list[PlayLog]] = defaultdict(list)
+    ids = [s.id for s in stations]
+    for i in range(0, len(ids), CHUNK):
+        for row in session.scalars(
+            select(PlayLog)
+            .where(PlayLog.broadcast_id == broadcast.id, PlayLog.station_id.in_(ids[i : i + CHUNK]))
+            .order_by(PlayLog.scheduled_start, PlayLog.received_at)
+        ):
+            plays[row.station_id].append(row)
+    return [(s, plays.get(s.id, [])) for s in stations], total, started
+
+
+def recent_alerts(session: Session, root: Station, limit: int) -> list[Broadcast]:
+    """Alerts issued in the subtree, newest first."""
+    ids = session.scalars(
+        select(AuditEvent.object_id)
+        .where(
+            AuditEvent.action == "alert.create",
+            AuditEvent.object_type == "broadcast",
+            AuditEvent.station_id.in_(select(Station.id).where(in_subtree(root))),
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    wanted = [int(i) for i in ids if i and i.isdigit()]
+    found = {b.id: b for b in session.scalars(select(Broadcast).where(Broadcast.id.in_(wanted)))}
+    return [found[i] for i in wanted if i in found]

@@ -46,7 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web.account import bp as account_bp
     from web.admin import bp as admin_bp
+    from web.alerts import bp as alerts_bp
     from web.api import bp as api_bp
+    from web.audit import bp as audit_bp
     from web.feeds import bp as feeds_bp
     from web.home import bp as home_bp
     from web.relay import bp as relay_bp
@@ -67,6 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(stations_bp)
     app.register_blueprint(relay_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(segments_bp)
     app.register_blueprint(programs_bp)
