@@ -29,7 +29,7 @@
   // A ticked station already covers its subtree: tick and lock the boxes below it.
   function below(box) {
     var item = box.closest("li");
-    return item ? item.querySelectorAll("details input[name='targets']") : [];
+    return item ? item.querySelectorAll(":scope > details input[name='targets']") : [];
   }
   function lockBelow(box) {
     below(box).forEach(function (child) {
