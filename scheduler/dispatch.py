@@ -35,9 +35,14 @@ def window_start(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+def etag_of(code: str, revision: int, now: datetime) -> str:
+    """The manifest's entity tag (unquoted): same revision, same hour, same manifest. Takes
+    plain values so the 304 answer can be decided from two columns, without ORM objects."""
+    return f"{code}-r{revision}-{window_start(now):%Y%m%d%H}"
+
+
 def etag_for(station: Station, now: datetime) -> str:
-    """The manifest's entity tag (unquoted): same revision, same hour, same manifest."""
-    return f"{station.code}-r{station.schedule_revision}-{window_start(now):%Y%m%d%H}"
+    return etag_of(station.code, station.schedule_revision, now)
 
 
 def item_id(broadcast: int, start: datetime) -> str:

@@ -107,6 +107,20 @@ def test_station_and_personal_tokens_open_only_their_own_doors(app, make_caller,
     assert agent_get(app, "lxs_not-a-token", "/api/v1/agent/manifest").status_code == 401
 
 
+def test_a_revoked_token_gets_401_even_with_the_current_etag(app, network, station_token):
+    etag = agent_get(app, station_token, "/api/v1/agent/manifest").headers["ETag"]
+    cheap = agent_get(app, station_token, "/api/v1/agent/manifest", **{"If-None-Match": etag})
+    assert cheap.status_code == 304 and cheap.headers["ETag"] == etag
+    assert cheap.headers["Cache-Control"] == "no-cache"
+
+    fresh = accounts.new_station_token(network, FROZEN_NOW, "13285")  # revokes the first
+    network.commit()
+    revoked = agent_get(app, station_token, "/api/v1/agent/manifest", **{"If-None-Match": etag})
+    assert revoked.status_code == 401
+    again = agent_get(app, fresh, "/api/v1/agent/manifest", **{"If-None-Match": f"W/{etag}"})
+    assert again.status_code == 304
+
+
 def play(**overrides: Any) -> dict[str, Any]:
     scheduled = FROZEN_NOW - timedelta(hours=2)
     return {
