@@ -252,3 +252,12 @@ def test_an_operator_builds_a_local_programme_for_their_own_commune(
     refused = _build(client, [f"s{district.id}"], "save", owner=DISTRICT)
     assert refused.status_code == 400
     assert network.scalar(select(func.count(Program.id))) == 0
+
+
+def test_the_pages_open_in_english(panel: Panel, make_program: Any) -> None:
+    program = make_program(DISTRICT)
+    client = panel.client("editor", DISTRICT)
+    for url in ("/programs", "/programs/new", f"/programs/{program.id}"):
+        response = client.get(f"{url}?lang=en")
+        assert response.status_code == 200, url
+        assert '<html lang="en">' in response.get_data(as_text=True)

@@ -349,6 +349,29 @@ class TestLongRecordings:
             as_text=True
         )
 
+    def test_a_long_bulletin_is_spoken_in_the_background(
+        self, app: Any, panel: Panel, network: Any
+    ) -> None:
+        client = panel.client("editor", DISTRICT)
+        checked = input_value(_tts(client, "preview").get_data(as_text=True), "checked") or ""
+        response = _tts(client, "speak", checked)
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Bản tin dài đang được đọc" in page and "Đang xử lý âm thanh" in page
+        app.extensions["loaxa"]["jobs"].shutdown()
+        network.expire_all()
+        segment = network.scalar(select(Segment))
+        assert segment.status == "ready" and segment.engine == "espeak"
+
+
+def test_the_pages_open_in_english(panel: Panel, make_segment: Any) -> None:
+    segment = make_segment(DISTRICT)
+    client = panel.client("approver", DISTRICT)
+    for url in ("/segments", "/segments/new", "/segments/tts", f"/segments/{segment.id}"):
+        response = client.get(f"{url}?lang=en")
+        assert response.status_code == 200, url
+        assert '<html lang="en">' in response.get_data(as_text=True)
+
 
 # --- TTS composer ---------------------------------------------------------------------------
 
