@@ -205,8 +205,12 @@ def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:
     ]
 
 
+# A broadcast's owner and relay source: aliased once, not on every query (every manifest).
+_owner, _source = aliased(Station), aliased(Station)
+
+
 def _rules_query(window: tuple[datetime, datetime], statuses: Sequence[BroadcastStatus]) -> Select:  # type: ignore[type-arg,unused-ignore]
-    owner, source = aliased(Station), aliased(Station)
+    owner, source = _owner, _source
     first_day = (window[0] - MARGIN).date()
     return (
         select(
