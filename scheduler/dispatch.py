@@ -9,8 +9,9 @@ indexed lookup and no resolving at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,9 @@ from sqlalchemy.orm import Session
 from config import Settings
 from scheduler.models import MediaFile, Program, Station
 from scheduler.push import TOPIC
-from scheduler.schedule import station_timeline
+from scheduler.recurrence import local_day_window
+from scheduler.schedule import station_timeline, tree_timelines, with_ancestors
+from scheduler.timeline import Entry
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,72 @@ def build_manifest(
 ) -> Manifest:
     """The manifest for ``station`` from the current hour on; ``media_url`` is a format
     string with ``{sha256}`` for the download address."""
-    zone = ZoneInfo(station.timezone)
-    start = window_start(now)
-    end = start + timedelta(hours=settings.manifest_hours)
+    start, end = _window(settings, now)
+    first_day, last_day = _local_days(station, start, end)
     entries = station_timeline(
-        session, station, start.astimezone(zone).date(), end.astimezone(zone).date(),
-        timedelta(seconds=settings.min_fragment_s),
-    )  # fmt: skip
-    airing = [e for e in entries if e.airs and e.end > start and e.start < end]
+        session, station, first_day, last_day, timedelta(seconds=settings.min_fragment_s)
+    )
+    airing = _airing(entries, start, end)
     programs = _program_media(session, {e.occurrence.payload.program for e in airing})
+    return _manifest(station, airing, programs, now, start, end, media_url)
+
+
+def build_manifests(
+    session: Session,
+    settings: Settings,
+    stations: Sequence[Station],
+    now: datetime,
+    media_url: str,
+) -> dict[str, Manifest]:
+    """Manifests of many stations (a province's subtree, when an alert makes them all sync at
+    once), by code: the same bodies as :func:`build_manifest`, from one tree resolve.
+
+    1. The window covers every station's local days (as :func:`station_timeline` does).
+    2. :func:`tree_timelines` loads, expands and resolves the broadcasts once for the tree
+       (ancestors are added to it; their manifests are not returned unless asked for).
+    3. One query finds the media of every programme that airs; then each body is built.
+    """
+    if not stations:
+        return {}
+    start, end = _window(settings, now)
+    days = [local_day_window(*_local_days(s, start, end), s.timezone) for s in stations]
+    window = (min(d[0] for d in days), max(d[1] for d in days))
+    tree = with_ancestors(session, stations)
+    timelines = tree_timelines(session, tree, window, timedelta(seconds=settings.min_fragment_s))
+    airing = {s.code: _airing(timelines.get(s.code, []), start, end) for s in stations}
+    programs = _program_media(
+        session, {e.occurrence.payload.program for entries in airing.values() for e in entries}
+    )
+    return {
+        s.code: _manifest(s, airing[s.code], programs, now, start, end, media_url) for s in stations
+    }
+
+
+def _window(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
+    start = window_start(now)
+    return start, start + timedelta(hours=settings.manifest_hours)
+
+
+def _local_days(station: Station, start: datetime, end: datetime) -> tuple[date, date]:
+    zone = ZoneInfo(station.timezone)
+    return start.astimezone(zone).date(), end.astimezone(zone).date()
+
+
+def _airing(entries: Sequence[Entry], start: datetime, end: datetime) -> list[Entry]:
+    return [e for e in entries if e.airs and e.end > start and e.start < end]
+
+
+def _manifest(
+    station: Station,
+    airing: Sequence[Entry],
+    programs: Mapping[int, MediaFile],
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    media_url: str,
+) -> Manifest:
+    """The body of one station's manifest from its airing entries (shared by both builders)."""
+    zone = ZoneInfo(station.timezone)
     items, names = [], set()
     for entry in airing:
         info = entry.occurrence.payload

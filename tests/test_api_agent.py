@@ -176,3 +176,30 @@ def test_heartbeat_marks_the_station_online_with_its_clock_offset(app, make_call
     assert answer.status_code == 200 and answer.json["clock_offset_ms"] == 2000
     shown = make_caller("operator", "13285").get("/api/v1/stations/13285").json
     assert shown["online"] is True and shown["last_seen"] is not None
+
+
+def test_one_miss_builds_the_whole_province_and_cached_answers_keep_a_fresh_clock(
+    app, network, make_caller, station_token, frozen
+):
+    from scheduler.dispatch import build_manifest
+    from scheduler.models import Station
+    from web.api.agent import manifest_cache
+
+    make_caller("admin", "35").post("/api/v1/broadcasts", json=relay())
+    first = agent_get(app, station_token, "/api/v1/agent/manifest").json
+    with app.app_context():
+        assert len(manifest_cache()) == 105  # every station of Hà Nam, from one build
+
+    frozen.shift(timedelta(minutes=20))  # same hour: same ETag, a cached body
+    neighbour = accounts.new_station_token(network, FROZEN_NOW, "13291")
+    network.commit()
+    later = agent_get(app, neighbour, "/api/v1/agent/manifest")
+    assert later.json["server_time"] == "2026-04-20T08:20:00+07:00"
+    station = network.query(Station).filter_by(code="13291").one()
+    with app.test_request_context():
+        direct = build_manifest(
+            network, app.extensions["loaxa"]["settings"], station, FROZEN_NOW,
+            "http://localhost/api/v1/media/{sha256}",
+        )  # fmt: skip
+    assert {**later.json, "server_time": None} == {**direct.body, "server_time": None}
+    assert first["items"] == later.json["items"]

@@ -7,6 +7,9 @@ station's manifest and the media that manifest names.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, jsonify, request, send_file, url_for
 from pydantic import TypeAdapter
@@ -15,7 +18,7 @@ from sqlalchemy import Engine, bindparam, select
 from scheduler.accounts import station_for_token, token_hash
 from scheduler.asrun import MAX_BATCH, Heartbeat, PlayReport, record_heartbeat, record_plays
 from scheduler.db import now_utc
-from scheduler.dispatch import Manifest, build_manifest, etag_for, etag_of
+from scheduler.dispatch import Manifest, build_manifests, etag_for, etag_of
 from scheduler.errors import Forbidden, Invalid, NotFound, Unauthorized
 from scheduler.models import Station, StationToken
 from scheduler.segments import store_for
@@ -24,10 +27,7 @@ from web.api.auth import bearer_token
 from web.db import session, settings
 
 REPORTS = TypeAdapter(list[PlayReport])
-# Which media each manifest version names (by ETag), so a media request needs no resolving.
-_named: dict[str, frozenset[str]] = {}
-_named_lock = threading.Lock()
-NAMED_LIMIT = 20_000
+CACHED_MANIFESTS = 20_000  # a few national networks' worth (~10,000 stations each)
 # The 304 answer — what a national server mostly serves — needs only the station's code and
 # revision: two columns by the token's hash, no ORM objects, no Session.
 CURRENT_REVISION = (
@@ -46,14 +46,73 @@ def require_station() -> Station:
     return g.agent_station
 
 
-def _manifest_for(station: Station) -> Manifest:
+class ManifestCache:
+    """Built manifests by (ETag, media URL), least recently used dropped past ``limit``.
+
+    An ETag names the station's revision and the hour, so a cached manifest is never stale:
+    a changed schedule or a new hour asks for another key, and old ones age out. The media
+    endpoint reads the same entries (a media request is allowed by its manifest's files).
+    """
+
+    def __init__(self, limit: int = CACHED_MANIFESTS) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[tuple[str, str], Manifest] = OrderedDict()
+        self._lock = threading.Lock()
+        self.building = threading.Lock()  # one province build at a time per process
+
+    def get(self, etag: str, media_url: str) -> Manifest | None:
+        with self._lock:
+            found = self._entries.get((etag, media_url))
+            if found is not None:
+                self._entries.move_to_end((etag, media_url))
+            return found
+
+    def put_all(self, manifests: list[Manifest], media_url: str) -> None:
+        with self._lock:
+            for manifest in manifests:
+                self._entries[(manifest.etag, media_url)] = manifest
+                self._entries.move_to_end((manifest.etag, media_url))
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def manifest_cache() -> ManifestCache:
+    """This app's cache (each app has its own database, so its own manifests)."""
+    loaxa = current_app.extensions["loaxa"]
+    cache: ManifestCache = loaxa.setdefault("manifest_cache", ManifestCache())
+    return cache
+
+
+def _manifest_for(station: Station, now: datetime) -> Manifest:
+    """The station's current manifest: cached, or built with its whole province's (when one
+    station's schedule changes, usually its province's do too — an alert makes them all sync
+    at once, and one tree resolve costs about as much as a dozen single ones)."""
     media_url = url_for("api.media", sha256="SHA", _external=True).replace("SHA", "{sha256}")
-    manifest = build_manifest(session(), settings(), station, now_utc(), media_url)
-    with _named_lock:
-        if len(_named) >= NAMED_LIMIT:
-            _named.clear()
-        _named[manifest.etag] = manifest.media
-    return manifest
+    cache, etag = manifest_cache(), etag_for(station, now)
+    found = cache.get(etag, media_url)
+    if found is not None:
+        return found
+    with cache.building:
+        found = cache.get(etag, media_url)  # built by another thread meanwhile
+        if found is not None:
+            return found
+        db = session()
+        province = station.ancestor_codes[0] + "/"  # paths read "35/347/13285/"
+        stations = list(
+            db.scalars(
+                select(Station)
+                .where(Station.path.startswith(province, autoescape=True))
+                .order_by(Station.depth, Station.code)
+            )
+        )
+        if station not in stations:
+            stations.append(station)
+        built = build_manifests(db, settings(), stations, now, media_url)
+        cache.put_all(list(built.values()), media_url)
+    return built[station.code]
 
 
 def _autocommit_engine() -> Engine:
@@ -91,12 +150,15 @@ def agent_manifest() -> Response:
     if cheap is not None:
         return cheap
     station = require_station()
-    etag = etag_for(station, now_utc())
+    now = now_utc()
+    etag = etag_for(station, now)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        built = _manifest_for(station)
-        response = jsonify(built.body)
+        built = _manifest_for(station, now)
+        # Cached bodies may be older than this request: the clock the agent checks is now's.
+        shown = now.astimezone(ZoneInfo(station.timezone)).isoformat()
+        response = jsonify({**built.body, "server_time": shown})
         etag = built.etag
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -106,12 +168,7 @@ def agent_manifest() -> Response:
 @bp.get("/media/<sha256>")
 def media(sha256: str) -> Response:
     station = require_station()
-    etag = etag_for(station, now_utc())
-    with _named_lock:
-        named = _named.get(etag)
-    if named is None:
-        named = _manifest_for(station).media
-    if sha256 not in named:
+    if sha256 not in _manifest_for(station, now_utc()).media:
         raise Forbidden("this file is not in your station's manifest")
     path = store_for(settings()).path_for(sha256)
     if not path.exists():
