@@ -52,7 +52,6 @@ def _week_of(station: Station, now: datetime) -> tuple[date, date]:
 def _state(line: overview.Line, now: datetime) -> tuple[str, Any]:
     """(tone, words) for the "what aired" column."""
 
-
     if not line.entry.airs:
         return "muted", _("Không phát")
     if line.play is not None:
