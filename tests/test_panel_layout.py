@@ -24,30 +24,44 @@ def _menu(html: str) -> list[tuple[str, str]]:
     return re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav.group(1))
 
 
-def test_the_menu_shows_pages_that_exist_for_my_role(panel: Panel) -> None:
+EVERYONE = [
+    ("/", "Tổng quan"),
+    ("/relay", "Lịch tiếp âm"),
+    ("/stations", "Đài"),
+    ("/segments", "Bản tin"),
+    ("/programs", "Chương trình"),
+    ("/schedule", "Lịch phát"),
+]
+
+
+def test_the_menu_shows_the_pages_my_role_may_open(panel: Panel) -> None:
     admin = _menu(panel.client("admin", "35").get("/").get_data(as_text=True))
-    assert admin == [("/", "Tổng quan"), ("/users", "Người dùng")]
-    for role, station in (("editor", DISTRICT), ("approver", DISTRICT), ("operator", COMMUNE)):
+    assert admin == [*EVERYONE, ("/alerts/new", "Phát khẩn cấp"), ("/audit", "Nhật ký"),
+                     ("/users", "Người dùng")]  # fmt: skip
+    approver = _menu(panel.client("approver", DISTRICT).get("/").get_data(as_text=True))
+    assert approver == [*EVERYONE, ("/alerts/new", "Phát khẩn cấp"), ("/audit", "Nhật ký")]
+    for role, station in (("editor", DISTRICT), ("operator", COMMUNE)):
         menu = _menu(panel.client(role, station).get("/").get_data(as_text=True))
-        assert menu == [("/", "Tổng quan")], role
+        assert menu == EVERYONE, role  # no emergencies, audit or user management
 
 
-def test_a_new_page_appears_in_the_menu_once_its_endpoint_exists(panel: Panel) -> None:
-    stations = Blueprint("stations", __name__)
-    stations.add_url_rule("/stations", "index", lambda: "ok")
-    alerts = Blueprint("alerts", __name__)
-    alerts.add_url_rule("/alerts/new", "new", lambda: "ok")
-    panel.app.register_blueprint(stations)
-    panel.app.register_blueprint(alerts)
+def test_a_menu_entry_appears_only_once_its_page_exists(
+    panel: Panel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from scheduler.models import Role
+
+    entries = [("reports.index", _l("Báo cáo"), frozenset({Role.editor})),
+               ("exports.index", _l("Xuất dữ liệu"), None)]  # fmt: skip
+    monkeypatch.setattr(panel_module, "NAV", [*panel_module.NAV, *entries])
+    reports = Blueprint("reports", __name__)  # exists; "exports" does not (yet)
+    reports.add_url_rule("/reports", "index", lambda: "ok")
+    panel.app.register_blueprint(reports)
     editor = _menu(panel.client("editor", DISTRICT).get("/").get_data(as_text=True))
-    assert editor == [
-        ("/", "Tổng quan"),
-        ("/stations", "Đài"),
-        ("/alerts/new", "Phát khẩn cấp"),
-    ]
+    assert editor == [*EVERYONE, ("/reports", "Báo cáo")]
     operator = _menu(panel.client("operator", COMMUNE).get("/").get_data(as_text=True))
-    assert ("/alerts/new", "Phát khẩn cấp") not in operator  # not for this role
-    assert [e for e, _, _ in panel_module.NAV][:1] == ["home.index"]
+    assert ("/reports", "Báo cáo") not in operator  # not for this role
 
 
 def test_the_current_page_is_marked_in_the_menu(panel: Panel) -> None:
