@@ -9,8 +9,9 @@ clock passed in:
    :data:`MAX_SPAN`; repeats make at most :data:`MAX_AIRINGS` airings, all within the span.
 3. The audio: an existing approved, ready segment — or the text, spoken by the TTS pipeline
    into a new segment that the issuer approves at once.
-4. A one-segment programme rendered in the transaction, so the manifest names its file. A
-   repeat interval must be longer than that audio.
+4. A one-segment programme in the transaction, so the manifest names its file: the segment's
+   own file (:func:`scheduler.programs.use_segment_audio`), already normalised, rather than a
+   render of it. A repeat interval must be longer than that audio.
 5. An approved ``emergency`` broadcast owned by the issuer's station with the repeat columns
    set (:func:`scheduler.schedule.repeat_starts` turns them into airings); the targets'
    schedule revisions are bumped (new manifest ETags) and the audit trail says
@@ -243,7 +244,8 @@ def _issue(
         programs.ProgramSpec(title=spec.title, items=[programs.ItemSpec(segment=segment.id)]),
         now,
     )
-    programs.render_now(session, settings, program)
+    if not programs.use_segment_audio(session, settings, program):
+        programs.render_now(session, settings, program)
     if program.status != "ready" or not program.duration_ms:
         raise Unprocessable(f"the alert's audio could not be prepared: {program.error}")
     lasts = timedelta(milliseconds=program.duration_ms)

@@ -113,6 +113,24 @@ def render_now(session: Session, settings: Settings, program: Program) -> None:
                                      program.crossfade_ms))  # fmt: skip
 
 
+def use_segment_audio(session: Session, settings: Settings, program: Program) -> bool:
+    """Give a programme of exactly one segment (no silence, no crossfade) that segment's own
+    file instead of rendering it; True when it did. The segment already went through the
+    same normalisation, limiting and encoding a render applies, so rendering it again (0.7 s
+    for an alert, inside the request) would only re-encode what is there. The programme ends
+    as a render leaves it: ready, no error, the file's duration and media row."""
+    items = program.items
+    if len(items) != 1 or program.crossfade_ms or items[0].silence_ms:
+        return False
+    media = items[0].segment.media_file if items[0].segment is not None else None
+    if media is None:
+        return False
+    path = store_for(settings).path_for(media.sha256)
+    _apply(session, program, Ingested(media.sha256, path, media.bytes, media.duration_ms,
+                                      dict(media.analysis or {})))  # fmt: skip
+    return True
+
+
 def render_job(sessions: sessionmaker[Session], settings: Settings, program_id: int) -> None:
     """Render the programme's audio outside any transaction; record the result after."""
     with sessions() as session:

@@ -203,3 +203,28 @@ def test_one_miss_builds_the_whole_province_and_cached_answers_keep_a_fresh_cloc
         )  # fmt: skip
     assert {**later.json, "server_time": None} == {**direct.body, "server_time": None}
     assert first["items"] == later.json["items"]
+
+
+def test_an_alert_airs_its_spoken_segments_own_file_without_a_second_render(
+    app, network, make_caller, station_token, monkeypatch
+):
+    from scheduler import programs
+    from scheduler.models import Broadcast
+
+    def no_render(*_: Any) -> None:
+        raise AssertionError("a one-segment alert needs no render")
+
+    monkeypatch.setattr(programs, "render_now", no_render)
+    spec = {"title": "Cảnh báo lũ", "text": "Nước sông Đáy lên nhanh.", "targets": ["13285"]}
+    issued = make_caller("approver", "347").post("/api/v1/alerts", json=spec)
+    assert issued.status_code == 201, issued.json
+    network.expire_all()
+    program = network.get(Broadcast, issued.json["id"]).program
+    segment = program.items[0].segment
+    assert program.media_file_id == segment.media_file_id is not None
+    assert (program.status, program.error) == ("ready", None)
+    assert program.duration_ms == segment.media_file.duration_ms == issued.json["duration_ms"]
+    [item] = agent_get(app, station_token, "/api/v1/agent/manifest").json["items"][:1]
+    assert [m["sha256"] for m in item["media"]] == [segment.media_file.sha256]
+    fetched = agent_get(app, station_token, f"/api/v1/media/{segment.media_file.sha256}")
+    assert fetched.status_code == 200
