@@ -18,9 +18,9 @@ from flask import Blueprint, Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
-from scheduler.errors import DomainError
+from scheduler.errors import DomainError, Invalid
 from scheduler.models import Role
 
 ROLE_LABELS = {
@@ -130,5 +130,19 @@ def _unrouted(exc: HTTPException) -> Any:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
+    app.before_request(_refuse_nul)
     for code in (404, 405):
         app.register_error_handler(code, _unrouted)
+
+
+def _refuse_nul() -> None:
+    """A NUL character in the address or a form field is refused at the door, for every page
+    and the API alike: PostgreSQL cannot store or even compare it, so it would otherwise
+    surface deep inside a query as a 500."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.values(), *(f.filename or "" for f in request.files.values())]
+    if any("\x00" in value for value in values):
+        if request.path.startswith("/api/"):
+            raise Invalid("the request contains a NUL character")
+        raise BadRequest()
