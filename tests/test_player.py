@@ -297,9 +297,10 @@ def test_two_files_back_to_back_land_on_their_instants(
     assert near(a0, air.t(s.at(0.0)), EDGE) and near(a1 - a0, 1.0, EDGE)  # MP3
     assert near(b0, air.t(s.at(1.0)), EDGE) and near(b1 - b0, 1.0, EDGE)  # WAV
     assert air.silent(0, a0 - 0.01) and air.silent(b1 + 0.01, len(air.x) / air.rate)
-    # The outcome's instants are the capture's: sample-exact, one clock.
+    # The outcome's instants are the capture's: sample-exact, one clock. (libvlc sometimes
+    # plays an MP3's 25 ms encoder delay before the tone, sometimes trims it: hence 0.03.)
     assert done["a"].started_at is not None and done["b"].started_at is not None
-    assert near(air.t(done["a"].started_at), a0, 0.01)
+    assert near(air.t(done["a"].started_at), a0, 0.03)
     assert near(air.t(done["b"].started_at), b0, 0.01)
     assert near(air.t(done["b"].ended_at), b1, 0.01)
 

@@ -35,6 +35,7 @@ Frames = npt.NDArray[np.int16]  # shape (n, channels)
 WAV_LIMIT = 0xFFFFFFFF - 36  # the RIFF size field is 32 bits
 NEVER = 1 << 62  # a gate index that is never reached
 SNAP_S = 0.002  # blocks this close to where the previous one ended are made contiguous
+RESYNC_S = 0.1  # a tap this far behind its blocks' instants drops samples to catch up
 
 
 def wav_header(rate: int, channels: int, data_bytes: int) -> bytes:
@@ -108,6 +109,8 @@ class Capture:
         self._writer.join(timeout=10)
         self._commit(self.index(time.monotonic()))
         self._file.close()
+        if self.late_frames:
+            log.warning("capture: %d samples came too late to be written", self.late_frames)
 
     # -- writing ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -184,11 +187,22 @@ class Tap:
 
     # -- called by libvlc's threads --------------------------------------------------------
     def write(self, pts_mono: float, frames: Frames) -> None:
-        """Place ``frames`` (shape (n, channels)) to be heard from ``pts_mono`` on."""
+        """Place ``frames`` (shape (n, channels)) to be heard from ``pts_mono`` on.
+
+        As a sound card would: a block that comes after its instant is heard when it comes
+        (libvlc's first block sometimes carries an instant already past); a block that
+        overlaps this tap's earlier sound queues behind it, or, when it is more than
+        ``RESYNC_S`` behind, loses its overlapping start so the tap is back on time."""
         cap = self.capture
-        at = cap.index(pts_mono)
-        if self._next is not None and abs(at - self._next) <= SNAP_S * cap.rate:
-            at = self._next  # rounding jitter between blocks: keep the signal contiguous
+        at = max(cap.index(pts_mono), cap.index(time.monotonic()))
+        if self._next is not None:
+            behind = self._next - at
+            if behind > RESYNC_S * cap.rate:
+                frames, at = frames[behind:], self._next
+            elif -SNAP_S * cap.rate <= behind:
+                at = self._next  # queued, or rounding jitter: keep the signal contiguous
+        if len(frames) == 0:
+            return
         self._next = at + len(frames)
         first = False
         with cap.lock:

@@ -165,7 +165,7 @@ class Deck:
         events.event_attach(vlc.EventType.MediaPlayerPlaying, self._vlc_event, "playing")
         events.event_attach(vlc.EventType.MediaPlayerEndReached, self._vlc_event, "end")
         events.event_attach(vlc.EventType.MediaPlayerEncounteredError, self._vlc_event, "error")
-        self._discarded = False
+        self.discarded = False
 
     @property
     def captured(self) -> bool:
@@ -179,12 +179,12 @@ class Deck:
 
     def discard(self, when: float | None = None) -> None:
         """Let go of the player (at ``when``, so sound already delivered is heard first)."""
-        if self._discarded:
+        if self.discarded:
             return
         if when is not None and when > time.monotonic():
             self._loop.call_at(when, self.discard)
             return
-        self._discarded = True
+        self.discarded = True
         self.tap.release()
         self._pool.submit(self._stop)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import vlc
@@ -48,8 +49,12 @@ class Item:
         self.handing_over = False
         self._timers: list[Timer] = []
 
-    def at(self, when: float, fn: object, *args: object) -> Timer:
-        timer = self.station.loop.call_at(when, fn, *args)  # type: ignore[arg-type]
+    def at(self, when: float, fn: Callable[..., object], *args: object) -> Timer:
+        """A timer that dies with the item."""
+        if len(self._timers) > 64:  # a long relay sets thousands: forget the spent ones
+            now = time.monotonic()
+            self._timers = [t for t in self._timers if t.when > now and not t.cancelled]
+        timer = self.station.loop.call_at(when, fn, *args)
         self._timers.append(timer)
         return timer
 

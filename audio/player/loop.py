@@ -18,7 +18,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-LATE_S = 0.01  # a timer this late (or a call this slow) is worth a warning
+LATE_S = 0.02  # a timer this late (or a call this slow) is worth a warning
 
 
 class Timer:

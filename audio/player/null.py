@@ -8,6 +8,7 @@ injected clock every ``tick_s``, so a test that moves time (time-machine) is fol
 from __future__ import annotations
 
 import logging
+import threading
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,9 +78,12 @@ class NullPlayer:
         self._slots: list[_Slot] = []
         self._on_air: _Slot | None = None
         self._playing: str | None = None
+        self._closed = False
 
     # -- the Player protocol (any thread) ----------------------------------------------
     def play(self, cue: Cue) -> None:
+        if self._closed:
+            raise RuntimeError("the player is closed")
         self._loop.call_soon(self._accept, cue)
 
     def cut(self, item_id: str, at: datetime) -> None:
@@ -92,7 +96,13 @@ class NullPlayer:
         return self._playing
 
     def close(self) -> None:
-        self._loop.call_soon(self._close)
+        """Interrupt what is on air or armed (each gets its outcome), then stop."""
+        if self._closed:
+            return
+        self._closed = True
+        done = threading.Event()
+        self._loop.call_soon(self._close, done)
+        done.wait(10)
         self._loop.close()
         self._notify.close()
 
@@ -168,9 +178,10 @@ class NullPlayer:
         if self._on_air is not None:
             self._done(self._on_air, "interrupted", detail)
 
-    def _close(self) -> None:
+    def _close(self, done: threading.Event) -> None:
         for slot in list(self._slots):
             self._done(slot, "interrupted", "the player was closed")
+        done.set()
 
     def _done(
         self, slot: _Slot, status: Status, detail: str | None, ended_at: datetime | None = None

@@ -21,6 +21,8 @@ import math
 import time
 from typing import TYPE_CHECKING
 
+import vlc
+
 from audio.player.base import Cue, Status, clock_time, span
 from audio.player.deck import Deck
 from audio.player.items import TOLERANCE_S, Item
@@ -37,7 +39,8 @@ CONNECT_TIMEOUT_S = 8.0  # connected but silent this long: try again
 STALL_S = 0.3  # the stream's buffer ran dry this long ago: it stalled
 WATCH_S = 0.25
 MIN_ATTEMPT_S = 0.5  # no new attempt this close to the end
-FILLER_MARGIN_S = 0.03  # a filler pass starts this much early; its gate trims the excess
+FILLER_MARGIN_S = 0.1  # a filler pass starts at least this early; its gate trims the excess
+MAX_NOTES = 10  # breaks described in the outcome's detail (all are counted)
 
 
 class RelayItem(Item):
@@ -51,11 +54,14 @@ class RelayItem(Item):
         self._end_timer: Timer | None = None
         self._next_filler: Timer | None = None
         self._filler_until = math.inf
+        self._filler_margin = FILLER_MARGIN_S
         self._filler_ok = station.filler is not None
         self._spare: Deck | None = None
         self._spare_ordered = False
         self._connecting = False
         self._watch: Timer | None = None
+        self._spans: dict[str, list[tuple[float, float]]] = {"source": [], "filler": []}
+        self._breaks = 0
 
     def begin(self) -> None:
         now = time.monotonic()
@@ -100,6 +106,7 @@ class RelayItem(Item):
             deck.discard()
             return
         deck.tap.close_gate(self.end)
+        self._settle()
         self.attempts.append(deck)
         self.current = deck
         deck.play()
@@ -124,7 +131,9 @@ class RelayItem(Item):
         until = max(deck.tap.arrived_at or now, now)
         deck.tap.close_gate(until)
         deck.discard(when=until)
-        self.notes.append(f"{why} ({clock_time(self.station.timebase.wall(now))})")
+        self._breaks += 1
+        if self._breaks <= MAX_NOTES:  # a source flapping for hours must not fill the log
+            self.notes.append(f"{why} ({clock_time(self.station.timebase.wall(now))})")
         log.info("relay %s: %s", self.cue.item_id, why)
         if until < self.end:
             self._start_filler(max(self.start, until))
@@ -158,9 +167,23 @@ class RelayItem(Item):
         elif self.station.latency.dry_run(filler).error is not None:
             problem = f"filler unplayable: {filler.name}"
         else:
-            self.station.loop.call_soon(self._order_spare)
+            media = self.station.instance.media_new_path(str(filler))
+            media.parse_with_options(vlc.MediaParseFlag.local, 2000)
+            deadline = time.monotonic() + 3
+            while media.get_parsed_status() == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            length = media.get_duration() / 1000
+            media.release()
+            self.station.loop.call_soon(self._filler_ready, length)
             return
         self.station.loop.call_soon(self._no_filler, problem)
+
+    def _filler_ready(self, length: float) -> None:
+        """Each pass starts early by a third of the filler's length (at most half a
+        second): its gate trims that much, and a busy machine has that long to start it."""
+        if length > 0:
+            self._filler_margin = min(max(length / 3, FILLER_MARGIN_S), 0.5)
+        self._order_spare()
 
     def _no_filler(self, problem: str) -> None:
         self._filler_ok = False
@@ -209,7 +232,7 @@ class RelayItem(Item):
         if at >= min(self._filler_until, self.end):
             self.filling = False
             return
-        begin = at - self.station.latency.estimate(media_kind(filler)) - FILLER_MARGIN_S
+        begin = at - self.station.latency.estimate(media_kind(filler)) - self._filler_margin
         if begin > time.monotonic() + 0.005:
             self._next_filler = self.at(begin, self._filler_run, at)
             return
@@ -219,6 +242,7 @@ class RelayItem(Item):
             deck = Deck(self.station, media, f"{self.cue.item_id} filler", self._filler_event)
         deck.tap.open_gate(at)
         deck.tap.close_gate(min(self._filler_until, self.end))
+        self._settle()
         self.fillers.append(deck)
         deck.play()
         self._order_spare()
@@ -277,8 +301,8 @@ class RelayItem(Item):
         """The outcome from what actually aired: the source's on/off instants, the filler."""
         wall = self.station.timebase.wall
         lo, hi = self.start, self.end
-        on = _aired(self.attempts, lo, hi)
-        filled = sum(b - a for a, b in _aired(self.fillers, lo, hi))
+        on = self._aired("source", lo, hi)
+        filled = sum(b - a for a, b in self._aired("filler", lo, hi))
         source = sum(b - a for a, b in on)
         if status is None:
             if source >= hi - lo - TOLERANCE_S:
@@ -295,15 +319,32 @@ class RelayItem(Item):
             parts.append("the source never aired")
         breaks = [n for n in self.notes if not n.startswith("filler")]
         if breaks:
-            plural = "s" if len(breaks) > 1 else ""
-            parts.append(f"{len(breaks)} break{plural}: " + "; ".join(breaks))
+            plural = "s" if self._breaks > 1 else ""
+            more = "; …" if self._breaks > len(breaks) else ""
+            parts.append(f"{self._breaks} break{plural}: " + "; ".join(breaks) + more)
         parts += [n for n in self.notes if n.startswith("filler")]
         if filled > 0:
             parts.append(f"filler {span(filled)}")
-        intervals = on + _aired(self.fillers, lo, hi)
+        intervals = on + self._aired("filler", lo, hi)
         started = min((a for a, _ in intervals), default=None)
         ended = max((b for _, b in intervals), default=None)
         self.finish(status, "; ".join(parts), started, ended)
+
+    def _settle(self) -> None:
+        """Fold the decks already let go into their on-air spans (a long relay with a
+        short filler makes thousands of decks)."""
+        for kind, decks in (("source", self.attempts), ("filler", self.fillers)):
+            for deck in [d for d in decks if d.discarded and d is not self.current]:
+                if deck.tap.first_at is not None and deck.tap.end_at is not None:
+                    self._spans[kind].append((deck.tap.first_at, deck.tap.end_at))
+                decks.remove(deck)
+
+    def _aired(self, kind: str, lo: float, hi: float) -> list[tuple[float, float]]:
+        """When the source (or the filler) was on air inside [lo, hi]."""
+        decks = self.attempts if kind == "source" else self.fillers
+        live = [(d.tap.first_at, d.tap.end_at) for d in decks]
+        spans = self._spans[kind] + [(a, b) for a, b in live if a is not None and b is not None]
+        return sorted((max(a, lo), min(b, hi)) for a, b in spans if min(b, hi) > max(a, lo))
 
     def release(self) -> None:
         if self._watch is not None:
@@ -311,12 +352,3 @@ class RelayItem(Item):
         spare = [self._spare] if self._spare is not None else []
         for deck in self.attempts + self.fillers + spare:
             deck.discard()
-
-
-def _aired(decks: list[Deck], lo: float, hi: float) -> list[tuple[float, float]]:
-    spans = []
-    for deck in decks:
-        first, end = deck.tap.first_at, deck.tap.end_at
-        if first is not None and end is not None and min(end, hi) > max(first, lo):
-            spans.append((max(first, lo), min(end, hi)))
-    return sorted(spans)

@@ -31,6 +31,8 @@ from audio.player.relay import RelayItem
 
 log = logging.getLogger(__name__)
 
+WORKERS = 4  # preparing media (parse, dry runs), making and stopping libvlc players
+
 
 class VlcPlayer:
     def __init__(
@@ -70,7 +72,9 @@ class VlcPlayer:
         )
         self.latency = Latency(self.instance, sample_rate)
         self.notify = Notifier(on_done, "vlc-player-done")
-        self.pool = ThreadPoolExecutor(4, thread_name_prefix="vlc-player-work")
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="vlc-player-work")
+        for _ in range(WORKERS):  # start the threads now, not when a start is near
+            self.pool.submit(time.sleep, 0.01)
         self.loop = Loop("vlc-player")
         self._items: list[Item] = []
         self._on_air: Item | None = None
@@ -79,6 +83,8 @@ class VlcPlayer:
 
     # -- the Player protocol (any thread) ----------------------------------------------
     def play(self, cue: Cue) -> None:
+        if self._closed:
+            raise RuntimeError("the player is closed")
         self.timebase.rebase()
         self.loop.call_soon(self._accept, cue)
 
