@@ -102,9 +102,28 @@ def test_waiting_for_approval_and_failed_renders(panel: Panel, app: Any) -> None
     approvals = _section(page, "approvals")
     assert "Chờ tôi duyệt" in approvals
     assert "0 lịch phát" in approvals and "1 bản tin" in approvals
-    assert 'href="/segments?status=pending"' in page and 'href="/schedule/approvals"' in page
+    assert 'href="/segments?state=pending"' in page and 'href="/schedule/approvals"' in page
     failures = _section(page, "failures")
     assert "Ghi âm hỏng" in failures and "unplayable: not audio" in failures
     assert "Chương trình lỗi" in failures and "Của Duy Tiên" not in failures
     editor = panel.client("editor", OTHER_DISTRICT).get("/").get_data(as_text=True)
     assert "Đang chờ duyệt" in editor and "Của Duy Tiên" in _section(editor, "failures")
+
+
+def test_the_waiting_bulletins_link_lists_only_what_waits(panel: Panel) -> None:
+    """Regression: the link said ``?status=pending`` while the list filters on ``state``, so
+    it opened every bulletin, approved ones included."""
+    db = panel.db
+    owner = live.station(db, DISTRICT)
+    db.add(Segment(title="Tin chờ duyệt", owner=owner, status="ready", created_at=FROZEN_NOW))
+    db.add(Segment(title="Tin đã duyệt", owner=owner, status="ready", created_at=FROZEN_NOW,
+                   approved_at=FROZEN_NOW))  # fmt: skip
+    db.commit()
+    client = panel.client("approver", DISTRICT)
+    page = client.get("/").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)"><strong class="num">1</strong> bản tin</a>', page)
+    assert link, _section(page, "approvals")
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    titles = set(re.findall(r'<a href="/segments/\d+">([^<]+)</a>', listed))
+    assert titles == {"Tin chờ duyệt"}
+    assert '<option value="pending" selected>' in listed  # the filter shows it
