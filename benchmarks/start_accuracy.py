@@ -2,7 +2,9 @@
 
 The error of one start is (the instant its first sample is due) − (the scheduled instant).
 "Due" is libvlc's own stamp: the ``pts`` on the first block its audio callback receives,
-which is the instant a sound card would play it, mapped to wall time. Two ways to start:
+which is the instant a sound card would play it, mapped to wall time — or the instant the
+block arrived, when that was later (now and then libvlc hands over a first block stamped
+tens of ms in the past; no sound card can play it before it has it). Two ways to start:
 
 1. ``compensated`` — :class:`audio.player.VlcPlayer`, as the agent uses it: ``play(cue)``
    ``--lead`` seconds before the start; the player parses and dry-runs the file, then calls
@@ -127,8 +129,8 @@ def naive_start(instance: vlc.Instance, loop: Loop, path: Path, every: float) ->
 
     @vlc.CallbackDecorators.AudioPlayCb
     def play(_opaque: int, _samples: int, _count: int, pts: int) -> None:
-        if not first:
-            first.append(pts / 1e6 - CLOCK_OFFSET_S)
+        if not first:  # due at its pts, or when it came if that was later (as the capture)
+            first.append(max(pts / 1e6 - CLOCK_OFFSET_S, time.monotonic()))
             heard.set()
 
     player.audio_set_callbacks(play, None, None, None, None, None)

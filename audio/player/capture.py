@@ -4,8 +4,9 @@ Sample ``n`` of the file is the sound of monotonic instant ``started_mono + n / 
 (the player exposes the same instant as wall time, ``recording_started_at``). Each libvlc
 player feeds a :class:`Tap` from its audio callbacks: blocks arrive up to ~1 s before they
 are due, stamped with the instant they must be heard (libvlc's ``pts``), and are placed at
-that instant, not appended. A writer thread commits the grid ``lag_s`` behind now — silence
-where nothing was placed, so gaps between items are real gaps — and keeps the header valid.
+that instant (or when they came, if that was later), not appended. A writer thread
+commits the grid ``lag_s`` behind now — silence where nothing was placed, so gaps between
+items are real gaps — and keeps the header valid.
 
 Taps emulate a sound card for libvlc: ``drain`` waits until the last sample is heard (so
 libvlc's end-of-media event comes at the real end, not ~1 s early), ``flush`` (on stop)

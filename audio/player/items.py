@@ -130,7 +130,9 @@ class FileItem(Item):
     # 1. prepare
     def begin(self) -> None:
         path = self.cue.media
-        if path is None or not path.is_file():
+        if path is None:
+            return self.finish("failed", "the cue has neither media nor a stream")
+        if not path.is_file():
             return self.finish("failed", f"media missing: {path}")
         if self.end <= time.monotonic():
             return self.finish("failed", "its window was over before it could start")
@@ -171,6 +173,7 @@ class FileItem(Item):
             return
         self.duration, self.latency, self.deck = duration, latency, deck
         deck.tap.close_gate(self.end)  # a cut may have come while it was prepared
+        self.station.starts[id(self)] = self.start - latency
         self.at(self.start - latency, self._go)
         self.at(self.start, self.take_air)
         self._end_timer = self.at(self.end, self._at_end)
@@ -185,6 +188,7 @@ class FileItem(Item):
         if self.offset > 0:
             self.deck.media.add_option(f":start-time={self.offset:.3f}")
         self.deck.play(expected_first=max(now + self.latency, self.start))
+        self.station.starts.pop(id(self), None)
 
     # 4. end
     def _event(self, deck: Deck, kind: str) -> None:

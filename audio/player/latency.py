@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ FALLBACK_S = 0.06
 KEEP = 9  # measurements per kind that the median looks at
 SETTLED = 3  # dry runs per file until a kind has this many measurements
 RUN_S = 0.15  # time a dry run may take (they take 15–70 ms on an idle machine)
+QUIET_S = 0.05  # and how far it keeps from a start
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,32 @@ def media_kind(path: Path) -> str:
 
 
 class Latency:
-    def __init__(self, instance: vlc.Instance, sample_rate: int = 44100) -> None:
+    """``starts`` are the monotonic instants when the player will start libvlc players:
+    no dry run overlaps one (it would take CPU from the start it must not delay)."""
+
+    def __init__(
+        self,
+        instance: vlc.Instance,
+        sample_rate: int = 44100,
+        starts: Callable[[], Iterable[float]] = tuple,
+    ) -> None:
         self._instance = instance
         self._rate = sample_rate
+        self._starts = starts
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self._dry_lock = threading.Lock()
+
+    def _quiet(self, deadline: float) -> bool:
+        """Wait until a dry run would overlap no start; False if that is after ``deadline``."""
+        while True:
+            now = time.monotonic()
+            if now + RUN_S > deadline:
+                return False
+            near = [t for t in self._starts() if now - QUIET_S < t < now + RUN_S + QUIET_S]
+            if not near:
+                return True
+            time.sleep(max(near) + QUIET_S - now)
 
     def estimate(self, kind: str) -> float:
         with self._lock:
@@ -83,7 +105,7 @@ class Latency:
                 seen = len(self._seen.get(kind, ()))
             runs = max(SETTLED - seen, 1) + (seen == 0)
             for run in range(runs):
-                if time.monotonic() + RUN_S > deadline:
+                if not self._quiet(deadline):
                     break
                 trial = self._trial(path, offset_s, timeout_s)
                 if trial.latency_s is None:

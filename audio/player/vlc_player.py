@@ -35,6 +35,15 @@ WORKERS = 4  # preparing media (parse, dry runs), making and stopping libvlc pla
 
 
 class VlcPlayer:
+    """Plays cues through libvlc; see the module docstring.
+
+    ``relay_preroll_s`` opens a relay that long before its window (the agent should hand a
+    relay over at least that early); ``relay_retry_s`` is the pause between reconnects;
+    ``filler`` airs (looped) while a relay's source is dead. ``capture``: everything aired
+    goes into that WAV file (``sample_rate``, ``channels``; 16-bit) instead of a sound card;
+    ``recording_started_at`` is the wall instant of its first sample. ``relay_caching_ms``
+    is libvlc's network buffer for relays; ``vlc_args`` are extra libvlc options."""
+
     def __init__(
         self,
         on_done: Callable[[Outcome], None],
@@ -70,7 +79,8 @@ class VlcPlayer:
         self.recording_started_at: datetime | None = (
             self.timebase.wall(self.capture.started_mono) if self.capture else None
         )
-        self.latency = Latency(self.instance, sample_rate)
+        self.starts: dict[int, float] = {}  # id(item) → when it starts libvlc (monotonic)
+        self.latency = Latency(self.instance, sample_rate, lambda: list(self.starts.values()))
         self.notify = Notifier(on_done, "vlc-player-done")
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="vlc-player-work")
         for _ in range(WORKERS):  # start the threads now, not when a start is near
@@ -136,6 +146,7 @@ class VlcPlayer:
         self._refresh()
 
     def forget(self, item: Item) -> None:
+        self.starts.pop(id(item), None)
         if item in self._items:
             self._items.remove(item)
         if self._on_air is item:
