@@ -44,7 +44,7 @@ def test_each_role_signs_in_and_sees_its_dashboard(panel: Panel, role: str) -> N
     assert response.status_code == 302
     assert response.location == "/"
     page = client.get("/").get_data(as_text=True)
-    label = {"admin": "Quản trị", "editor": "Biên tập", "approver": "Duyệt"}
+    label = {"admin": "Quản trị", "editor": "Biên tập", "approver": "Người duyệt"}
     assert label.get(role, "Vận hành đài") in page
     assert f"({station})" in page
     if role != "operator":

@@ -165,10 +165,15 @@ def test_placeholders_survive_translation() -> None:
         assert sorted(placeholder.findall(str(message.string))) == wanted, msgid
 
 
+def _tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def test_the_compiled_catalog_is_up_to_date() -> None:
     """The .mo is committed (a fresh clone needs no build step) and must match the .po."""
     with (CATALOG / "messages.mo").open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
+        # ngettext entries: read_mo gives lists, read_po tuples
+        compiled = {_tuple(m.id): _tuple(m.string) for m in read_mo(f) if m.id}
     source = {k: m.string for k, m in _po().items() if not m.fuzzy}
     assert compiled == source, "recompile: .venv/bin/pybabel compile -d web/translations"
 

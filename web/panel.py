@@ -26,7 +26,7 @@ from scheduler.models import Role
 ROLE_LABELS = {
     Role.admin: _l("Quản trị"),
     Role.editor: _l("Biên tập"),
-    Role.approver: _l("Duyệt"),
+    Role.approver: _l("Người duyệt"),
     Role.operator: _l("Vận hành đài"),
 }
 LEVEL_LABELS = {

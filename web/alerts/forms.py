@@ -43,7 +43,7 @@ def parse_local(text: str | None) -> datetime | None:
     text = (text or "").strip()
     if not text:
         return None
-    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%H:%M %d/%m/%Y"):
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%H:%M %d/%m/%Y", "%d/%m/%Y %H:%M"):
         try:
             return datetime.strptime(text, pattern)  # noqa: DTZ007 - a local wall time
         except ValueError:
