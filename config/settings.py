@@ -71,6 +71,10 @@ class Settings(BaseModel):
     tts_max_chars: int = Field(20_000, ge=100, le=200_000)
     tts_cache_dir: Path | None = None
 
+    # Reverse proxies in front of the server (nginx: 1): their X-Forwarded-* headers are
+    # trusted, so login rate limits and logs see the real client address.
+    trusted_proxies: int = Field(0, ge=0, le=5)
+
     # Station agent and player (DESIGN.md "Agent").
     agent_poll_s: float = Field(15.0, ge=1, le=3600)  # between manifest checks
     agent_heartbeat_s: float = Field(60.0, ge=5, le=3600)

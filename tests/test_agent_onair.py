@@ -153,7 +153,7 @@ def test_a_restart_in_the_middle_of_an_item_joins_it_in_progress(live, tmp_path)
     program = live.program((440, 3.0), (660, 4.0), title="Chuyên đề học tập")
     start = soon(2)
     live.schedule(start, kind="program", program=program["id"])
-    first, player1 = on_air(live, tmp_path / "agent", tmp_path / "before.wav")
+    first, _ = on_air(live, tmp_path / "agent", tmp_path / "before.wav")
     first.start()
     wait_for(lambda: first.playing() is not None, 15, "the programme on air")
     time.sleep(max(0.0, (start - datetime.now(start.tzinfo)).total_seconds()) + 1.5)
@@ -171,7 +171,7 @@ def test_a_restart_in_the_middle_of_an_item_joins_it_in_progress(live, tmp_path)
     # Joined by seeking: what airs after the restart is what the schedule has at that time.
     assert joined - air.t(restarted) < 1.5
     [(a, b)] = air.spans(440, min_s=0.2)
-    [(c, d)] = air.spans(660, min_s=0.3)
+    [(_, d)] = air.spans(660, min_s=0.3)
     assert abs(a - joined) < EDGE and abs(b - (t0 + 3.0)) < EDGE
     assert abs(d - (t0 + 7.0)) < EDGE, "and still ends on time, not late into the next slot"
     logs = logs_of(live)

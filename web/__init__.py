@@ -26,6 +26,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     overrides = dict(test_config or {})
     instance_path = overrides.pop("instance_path", None)
     settings = load_settings(instance_path=instance_path, **overrides)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     engine = make_engine(settings.database_url)
@@ -51,11 +56,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.audit import bp as audit_bp
     from web.feeds import bp as feeds_bp
     from web.home import bp as home_bp
-    from web.relay import bp as relay_bp
-    from web.stations import bp as stations_bp
-    from web.schedule import bp as schedule_bp
     from web.programs import bp as programs_bp
+    from web.relay import bp as relay_bp
+    from web.schedule import bp as schedule_bp
     from web.segments import bp as segments_bp
+    from web.stations import bp as stations_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)

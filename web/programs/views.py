@@ -23,7 +23,6 @@ from scheduler.db import now_utc
 from scheduler.errors import DomainError, NotFound
 from scheduler.models import Program, Segment, User
 from scheduler.segments import MAX_ID, store_for
-
 from web.auth import login_required, panel_user
 from web.db import jobs, session, sessions, settings
 from web.forms import options
