@@ -16,7 +16,7 @@ import time
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -586,7 +586,7 @@ def test_null_player_pre_empts_cuts_and_stops() -> None:
 
 def test_null_player_follows_a_moved_clock() -> None:
     """With an injected clock, time passes when the test says so, not before."""
-    now = [datetime(2026, 4, 20, 1, 0, tzinfo=utc_now().tzinfo)]
+    now = [datetime(2026, 4, 20, 1, 0, tzinfo=UTC)]
     done = Recorder()
     player = NullPlayer(done, clock=lambda: now[0], duration_s=lambda path: None, tick_s=0.01)
     cue = Cue(
@@ -602,3 +602,18 @@ def test_null_player_follows_a_moved_clock() -> None:
     got = done.wait("r")["r"]
     player.close()
     assert got.status == "played" and got.started_at == cue.start and got.ended_at == cue.end
+    assert player.playing() is None
+
+
+def test_closing_a_player_reports_what_was_still_to_air() -> None:
+    done = Recorder()
+    player = NullPlayer(done)
+    start = utc_now() + timedelta(minutes=1)
+    player.play(Cue("later", "L", start, start + timedelta(minutes=5), stream_url="x"))
+    time.sleep(0.05)
+    player.close()
+    got = done.wait("later")["later"]
+    assert got.status == "interrupted" and got.detail == "the player was closed"
+    assert got.started_at is None
+    with pytest.raises(RuntimeError):
+        player.play(Cue("after", "A", start, start + timedelta(minutes=5), stream_url="x"))
