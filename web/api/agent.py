@@ -33,7 +33,7 @@ CACHED_MANIFESTS = 5_000
 # The 304 answer — what a national server mostly serves — needs only the station's code and
 # revision: two columns by the token's hash, no ORM objects, no Session.
 CURRENT_REVISION = (
-    select(Station.code, Station.schedule_revision)
+    select(Station.code, Station.schedule_revision, Station.timezone)
     .join(StationToken, StationToken.station_id == Station.id)
     .where(StationToken.token_hash == bindparam("token_hash"), StationToken.revoked_at.is_(None))
 )
@@ -92,7 +92,7 @@ def _manifest_for(station: Station, now: datetime) -> Manifest:
     """The station's current manifest: cached, or built with its whole province's (when one
     station's schedule changes, usually its province's do too — an alert makes them all sync
     at once, and one tree resolve costs about as much as a dozen single ones)."""
-    media_url = url_for("api.media", sha256="SHA", _external=True).replace("SHA", "{sha256}")
+    media_url = _media_url()
     cache, etag = manifest_cache(), etag_for(station, now)
     found = cache.get(etag, media_url)
     if found is not None:
@@ -126,29 +126,45 @@ def _autocommit_engine() -> Engine:
     return engine
 
 
-def _not_modified() -> Response | None:
-    """``304`` when the agent's ``If-None-Match`` names its station's current manifest; None
-    (take the full path) for anything else — no token, an unknown or revoked one (which the
-    full path answers 401), or a changed schedule."""
+def _from_cache() -> Response | None:
+    """The cheap answers, from two columns read by the token's hash (no ORM, no Session):
+    ``304`` when the agent's ``If-None-Match`` names its current manifest, or the manifest
+    itself when this process has it cached (an alert makes a whole province ask at once).
+    None — take the full path — for anything else: no token, an unknown or revoked one
+    (which the full path answers 401), or a manifest not built yet."""
     token = bearer_token()
-    if not token or not request.if_none_match:
+    if not token:
         return None
     with _autocommit_engine().connect() as connection:
         row = connection.execute(CURRENT_REVISION, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None
-    etag = etag_of(row.code, row.schedule_revision, now_utc())
-    if not request.if_none_match.contains_weak(etag):
-        return None
-    response = Response(status=304)
+    now = now_utc()
+    etag = etag_of(row.code, row.schedule_revision, now)
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        found = manifest_cache().get(etag, _media_url())
+        if found is None:
+            return None
+        response = _manifest_response(found, now, row.timezone)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
+def _media_url() -> str:
+    return url_for("api.media", sha256="SHA", _external=True).replace("SHA", "{sha256}")
+
+
+def _manifest_response(built: Manifest, now: datetime, timezone: str) -> Response:
+    # Cached bodies may be older than this request: the clock the agent checks is now's.
+    return jsonify({**built.body, "server_time": now.astimezone(ZoneInfo(timezone)).isoformat()})
+
+
 @bp.get("/agent/manifest")
 def agent_manifest() -> Response:
-    cheap = _not_modified()
+    cheap = _from_cache()
     if cheap is not None:
         return cheap
     station = require_station()
@@ -158,9 +174,7 @@ def agent_manifest() -> Response:
         response = Response(status=304)
     else:
         built = _manifest_for(station, now)
-        # Cached bodies may be older than this request: the clock the agent checks is now's.
-        shown = now.astimezone(ZoneInfo(station.timezone)).isoformat()
-        response = jsonify({**built.body, "server_time": shown})
+        response = _manifest_response(built, now, station.timezone)
         etag = built.etag
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
