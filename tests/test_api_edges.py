@@ -71,7 +71,7 @@ def test_nul_characters_are_refused_not_stored(make_caller):
     admin = make_caller("admin", "35")
     response = admin.post("/api/v1/broadcasts", json=relay(title="Tin\x00tức"))
     assert response.status_code == 400 and response.json["field"] == "title"
-    assert admin.get("/api/v1/stations/35\x00").status_code == 404
+    assert admin.get("/api/v1/stations/35\x00").status_code == 400  # refused at the door
 
 
 def test_huge_ids_are_not_found_not_a_crash(make_caller):
