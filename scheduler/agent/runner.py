@@ -366,7 +366,7 @@ class Agent:
             # Pre-empted: what aired up to the cut is the whole story the player knows.
             status = "interrupted"
             detail = f"pre-empted by {handed.cut_for.priority}: {handed.cut_for.title}"
-        if handed is not None and status == "played" and item is not None:
+        if handed is not None and status in ("played", "partial") and item is not None:
             late = handed.cue.offset_s - item.offset_ms / 1000
             if late > 1 and not item.urgent:
                 status = "partial"
