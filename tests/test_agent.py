@@ -178,8 +178,9 @@ def log_zone(log: dict[str, Any]) -> Any:
 
 
 def test_demo_agents_bring_the_first_run_alive(live, tmp_path):
+    from scheduler.db import now_utc
     from scheduler.models import Station
-    from web.demo_agents import start_demo_agents
+    from web.demo_agents import schedule_warm_up, start_demo_agents
 
     loaxa = live.app.extensions["loaxa"]
     agents = start_demo_agents(loaxa["sessions"], loaxa["settings"], live.url, 2)
@@ -192,3 +193,15 @@ def test_demo_agents_bring_the_first_run_alive(live, tmp_path):
         return all(seen)
 
     wait_for(online, 10, "both demo stations heard from")
+
+    # Without a programme there is nothing to air yet; with one, a test broadcast comes soon.
+    codes = [a.name for a in agents]
+    assert schedule_warm_up(loaxa["sessions"], loaxa["settings"], codes, now_utc()) is None
+    live.program((440, 1.0))
+    at = schedule_warm_up(loaxa["sessions"], loaxa["settings"], codes, now_utc(),
+                          timedelta(seconds=2))  # fmt: skip
+    assert at is not None
+    for agent in agents:
+        agent.sync_soon()
+    wait_for(lambda: [p for p in live.plays() if p["status"] == "played"], 15,
+             "the warm-up broadcast aired at Quang Trung")  # fmt: skip

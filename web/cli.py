@@ -132,12 +132,16 @@ def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
         click.echo(f"{interrupted} unfinished upload(s)/render(s) from the last run marked failed")
     agents = []
     if demo_agents:
-        from web.demo_agents import start_demo_agents
+        from web.demo_agents import schedule_warm_up, start_demo_agents
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         agents = start_demo_agents(sessions, app.extensions["loaxa"]["settings"],
                                    f"http://{local}:{port}", demo_agents)  # fmt: skip
         click.echo(f"Demo agents (no sound) for stations: {', '.join(a.name for a in agents)}")
+        codes = [a.name for a in agents]
+        settings = app.extensions["loaxa"]["settings"]
+        if at := schedule_warm_up(sessions, settings, codes, now_utc()):
+            click.echo(f"A test broadcast of the demo bulletins airs there at {at}.")
     click.echo(f"Loa Xã on http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")

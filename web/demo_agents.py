@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,8 +24,10 @@ from scheduler import accounts
 from scheduler.agent.cache import AgentCache
 from scheduler.agent.client import ServerClient
 from scheduler.agent.runner import Agent
+from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.db import now_utc
-from scheduler.models import Station
+from scheduler.errors import DomainError
+from scheduler.models import Program, Role, Station, User
 
 log = logging.getLogger(__name__)
 # Phủ Lý's communes first: the demo's bulletins and relays are scheduled there.
@@ -40,6 +44,41 @@ def demo_stations(session: Session, count: int) -> list[Station]:
         rest = [s for s in session.scalars(communes) if s.code not in seen]
         chosen += rest[: count - len(chosen)]
     return chosen
+
+
+def schedule_warm_up(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    stations: list[str],
+    now: datetime,
+    delay: timedelta = timedelta(seconds=45),
+) -> str | None:
+    """A one-off "test broadcast at start-up" of the demo bulletins, 45 s from now, at the
+    demo stations: "now playing" and "what aired" fill within a minute of ``make run``
+    instead of at 05:00 tomorrow. Returns its local start time, or None without a
+    ready programme (the bulletins need espeak-ng) or the demo admin."""
+    with sessions() as session:
+        program = session.scalar(
+            select(Program).where(Program.status == "ready").order_by(Program.id)
+        )
+        admin = session.scalar(
+            select(User).where(User.role == Role.admin, User.active).order_by(User.id)
+        )
+        if program is None or admin is None or admin.station is None:
+            return None
+        zone = ZoneInfo(admin.station.timezone)
+        start = (now + delay).astimezone(zone).replace(microsecond=0, tzinfo=None)
+        spec = BroadcastSpec(
+            title="Phát thử khi khởi động (demo)", owner=admin.station.code, kind="program",
+            program=program.id, start=start, targets=stations, force=True,
+        )  # fmt: skip
+        try:
+            save_broadcast(session, settings, admin, spec, now)
+        except DomainError as exc:
+            log.warning("no warm-up broadcast: %s", exc)
+            return None
+        session.commit()
+        return start.strftime("%H:%M:%S")
 
 
 def start_demo_agents(
