@@ -203,5 +203,12 @@ def test_demo_agents_bring_the_first_run_alive(live, tmp_path):
     assert at is not None
     for agent in agents:
         agent.sync_soon()
+
+    def on_air() -> bool:
+        with loaxa["sessions"]() as db:
+            station = db.query(Station).filter_by(code="13285").one()
+            return station.now_playing == "Phát thử khi khởi động (demo)"
+
+    wait_for(on_air, 10, "the panel's 'now playing' for Quang Trung")
     wait_for(lambda: [p for p in live.plays() if p["status"] == "played"], 15,
              "the warm-up broadcast aired at Quang Trung")  # fmt: skip

@@ -331,6 +331,7 @@ class Agent:
         log.info("cue %s: %s at %s (from %.1f s)", item.id, item.title,
                  cue.start.astimezone().strftime("%H:%M:%S.%f")[:-3], cue.offset_s)  # fmt: skip
         self.player.play(cue)
+        self._beat_at(cue.start + timedelta(seconds=0.5))  # the panel shows it on air
 
     def _defer(self, item: Item, until: datetime) -> None:
         """Arm ``item`` again for when a higher item is over; it joins in progress then."""
@@ -378,6 +379,12 @@ class Agent:
         self._upload_now.set()
         with contextlib.suppress(JobLookupError):  # shutting down
             self.scheduler.modify_job("upload", next_run_time=self.clock())
+        self._beat_at(self.clock())
+
+    def _beat_at(self, when: datetime) -> None:
+        """Send the next heartbeat early: what is on air changed."""
+        with contextlib.suppress(JobLookupError):  # shutting down
+            self.scheduler.modify_job("heartbeat", next_run_time=when)
 
     def playing(self) -> Item | None:
         with self._lock:
