@@ -7,6 +7,7 @@ service, commits, and prints. Domain errors become a one-line message and exit s
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -143,6 +144,8 @@ def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
         if at := schedule_warm_up(sessions, settings, codes, now_utc()):
             click.echo(f"A test broadcast of the demo bulletins airs there at {at}.")
     click.echo(f"Loa Xã on http://{host}:{port}/ (Ctrl+C to stop)")
+    # SIGTERM (systemd, docker stop) unwinds like Ctrl+C: demo agents log what was on air.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
     finally:

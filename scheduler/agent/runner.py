@@ -156,6 +156,7 @@ class Agent:
             self._mqtt.disconnect()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.client.timeout = 2.0  # one quick try: what is not sent stays queued on disk
         self._upload(force=True)
         self.client.close()
         self.cache.close()
