@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from scheduler.jobs import Jobs
-from scheduler.models import Station
+from scheduler.models import Broadcast, Station
 
 
 def settings() -> Settings:
@@ -37,6 +39,21 @@ def notify_stations(codes: Iterable[str], extra: dict[str, Any] | None = None) -
         select(Station.code, Station.schedule_revision).where(Station.code.in_(wanted))
     )
     publisher.sync_now([(code, revision) for code, revision in rows], extra)
+
+
+def announce_alert(broadcast: Broadcast, starts: list[datetime], cancelled: bool = False) -> None:
+    """After the commit: publish ``{"revision", "alert": {...}}`` on the targets' topics, so
+    their agents sync at once (the API and the panel send the same message)."""
+    zone = ZoneInfo(broadcast.timezone)
+    alert: dict[str, Any] = {
+        "id": broadcast.id,
+        "title": broadcast.title,
+        "start": starts[0].astimezone(zone).isoformat() if starts else None,
+        "priority": "emergency",
+    }
+    if cancelled:
+        alert["cancelled"] = True
+    notify_stations(broadcast.target_codes, {"alert": alert})
 
 
 def session() -> Session:

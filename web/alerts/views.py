@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -25,7 +24,7 @@ from scheduler.stations import subtree
 from web.alerts import bp
 from web.alerts.forms import AlertForm, parse_local
 from web.auth import panel_user, role_required
-from web.db import notify_stations, session, settings
+from web.db import announce_alert, session, settings
 from web.forms import options, show_error
 from web.stations.forms import number
 
@@ -101,21 +100,6 @@ def _spec(form: AlertForm) -> service.AlertSpec | None:
         return None
 
 
-def _announce(broadcast: Broadcast, cancelled: bool = False) -> None:
-    """After the commit: the targets' agents sync at once (the same message the API sends)."""
-    starts = service.alert_starts(broadcast)
-    zone = ZoneInfo(broadcast.timezone)
-    alert: dict[str, Any] = {
-        "id": broadcast.id,
-        "title": broadcast.title,
-        "start": starts[0].astimezone(zone).isoformat() if starts else None,
-        "priority": "emergency",
-    }
-    if cancelled:
-        alert["cancelled"] = True
-    notify_stations(broadcast.target_codes, {"alert": alert})
-
-
 @bp.route("/alerts/new", methods=["GET", "POST"])
 @role_required(*ISSUERS)
 def new() -> ResponseReturnValue:
@@ -138,7 +122,7 @@ def new() -> ResponseReturnValue:
                 show_error(form, exc, _messages())
             else:
                 session().commit()
-                _announce(issued.broadcast)
+                announce_alert(issued.broadcast, service.alert_starts(issued.broadcast))
                 flash(_("Đã phát cảnh báo khẩn cấp tới %(n)s đài.", n=len(spec.targets)), "success")
                 return redirect(url_for(".show", alert_id=issued.broadcast.id))
     recent = overview.recent_alerts(session(), me.station, RECENT)
@@ -225,6 +209,6 @@ def cancel(alert_id: int) -> ResponseReturnValue:
     service.cancel_alert(session(), panel_user(), broadcast, now_utc(), via="panel")
     session().commit()
     if was_live:
-        _announce(broadcast, cancelled=True)
+        announce_alert(broadcast, service.alert_starts(broadcast), cancelled=True)
         flash(_("Đã hủy cảnh báo. Các đài sẽ dừng phát khi đồng bộ."), "success")
     return redirect(url_for(".show", alert_id=broadcast.id))

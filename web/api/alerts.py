@@ -22,7 +22,7 @@ from scheduler.models import Broadcast, User
 from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
-from web.db import notify_stations, session, settings
+from web.db import announce_alert, session, settings
 
 CAP_TYPES = {"application/cap+xml", "application/xml", "text/xml"}
 
@@ -39,20 +39,6 @@ def alert_json(broadcast: Broadcast, starts: list[datetime]) -> dict[str, Any]:
     body["sha256"] = media.sha256 if media is not None else None
     body["airings"] = [s.astimezone(zone).isoformat() for s in starts]
     return body
-
-
-def _announce(broadcast: Broadcast, starts: list[datetime], cancelled: bool = False) -> None:
-    """Publish ``{"revision", "alert": {...}}`` on the targets' topics (after the commit)."""
-    zone = ZoneInfo(broadcast.timezone)
-    alert: dict[str, Any] = {
-        "id": broadcast.id,
-        "title": broadcast.title,
-        "start": starts[0].astimezone(zone).isoformat() if starts else None,
-        "priority": "emergency",
-    }
-    if cancelled:
-        alert["cancelled"] = True
-    notify_stations(broadcast.target_codes, {"alert": alert})
 
 
 def _visible(user: User, broadcast: Broadcast) -> None:
@@ -101,11 +87,11 @@ def create_alert() -> Response:
     db.commit()
     cancelled = outcome if isinstance(outcome, list) else outcome.cancelled
     for broadcast in cancelled:
-        _announce(broadcast, service.alert_starts(broadcast), cancelled=True)
+        announce_alert(broadcast, service.alert_starts(broadcast), cancelled=True)
     if isinstance(outcome, list):  # a CAP Cancel
         return jsonify({"cancelled": [alert_json(b, service.alert_starts(b)) for b in outcome]})
     if not outcome.duplicate:
-        _announce(outcome.broadcast, outcome.starts)
+        announce_alert(outcome.broadcast, outcome.starts)
     return _answer(outcome)
 
 
@@ -126,5 +112,5 @@ def cancel_alert(alert_id: int) -> Response:
     service.cancel_alert(db, user, broadcast, now_utc(), via="api")
     db.commit()
     starts = service.alert_starts(broadcast)
-    _announce(broadcast, starts, cancelled=True)
+    announce_alert(broadcast, starts, cancelled=True)
     return jsonify(alert_json(broadcast, starts))
