@@ -8,7 +8,9 @@ once per run with the real Alembic migrations; each test then starts from that e
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+import paho.mqtt.client as mqtt
 import pytest
 import time_machine
 from flask import Flask
@@ -28,6 +32,7 @@ from audio.store import MediaStore
 from config import Settings
 from scheduler import accounts
 from scheduler.db import Base, make_engine, upgrade
+from scheduler.push import topic_for
 from scheduler.seed import seed_campaigns
 from scheduler.stations import import_directory
 from web import create_app
@@ -222,3 +227,42 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def store(tmp_path: Path) -> MediaStore:
     return MediaStore(tmp_path / "media")
+
+
+# --- MQTT: the real Mosquitto when LOAXA_TEST_MQTT_URL is set -----------------------------
+
+MQTT_ENV = "LOAXA_TEST_MQTT_URL"
+
+
+@pytest.fixture
+def broker_url() -> str:
+    url = os.environ.get(MQTT_ENV)
+    if not url:
+        pytest.skip(f"MQTT tests skipped: {MQTT_ENV} is not set (.ci/run sets it)")
+    return url
+
+
+@pytest.fixture
+def mqtt_listen(broker_url: str) -> Iterator[Any]:
+    """``mqtt_listen(code)`` → a queue of the JSON payloads a real subscriber receives on
+    that station's topic (subscribed before it returns)."""
+    clients: list[mqtt.Client] = []
+
+    def listen(code: str) -> queue.Queue[dict[str, Any]]:
+        received: queue.Queue[dict[str, Any]] = queue.Queue()
+        subscribed: queue.Queue[bool] = queue.Queue()
+        parsed = urlparse(broker_url)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        client.on_message = lambda _c, _u, msg: received.put(json.loads(msg.payload))
+        client.on_subscribe = lambda *_args: subscribed.put(True)
+        client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
+        client.loop_start()
+        clients.append(client)
+        client.subscribe(topic_for(code), qos=1)
+        subscribed.get(timeout=5)
+        return received
+
+    yield listen
+    for client in clients:
+        client.loop_stop()
+        client.disconnect()

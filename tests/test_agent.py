@@ -7,7 +7,6 @@ airs, through real VLC into a WAV file, is checked in test_agent_onair.py.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -144,12 +143,8 @@ def test_an_item_that_disappears_is_unscheduled_and_one_that_ended_unaired_is_mi
     assert live.plays() == []
 
 
-NO_MQTT = "MQTT test skipped: LOAXA_TEST_MQTT_URL is not set (.ci/run sets it)"
-
-
-@pytest.mark.skipif(not os.environ.get("LOAXA_TEST_MQTT_URL"), reason=NO_MQTT)
-def test_an_mqtt_sync_now_brings_a_new_item_within_a_second(tmp_path, sqlite_template):
-    url = os.environ["LOAXA_TEST_MQTT_URL"]
+def test_an_mqtt_sync_now_brings_a_new_item_within_a_second(tmp_path, sqlite_template, broker_url):
+    url = broker_url
     live = live_server(tmp_path, copy_template(sqlite_template, tmp_path), {"mqtt_url": url})
     try:
         agent = live.agent(tmp_path / "agent", poll_s=300.0, mqtt_url=url)

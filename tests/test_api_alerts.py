@@ -11,20 +11,16 @@ Time is frozen at Monday 2026-04-20 08:00 in Hà Nam (01:00 UTC).
 from __future__ import annotations
 
 import json
-import os
 import queue
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 
-import paho.mqtt.client as mqtt
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import accounts
 from scheduler.models import AuditEvent, Broadcast
-from scheduler.push import topic_for
 from scheduler.schedule import Airing, Rule, expand, repeat_starts
 from tests.conftest import FROZEN_NOW
 
@@ -36,7 +32,6 @@ LY_NHAN = "353"
 HOP_LY = "13567"  # Xã Hợp Lý (Lý Nhân)
 NOW_LOCAL = "2026-04-20T08:00:00+07:00"
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời người và tài sản."
-MQTT_ENV = "LOAXA_TEST_MQTT_URL"
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 
@@ -498,29 +493,8 @@ def test_openapi_publishes_the_alert_request(app):
 
 
 @pytest.fixture
-def broker_url() -> str:
-    url = os.environ.get(MQTT_ENV)
-    if not url:
-        pytest.skip(f"MQTT tests skipped: {MQTT_ENV} is not set (.ci/run sets it)")
-    return url
-
-
-@pytest.fixture
-def listener(broker_url: str) -> Any:
-    """A real subscriber on commune 13285's topic; yields a queue of received payloads."""
-    received: queue.Queue[dict[str, Any]] = queue.Queue()
-    parsed = urlparse(broker_url)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    subscribed = queue.Queue[bool]()
-    client.on_message = lambda _c, _u, msg: received.put(json.loads(msg.payload))
-    client.on_subscribe = lambda *_args: subscribed.put(True)
-    client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
-    client.loop_start()
-    client.subscribe(topic_for(QUANG_TRUNG), qos=1)
-    subscribed.get(timeout=5)
-    yield received
-    client.loop_stop()
-    client.disconnect()
+def listener(mqtt_listen: Any) -> Any:
+    return mqtt_listen(QUANG_TRUNG)
 
 
 def next_alert(received: queue.Queue[dict[str, Any]]) -> dict[str, Any]:

@@ -3,18 +3,9 @@ its targets' topic carry the new revision at once; a dead broker never breaks a 
 
 from __future__ import annotations
 
-import json
-import os
-import queue
 from typing import Any
-from urllib.parse import urlparse
 
-import paho.mqtt.client as mqtt
 import pytest
-
-from scheduler.push import topic_for
-
-MQTT_ENV = "LOAXA_TEST_MQTT_URL"
 
 
 def relay(**overrides: Any) -> dict[str, Any]:
@@ -30,29 +21,8 @@ def relay(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def broker_url() -> str:
-    url = os.environ.get(MQTT_ENV)
-    if not url:
-        pytest.skip(f"MQTT tests skipped: {MQTT_ENV} is not set (.ci/run sets it)")
-    return url
-
-
-@pytest.fixture
-def listener(broker_url: str) -> Any:
-    """A real subscriber on district 347's topic; yields a queue of received payloads."""
-    received: queue.Queue[dict[str, Any]] = queue.Queue()
-    parsed = urlparse(broker_url)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    subscribed = queue.Queue[bool]()
-    client.on_message = lambda _c, _u, msg: received.put(json.loads(msg.payload))
-    client.on_subscribe = lambda *_args: subscribed.put(True)
-    client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
-    client.loop_start()
-    client.subscribe(topic_for("347"), qos=1)
-    subscribed.get(timeout=5)
-    yield received
-    client.loop_stop()
-    client.disconnect()
+def listener(mqtt_listen: Any) -> Any:
+    return mqtt_listen("347")
 
 
 class TestWithBroker:
