@@ -49,6 +49,16 @@ class Settings(BaseModel):
     # A station whose agent has not been heard from for this long shows as offline.
     offline_after_s: int = Field(180, ge=10, le=86_400)
 
+    # Emergencies (DESIGN.md rule 6). An alert airs "as soon as received": an airing that
+    # reaches a station late still starts (from its first word) until the next repeat is due
+    # or the alert expires; an alert sent without an expiry expires this long after its
+    # last airing's start, so a station back from an outage still hears it within that time.
+    alert_default_expiry_s: int = Field(3600, ge=60, le=7 * 86_400)
+    # An attention tone (two tones, 853 + 960 Hz as broadcasters use) before the words: 0 = none.
+    alert_tone_s: float = Field(0.0, ge=0, le=10)
+    # The longest a held manifest request waits for a change (agents without a broker).
+    manifest_wait_max_s: float = Field(30.0, ge=0, le=300)
+
     # Audio pipeline (DESIGN.md "Audio pipeline"): what every segment is turned into.
     target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)  # integrated loudness, ITU-R BS.1770
     true_peak_db: float = Field(-1.0, ge=-12.0, le=0.0)  # ceiling, dBTP

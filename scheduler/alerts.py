@@ -1,35 +1,33 @@
 """Emergency alerts (DESIGN.md rule 6; API.md ``POST /api/v1/alerts``).
 
-An alert is an emergency broadcast issued *now*. :func:`issue_alert` is the one way one is
-made — from JSON or from a CAP message alike — inside the caller's transaction, with the
-clock passed in:
+An alert is recorded first and aired once its audio is ready, so the request that sends it
+answers at once and the words are spoken after (:func:`prepare_alert`, in a job):
 
-1. Only approvers and admins issue alerts, and only to stations inside their area.
-2. Timing: the first airing starts at ``now`` (to the second); an expiry lies ahead and within
-   :data:`MAX_SPAN`; repeats make at most :data:`MAX_AIRINGS` airings, all within the span.
-3. The audio: an existing approved, ready segment — or the text, spoken by the TTS pipeline
-   into a new segment that the issuer approves at once.
-4. A one-segment programme in the transaction, so the manifest names its file: the segment's
-   own file (:func:`scheduler.programs.use_segment_audio`), already normalised, rather than a
-   render of it. A repeat interval must be longer than that audio.
-5. An approved ``emergency`` broadcast owned by the issuer's station with the repeat columns
-   set (:func:`scheduler.schedule.repeat_starts` turns them into airings); the targets'
-   schedule revisions are bumped (new manifest ETags) and the audit trail says
-   ``alert.create``.
+1. :func:`accept_alert` checks everything the sender can get wrong — role and area, targets,
+   expiry and repeats, the named recording — and records an :class:`~scheduler.models.Alert`
+   in the caller's transaction: ``preparing`` (words to speak), or aired at once when its
+   audio needs no making (an approved recording, no tone, no repeats).
+2. :func:`prepare_alert` makes the audio: the optional attention tone, then the recording or
+   the spoken words, then — repeated alerts, as disaster bulletins must — the issue time read
+   out ("Bản tin phát lúc 9 giờ 30 phút ngày 20/11/2026"). Then an approved ``emergency``
+   broadcast owned by the issuer's station, starting *now*, every ``repeat_every_s`` up to
+   the count or the expiry; the targets' schedule revisions are bumped (new manifest ETags).
+   An alert without an expiry expires ``alert_default_expiry_s`` after its last airing's
+   start: until then a station that learns of it late still airs it (the manifest says how
+   long each airing may wait, :func:`scheduler.schedule.airing_deadline`).
+3. Cancelling an alert cancels its broadcast; the record stays.
 
-The resolver ranks emergencies first, so an alert pre-empts what the stations were to play.
-Cancelling an alert is cancelling its broadcast. A CAP message becomes the same
-:class:`AlertSpec` (:func:`spec_from_cap`); its sender and identifier are kept in the audit
-event, which is how a later ``Cancel`` or ``Update`` finds the alert it references.
+CAP 1.2 messages become the same :class:`AlertSpec` in :mod:`scheduler.cap_alerts`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -38,27 +36,32 @@ from pydantic import (
     ConfigDict,
     Field,
     NaiveDatetime,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from audio.errors import AudioError
+from audio.pipeline import ingest
+from audio.tone import attention_tone
+from audio.tts.base import TtsError
 from config import Settings
 from scheduler import audit, permissions, programs, segments
 from scheduler import broadcasts as broadcast_service
-from scheduler.cap import CapMessage, CapReference
+from scheduler.db import now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound, Unprocessable
 from scheduler.models import (
-    AuditEvent,
+    Alert,
+    AlertState,
     Broadcast,
     BroadcastStatus,
     BroadcastTarget,
     ConflictPolicy,
     Kind,
     Priority,
+    Program,
     Segment,
     Station,
     User,
@@ -68,11 +71,11 @@ from scheduler.schedule import repeat_starts
 from scheduler.stations import bump_revisions, stations_by_code
 
 MAX_ID = 2**31 - 1
-MAX_TEXT = 2000  # characters: spoken inside the request, so an alert must stay short
+MAX_TEXT = 2000  # characters: an alert is short, and speaking it must stay fast
 MAX_AIRINGS = 100
 MAX_SPAN = timedelta(days=7)
 MAX_TARGETS = 1000
-CAP_LOOKBACK = timedelta(days=30)  # how far back a CAP reference is looked for
+UTC = ZoneInfo("UTC")
 
 
 def _error(message: str) -> PydanticCustomError:
@@ -140,20 +143,19 @@ class AlertSpec(BaseModel):
 
 
 @dataclass(frozen=True)
-class Timing:
-    first: datetime
-    every: timedelta | None
-    count: int | None
-    expires_at: datetime | None
-    starts: list[datetime]
+class Identity:
+    """Who sent the message and what kind it is (CAP's header; made up for JSON alerts)."""
 
-
-@dataclass
-class Issued:
-    broadcast: Broadcast
-    starts: list[datetime]
-    duplicate: bool = False
-    cancelled: list[Broadcast] = field(default_factory=list)
+    identifier: str
+    sender: str
+    sent: datetime
+    source: str = "json"  # json | cap | panel
+    status: str = "Actual"
+    msg_type: str = "Alert"
+    scope: str = "Public"
+    references: str | None = None
+    language: str | None = None
+    area: str | None = None
 
 
 def require_issuer(actor: User, station: Station | None = None) -> None:
@@ -165,28 +167,30 @@ def require_issuer(actor: User, station: Station | None = None) -> None:
         raise Forbidden(f"alert: station {station.code} is outside your area")
 
 
-def plan(spec: AlertSpec, zone: ZoneInfo, now: datetime) -> Timing:
-    """When the alert airs: now, then every ``repeat_every_s`` up to the count or expiry."""
-    first = now.replace(microsecond=0)
-    expires_at = None
-    if spec.expires is not None:
-        expires = spec.expires
-        expires_at = (
-            expires.astimezone(ZoneInfo("UTC")) if expires.tzinfo else localize(expires, zone)
+def check_expiry(spec: AlertSpec, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The expiry as an aware UTC instant: ahead of ``now``, within :data:`MAX_SPAN`."""
+    if spec.expires is None:
+        return None
+    expires = spec.expires
+    expires_at = expires.astimezone(UTC) if expires.tzinfo else localize(expires, zone)
+    shown = expires_at.astimezone(zone).isoformat()
+    if expires_at <= now:
+        raise Invalid(f"expires: {shown} is already past; an alert expires later", "expires")
+    if expires_at > now + MAX_SPAN:
+        raise Invalid(
+            f"expires: {shown} is too far; an alert lasts at most {MAX_SPAN.days} days", "expires"
         )
-        shown = expires_at.astimezone(zone).isoformat()
-        if expires_at <= first:
-            raise Invalid(f"expires: {shown} is already past; an alert expires later", "expires")
-        if expires_at > first + MAX_SPAN:
-            raise Invalid(
-                f"expires: {shown} is too far; an alert lasts at most {MAX_SPAN.days} days",
-                "expires",
-            )
-    every = timedelta(seconds=spec.repeat_every_s) if spec.repeat_every_s else None
-    count = spec.repeat_count
+    return expires_at
+
+
+def plan(
+    every_s: int | None, count: int | None, expires_at: datetime | None, first: datetime
+) -> list[datetime]:
+    """Every airing's start: ``first``, then every ``every_s`` up to the count or expiry."""
+    every = timedelta(seconds=every_s) if every_s else None
     if every is not None and count is not None and every * (count - 1) > MAX_SPAN:
         raise Invalid(
-            f"repeat_count: {count} airings every {spec.repeat_every_s} s would go on past "
+            f"repeat_count: {count} airings every {every_s} s would go on past "
             f"{MAX_SPAN.days} days",
             "repeat_count",
         )
@@ -194,38 +198,38 @@ def plan(spec: AlertSpec, zone: ZoneInfo, now: datetime) -> Timing:
         airings = -(-(expires_at - first) // every)
         if airings > MAX_AIRINGS:
             raise Invalid(
-                f"repeat_every_s: every {spec.repeat_every_s} s until the expiry is {airings} "
-                f"airings, more than {MAX_AIRINGS}; repeat less often or give repeat_count",
+                f"repeat_every_s: every {every_s} s until the expiry is {airings} airings, "
+                f"more than {MAX_AIRINGS}; repeat less often or give repeat_count",
                 "repeat_every_s",
             )
-    starts = repeat_starts(first, every, count, expires_at)
-    return Timing(first, every, count, expires_at, starts)
+    return repeat_starts(first, every, count, expires_at)
 
 
-def issue_alert(
+def accept_alert(
     session: Session,
     settings: Settings,
     actor: User,
     spec: AlertSpec,
     now: datetime,
-    cap: dict[str, str] | None = None,
-) -> Issued:
-    """Issue an alert (see the module docstring); on any refusal the session is rolled back."""
+    identity: Identity | None = None,
+) -> Alert:
+    """Check and record an alert (``preparing``); :func:`prepare_alert` airs it. On any
+    refusal the session is rolled back and nothing is recorded."""
     try:
-        return _issue(session, settings, actor, spec, now, cap)
+        return _accept(session, settings, actor, spec, now, identity)
     except Exception:
         session.rollback()
         raise
 
 
-def _issue(
+def _accept(
     session: Session,
     settings: Settings,
     actor: User,
     spec: AlertSpec,
     now: datetime,
-    cap: dict[str, str] | None,
-) -> Issued:
+    identity: Identity | None,
+) -> Alert:
     require_issuer(actor)
     owner = actor.station
     targets = stations_by_code(session, spec.targets, "targets")
@@ -235,249 +239,298 @@ def _issue(
                 f"targets: station {target.code} is outside your area ({owner.code})", "targets"
             )
     targets = [t for t in targets if not any(o is not t and o.contains(t) for o in targets)]
-    zone = ZoneInfo(owner.timezone)
-    timing = plan(spec, zone, now)
-    segment = _audio(session, settings, actor, spec, now)
-    program = programs.create_program(
-        session,
-        actor,
-        programs.ProgramSpec(title=spec.title, items=[programs.ItemSpec(segment=segment.id)]),
-        now,
-    )
-    if not programs.use_segment_audio(session, settings, program):
-        programs.render_now(session, settings, program)
-    if program.status != "ready" or not program.duration_ms:
-        raise Unprocessable(f"the alert's audio could not be prepared: {program.error}")
-    lasts = timedelta(milliseconds=program.duration_ms)
-    if len(timing.starts) > 1 and timing.every is not None and timing.every <= lasts:
+    expires_at = check_expiry(spec, ZoneInfo(owner.timezone), now)
+    plan(spec.repeat_every_s, spec.repeat_count, expires_at, now)  # refuses what cannot air
+    segment = _named_segment(session, actor, spec.segment) if spec.segment else None
+    _check_interval(spec, segment)
+    who = identity or Identity(f"loaxa-{uuid.uuid4()}", actor.username, now)
+    alert = Alert(
+        identifier=who.identifier, sender=who.sender, sent=who.sent, references=who.references,
+        status=who.status, msg_type=who.msg_type, scope=who.scope, source=who.source,
+        language=who.language, title=spec.title, text=spec.text,
+        area=who.area or ", ".join(t.name for t in targets),
+        target_codes=" ".join(t.code for t in targets),
+        repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count,
+        expires_at=expires_at, state=AlertState.preparing,
+        segment_id=segment.id if segment else None, spoken=segment is None,
+        owner=owner, created_by_id=actor.id, created_at=now,
+    )  # fmt: skip
+    session.add(alert)
+    session.flush()
+    audit.record(
+        session, now, actor, "alert.create", alert, owner.id, title=spec.title,
+        targets=alert.codes, segment=alert.segment_id, expires=_iso(expires_at),
+        repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count, source=who.source,
+        cap={"sender": who.sender, "identifier": who.identifier} if who.source == "cap" else None,
+    )  # fmt: skip
+    return alert
+
+
+def record_only(
+    session: Session,
+    actor: User,
+    now: datetime,
+    identity: Identity,
+    title: str,
+    text: str | None,
+    targets: list[str],
+    why: str,
+) -> Alert:
+    """Keep a message that is not aired (a CAP Test, a Restricted alert, a Cancel), with why."""
+    alert = Alert(
+        identifier=identity.identifier, sender=identity.sender, sent=identity.sent,
+        references=identity.references, status=identity.status, msg_type=identity.msg_type,
+        scope=identity.scope, source=identity.source, language=identity.language,
+        title=title[:300], text=text, area=identity.area, target_codes=" ".join(targets),
+        state=AlertState.recorded, error=why, spoken=False, owner=actor.station,
+        created_by_id=actor.id, created_at=now,
+    )  # fmt: skip
+    session.add(alert)
+    session.flush()
+    audit.record(session, now, actor, "alert.record", alert, actor.station.id, title=title,
+                 status=identity.status, scope=identity.scope, reason=why)  # fmt: skip
+    return alert
+
+
+# Nobody reads four words a second on air: an alert of n words lasts at least n × this.
+SECONDS_PER_WORD = 0.25
+
+
+def _check_interval(spec: AlertSpec, segment: Segment | None) -> None:
+    """A repeat must come after the airing before it is over: known exactly for a recording,
+    bounded from below for words still to be spoken (checked again once they are)."""
+    if spec.repeat_every_s is None or (spec.repeat_count or 2) < 2:
+        return
+    if segment is not None and segment.media_file is not None:
+        lasts = (segment.media_file.duration_ms or 0) / 1000
+    else:
+        lasts = len((spec.text or "").split()) * SECONDS_PER_WORD
+    if spec.repeat_every_s <= lasts:
         raise Invalid(
-            f"repeat_every_s: the alert lasts {lasts.total_seconds():.1f} s, so it must "
-            "repeat at longer intervals than that",
+            f"repeat_every_s: the alert lasts {'about ' if segment is None else ''}"
+            f"{lasts:.1f} s, so it must repeat at longer intervals than that",
             "repeat_every_s",
         )
+
+
+def needs_making(alert: Alert, settings: Settings) -> bool:
+    """Its audio must be spoken or rendered (a job), rather than aired as it is."""
+    return alert.spoken or alert.repeats or settings.alert_tone_s > 0
+
+
+def _named_segment(session: Session, actor: User, segment_id: int) -> Segment:
+    segment = session.get(Segment, segment_id)
+    if segment is None:
+        raise Invalid(f"segment: there is no segment {segment_id}", "segment")
+    if not permissions.can_use(actor, segment.owner):
+        raise Forbidden(f"segment: segment {segment.id} belongs to another area", "segment")
+    if segment.status != "ready" or segment.media_file is None:
+        raise Unprocessable(
+            f"segment: segment {segment.id} is {segment.status}, not ready audio", "segment"
+        )
+    if segment.approved_at is None:
+        raise Unprocessable(
+            f"segment: segment {segment.id} is not approved; approve it or send text", "segment"
+        )
+    return segment
+
+
+# --- making the audio and airing ------------------------------------------------------------
+
+
+def issue_time_phrase(alert: Alert) -> str:
+    """The issue time as the announcer says it, in the owner's zone."""
+    sent = alert.sent.astimezone(ZoneInfo(alert.owner.timezone))
+    minutes = f" {sent.minute} phút" if sent.minute else ""
+    return f"Bản tin phát lúc {sent.hour} giờ{minutes} ngày {sent.day}/{sent.month}/{sent.year}."
+
+
+def prepare_alert(session: Session, settings: Settings, alert: Alert, now: datetime) -> None:
+    """Make the alert's audio and put it on the targets' timelines (see the module docstring).
+    A failure is recorded on the alert (``failed`` with the reason), never raised."""
+    if alert.state != AlertState.preparing:
+        return  # cancelled meanwhile, or done by another worker
+    actor = session.get(User, alert.created_by_id) if alert.created_by_id else None
+    if actor is None:
+        _fail(alert, "the sender's account no longer exists")
+        return
+    try:
+        program = _program(session, settings, actor, alert, now)
+    except (TtsError, AudioError, Unprocessable, Invalid) as exc:
+        _fail(alert, getattr(exc, "message", None) or str(exc))
+        return
+    if program.status != "ready" or not program.duration_ms:
+        _fail(alert, f"the alert's audio could not be prepared: {program.error}")
+        return
+    session.flush()
+    session.refresh(alert)  # cancelled while its words were being spoken?
+    if alert.state != AlertState.preparing:
+        return
+    lasts = timedelta(milliseconds=program.duration_ms)
+    first = now.replace(microsecond=0)
+    if alert.expires_at is not None and alert.expires_at <= first:
+        _fail(alert, "it expired before its audio was ready")
+        return
+    starts = plan(alert.repeat_every_s, alert.repeat_count, alert.expires_at, first)
+    every = timedelta(seconds=alert.repeat_every_s) if alert.repeat_every_s else None
+    if len(starts) > 1 and every is not None and every <= lasts:
+        _fail(alert, f"the alert lasts {lasts.total_seconds():.1f} s, so it must repeat at "
+                     "longer intervals than that (repeat_every_s)")  # fmt: skip
+        return
+    expires_at = alert.expires_at or starts[-1] + timedelta(seconds=settings.alert_default_expiry_s)
+    owner = alert.owner
+    zone = ZoneInfo(owner.timezone)
+    targets = stations_by_code(session, alert.codes, "targets")
     broadcast = Broadcast(
-        title=spec.title, owner=owner, kind=Kind.program, program=program,
-        start_local=timing.first.astimezone(zone).replace(tzinfo=None), timezone=owner.timezone,
-        duration_s=None, rrule=None, until=timing.starts[-1].astimezone(zone).date(),
+        title=alert.title, owner=owner, kind=Kind.program, program=program,
+        start_local=first.astimezone(zone).replace(tzinfo=None), timezone=owner.timezone,
+        duration_s=None, rrule=None, until=starts[-1].astimezone(zone).date(),
         priority=Priority.emergency, conflict=ConflictPolicy.shift,
         max_delay_s=settings.default_max_delay_s, status=BroadcastStatus.approved, forced=False,
-        repeat_every_s=spec.repeat_every_s,
-        repeat_count=spec.repeat_count, expires_at=timing.expires_at,
-        created_by_id=actor.id, approved_by_id=actor.id, approved_at=now,
-        created_at=now, updated_at=now,
+        repeat_every_s=alert.repeat_every_s, repeat_count=alert.repeat_count,
+        expires_at=expires_at, created_by_id=actor.id, approved_by_id=actor.id,
+        approved_at=now, created_at=now, updated_at=now,
         targets=[BroadcastTarget(station=t) for t in targets],
     )  # fmt: skip
     session.add(broadcast)
     session.flush()
     bump_revisions(session, targets)
-    audit.record(
-        session, now, actor, "alert.create", broadcast, owner.id,
-        title=spec.title, targets=[t.code for t in targets], segment=segment.id,
-        program=program.id, duration_ms=program.duration_ms,
-        airings=[s.isoformat() for s in timing.starts],
-        expires=timing.expires_at.isoformat() if timing.expires_at else None,
-        repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count,
-        source="cap" if cap else "json", cap=cap,
-    )  # fmt: skip
-    return Issued(broadcast=broadcast, starts=timing.starts)
+    alert.broadcast, alert.program_id = broadcast, program.id
+    alert.state, alert.ready_at, alert.error = AlertState.ready, now, None
+    if alert.expires_at is None:
+        alert.expires_at = expires_at
+    airings = [s.isoformat() for s in starts]
+    audit.record(session, now, actor, "alert.air", alert, owner.id, broadcast=broadcast.id,
+                 airings=airings, duration_ms=program.duration_ms)  # fmt: skip
 
 
-def _audio(
-    session: Session, settings: Settings, actor: User, spec: AlertSpec, now: datetime
+def _fail(alert: Alert, why: str) -> None:
+    alert.state, alert.error = AlertState.failed, why
+
+
+def _program(
+    session: Session, settings: Settings, actor: User, alert: Alert, now: datetime
+) -> Program:
+    """The alert's programme: [tone] + words (+ issue time when repeated), one file."""
+    parts: list[Segment] = []
+    if settings.alert_tone_s > 0:
+        parts.append(_tone(session, settings, actor, alert, now))
+    if alert.segment_id is not None and not alert.spoken:
+        named = session.get(Segment, alert.segment_id)
+        if named is None or named.media_file is None:
+            raise Unprocessable("segment: the alert's recording is gone")
+        parts.append(named)
+        if alert.repeats:
+            parts.append(_spoken(session, settings, actor, alert, issue_time_phrase(alert), now))
+    else:
+        words = f"{alert.text}\n{issue_time_phrase(alert)}"
+        spoken = _spoken(session, settings, actor, alert, words, now)
+        alert.segment_id = spoken.id
+        parts.append(spoken)
+    spec = programs.ProgramSpec(
+        title=alert.title, items=[programs.ItemSpec(segment=p.id) for p in parts]
+    )
+    program = programs.create_program(session, actor, spec, now)
+    program.for_alert = True
+    if not programs.use_segment_audio(session, settings, program):
+        programs.render_now(session, settings, program)
+    return program
+
+
+def _spoken(
+    session: Session, settings: Settings, actor: User, alert: Alert, words: str, now: datetime
 ) -> Segment:
-    """The approved segment to air: the one named, or the text spoken now."""
-    if spec.segment is not None:
-        segment = session.get(Segment, spec.segment)
-        if segment is None:
-            raise Invalid(f"segment: there is no segment {spec.segment}", "segment")
-        if not permissions.can_use(actor, segment.owner):
-            raise Forbidden(f"segment: segment {segment.id} belongs to another area", "segment")
-        if segment.status != "ready" or segment.media_file is None:
-            raise Unprocessable(
-                f"segment: segment {segment.id} is {segment.status}, not ready audio", "segment"
-            )
-        if segment.approved_at is None:
-            raise Unprocessable(
-                f"segment: segment {segment.id} is not approved; approve it or send text",
-                "segment",
-            )
-        return segment
-    assert spec.text is not None  # AlertSpec: one of the two
-    meta = segments.prepare(session, actor, spec.title, None, None, None)
-    done, engine, voice, spoken = segments.spoken_segment(settings, spec.text, None, None, 1.0)
+    meta = segments.SegmentMeta(title=alert.title, owner=alert.owner, campaign=None, topic=None)
+    done, engine, voice, read = segments.spoken_segment(settings, words, None, None, 1.0)
     segment = segments.new_segment(
-        session, actor, meta, now, source="tts", text=spec.text, speed=1.0,
-        engine=engine, voice=voice, spoken_text=spoken,
+        session, actor, meta, now, source="tts", text=words, speed=1.0, engine=engine,
+        voice=voice, spoken_text=read, for_alert=True,
     )  # fmt: skip
     segments.finish(session, segment, done, now)
     segments.approve(session, actor, segment, now)
     return segment
 
 
-def alert_starts(broadcast: Broadcast) -> list[datetime]:
-    """Every airing's start (UTC) of a stored alert."""
+def _tone(
+    session: Session, settings: Settings, actor: User, alert: Alert, now: datetime
+) -> Segment:
+    meta = segments.SegmentMeta(title="Hiệu lệnh cảnh báo", owner=alert.owner, campaign=None,
+                                topic=None)  # fmt: skip
+    with TemporaryDirectory(prefix="loaxa-tone-") as tmp:
+        path = attention_tone(Path(tmp) / "tone.wav", settings.alert_tone_s, settings.sample_rate)
+        done = ingest(path, settings, segments.store_for(settings), original_name="tone.wav")
+    segment = segments.new_segment(session, actor, meta, now, source="upload",
+                                   original_name="tone.wav", for_alert=True)  # fmt: skip
+    segments.finish(session, segment, done, now)
+    segments.approve(session, actor, segment, now)
+    return segment
+
+
+def prepare_job(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    alert_id: int,
+    announce: object = None,
+) -> None:
+    """:func:`prepare_alert` in its own transaction (the job after a ``202``); then
+    ``announce(alert)`` — the MQTT push — once it is committed."""
+    with sessions.begin() as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            return
+        prepare_alert(session, settings, alert, now_utc())
+    if callable(announce):
+        with sessions() as session:
+            alert = session.get(Alert, alert_id)
+            if alert is not None and alert.state == AlertState.ready:
+                announce(alert)
+
+
+# --- reading and cancelling -----------------------------------------------------------------
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id) if 0 < alert_id <= MAX_ID else None
+    if alert is None:
+        raise NotFound(f"there is no alert {alert_id}")
+    return alert
+
+
+def alert_starts(alert: Alert) -> list[datetime]:
+    """Every airing's start (UTC) of an alert on air (none before its audio is ready)."""
+    broadcast = alert.broadcast
+    if broadcast is None:
+        return []
     first = localize(broadcast.start_local, ZoneInfo(broadcast.timezone))
     every = timedelta(seconds=broadcast.repeat_every_s) if broadcast.repeat_every_s else None
     return repeat_starts(first, every, broadcast.repeat_count, broadcast.expires_at)
 
 
-def _alert_events() -> Any:
-    return select(AuditEvent).where(
-        AuditEvent.action == "alert.create", AuditEvent.object_type == "broadcast"
+def cancel_alert(session: Session, actor: User, alert: Alert, now: datetime, via: str) -> bool:
+    """Take the alert off every timeline (its record stays); True when it was live.
+    Cancelling twice is harmless."""
+    require_issuer(actor, alert.owner)
+    if alert.state in (AlertState.cancelled, AlertState.recorded, AlertState.failed):
+        return False
+    if alert.broadcast is not None and alert.broadcast.status != BroadcastStatus.cancelled:
+        broadcast_service.cancel(session, actor, alert.broadcast, now)
+    alert.state, alert.cancelled_at, alert.cancelled_by = AlertState.cancelled, now, via
+    audit.record(session, now, actor, "alert.cancel", alert, alert.owner_id, via=via)
+    return True
+
+
+def alerts_in(session: Session, root: Station, limit: int, offset: int = 0) -> list[Alert]:
+    """Alerts issued in ``root``'s subtree or reaching into it, newest first."""
+    owners = select(Station.id).where(Station.path.startswith(root.path, autoescape=True))
+    query = (
+        select(Alert)
+        .where(Alert.owner_id.in_(owners))
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
+    return list(session.scalars(query))
 
 
-def get_alert(session: Session, alert_id: int) -> Broadcast:
-    """The broadcast of an alert; other broadcasts are not alerts (404)."""
-    event = (
-        session.scalar(_alert_events().where(AuditEvent.object_id == str(alert_id)))
-        if alert_id <= MAX_ID
-        else None
-    )
-    broadcast = session.get(Broadcast, alert_id) if event is not None else None
-    if broadcast is None:
-        raise NotFound(f"there is no alert {alert_id}")
-    return broadcast
-
-
-def cancel_alert(
-    session: Session, actor: User, broadcast: Broadcast, now: datetime, via: str
-) -> None:
-    """Take the alert off every timeline (its record stays); cancelling twice is harmless."""
-    require_issuer(actor, broadcast.owner)
-    live = broadcast.status != BroadcastStatus.cancelled
-    broadcast_service.cancel(session, actor, broadcast, now)
-    if live:
-        audit.record(session, now, actor, "alert.cancel", broadcast, broadcast.owner_id, via=via)
-
-
-# --- CAP ------------------------------------------------------------------------------------
-
-# AlertSpec field → the CAP element it comes from, so errors name what the sender wrote.
-CAP_FIELDS = {
-    "title": "headline",
-    "text": "description",
-    "segment": "loaxa:segment",
-    "targets": "area",
-    "expires": "expires",
-    "repeat_every_s": "loaxa:repeat_every_s",
-    "repeat_count": "loaxa:repeat_count",
-}
-
-
-def spec_from_cap(message: CapMessage) -> AlertSpec:
-    """headline (or event) → title; description and instruction → text (spoken), unless a
-    ``loaxa:segment`` parameter names a recording; station geocodes → targets; expires;
-    ``loaxa:repeat_every_s`` and ``loaxa:repeat_count`` parameters → repeats."""
-    if not message.has_info:
-        raise Invalid(
-            "info: the CAP alert has no <info>; it needs one with a headline, a description "
-            "and an area",
-            "info",
-        )
-    title = message.headline or message.event
-    if not title:
-        raise Invalid("headline: the CAP <info> has no <headline> (nor <event>) for a title",
-                      "headline")  # fmt: skip
-    segment = message.parameters.get("loaxa:segment")
-    text = "\n".join(p for p in (message.description, message.instruction) if p) or None
-    if segment is None and text is None:
-        raise Invalid(
-            "description: the CAP <info> has no <description> or <instruction> to read out "
-            "(nor a loaxa:segment parameter naming a recording)",
-            "description",
-        )
-    if not message.targets:
-        raise Invalid(
-            "area: no <area><geocode> names a station; use <geocode><valueName>loaxa"
-            "</valueName><value>STATION CODE</value></geocode>",
-            "area",
-        )
-    body: dict[str, Any] = {
-        "title": title,
-        "segment": segment,
-        "text": None if segment is not None else text,
-        "targets": list(message.targets),
-        "expires": message.expires,
-        "repeat_every_s": message.parameters.get("loaxa:repeat_every_s"),
-        "repeat_count": message.parameters.get("loaxa:repeat_count"),
-    }
-    try:
-        return AlertSpec.model_validate(body)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        name = CAP_FIELDS.get(str(error["loc"][0]), "body") if error["loc"] else "body"
-        raise Invalid(f"{name}: {error['msg']}", name) from None
-
-
-def cap_ref(message: CapMessage) -> dict[str, str]:
-    return {"sender": message.sender, "identifier": message.identifier, "sent": message.sent}
-
-
-def find_cap_alerts(
-    session: Session, references: Iterable[CapReference], now: datetime
-) -> list[Broadcast]:
-    """Alerts issued here from the CAP messages ``references`` names (by sender and
-    identifier), within :data:`CAP_LOOKBACK`."""
-    wanted = {(r.sender, r.identifier) for r in references}
-    ids = []
-    for event in session.scalars(_alert_events().where(AuditEvent.at >= now - CAP_LOOKBACK)):
-        cap = (event.detail or {}).get("cap")
-        if isinstance(cap, dict) and (cap.get("sender"), cap.get("identifier")) in wanted:
-            ids.append(int(event.object_id or 0))
-    found = [session.get(Broadcast, i) for i in sorted(set(ids))]
-    return [b for b in found if b is not None]
-
-
-def receive_cap(
-    session: Session, settings: Settings, actor: User, message: CapMessage, now: datetime
-) -> Issued | list[Broadcast]:
-    """Act on a CAP message: ``Alert`` issues; ``Update`` cancels what it references and
-    issues; ``Cancel`` cancels (→ the cancelled alerts). Sending the same ``Alert`` again
-    answers the alert already issued (``duplicate``)."""
-    try:
-        return _receive(session, settings, actor, message, now)
-    except Exception:
-        session.rollback()
-        raise
-
-
-def _receive(
-    session: Session, settings: Settings, actor: User, message: CapMessage, now: datetime
-) -> Issued | list[Broadcast]:
-    require_issuer(actor)
-    if message.status != "Actual":
-        raise Unprocessable(
-            f"status: this CAP message is {message.status}; only Actual messages are aired",
-            "status",
-        )
-    kind = message.msg_type
-    if kind not in {"Alert", "Update", "Cancel"}:
-        raise Unprocessable(
-            f"msgType: {kind} messages are not aired; send Alert, Update or Cancel", "msgType"
-        )
-    if kind != "Cancel":
-        again = find_cap_alerts(session, [CapReference(message.sender, message.identifier)], now)
-        if again:
-            return Issued(again[0], alert_starts(again[0]), duplicate=True)
-    spec = spec_from_cap(message) if kind != "Cancel" else None
-    cancelled: list[Broadcast] = []
-    if kind in {"Update", "Cancel"}:
-        if not message.references:
-            raise Invalid(
-                f"references: a CAP {kind} must name the alert it "
-                f"{'cancels' if kind == 'Cancel' else 'replaces'} in <references> "
-                "(sender,identifier,sent)",
-                "references",
-            )
-        cancelled = find_cap_alerts(session, message.references, now)
-        if kind == "Cancel" and not cancelled:
-            named = " ".join(f"{r.sender},{r.identifier}" for r in message.references)
-            raise NotFound(f"references: no alert issued here matches {named}", "references")
-        for broadcast in cancelled:
-            cancel_alert(session, actor, broadcast, now, via=f"cap:{message.identifier}")
-    if spec is None:
-        return cancelled
-    issued = _issue(session, settings, actor, spec, now, cap_ref(message))
-    issued.cancelled = cancelled
-    return issued
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from scheduler.models import PlayLog, Station
+from scheduler.models import AlertReceipt, PlayLog, Station
 
 MAX_BATCH = 1000
 
@@ -34,6 +34,20 @@ class PlayReport(BaseModel):
     ended_at: AwareDatetime | None = None
     status: Literal["played", "partial", "missed", "failed", "interrupted"]
     detail: str | None = Field(None, max_length=2000)
+    # Emergencies air "as soon as received": when the agent learned of the item.
+    received_at: AwareDatetime | None = None
+
+
+class Receipt(BaseModel):
+    """An alert's airing as the agent holds it before its play log (heartbeat ``alerts``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    item: str = Field(min_length=1, max_length=100)
+    broadcast: int = Field(ge=1, le=2**31 - 1)
+    scheduled_start: AwareDatetime
+    received_at: AwareDatetime
+    started_at: AwareDatetime | None = None
 
 
 class Heartbeat(BaseModel):
@@ -44,6 +58,7 @@ class Heartbeat(BaseModel):
     playing: str | None = Field(None, max_length=300)
     disk_free_bytes: int | None = Field(None, ge=0)
     cache_ok: bool | None = None
+    alerts: list[Receipt] = Field(default_factory=list, max_length=200)
 
 
 def record_plays(
@@ -63,6 +78,7 @@ def record_plays(
             "ended_at": r.ended_at,
             "status": r.status,
             "detail": r.detail,
+            "received_at_station": r.received_at,
             "received_at": now,
         }
         for r in {str(r.id): r for r in reports}.values()  # the same id twice in one batch
@@ -84,3 +100,27 @@ def record_heartbeat(session: Session, station: Station, beat: Heartbeat, now: d
     station.clock_offset_ms = int((beat.now - now).total_seconds() * 1000)
     station.disk_free_bytes = beat.disk_free_bytes
     station.now_playing = beat.playing
+    record_receipts(session, station, beat.alerts)
+
+
+def record_receipts(session: Session, station: Station, receipts: list[Receipt]) -> None:
+    """Keep what the agent said of each alert airing it holds: received, then started."""
+    if not receipts:
+        return
+    items = {r.item: r for r in receipts}
+    known = {
+        row.item: row
+        for row in session.scalars(
+            select(AlertReceipt).where(
+                AlertReceipt.station_id == station.id, AlertReceipt.item.in_(list(items))
+            )
+        )
+    }
+    for item, receipt in items.items():
+        row = known.get(item)
+        if row is None:
+            row = AlertReceipt(station_id=station.id, item=item, broadcast_id=receipt.broadcast,
+                               scheduled_start=receipt.scheduled_start)  # fmt: skip
+            session.add(row)
+        row.received_at = row.received_at or receipt.received_at
+        row.started_at = receipt.started_at or row.started_at

@@ -22,6 +22,7 @@ from pydantic import (
     NaiveDatetime,
     field_validator,
 )
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -29,6 +30,8 @@ from scheduler import audit, permissions
 from scheduler.conflicts import find_clashes, preview
 from scheduler.errors import Clash, DomainError, Forbidden, Invalid, NotFound, Unprocessable
 from scheduler.models import (
+    Alert,
+    AlertState,
     Broadcast,
     BroadcastException,
     BroadcastStatus,
@@ -387,6 +390,11 @@ def cancel(
         audit.record(
             session, now, actor, "broadcast.cancel", broadcast, broadcast.owner_id, **detail
         )
+        # An alert's broadcast cancelled directly: the alert is over too.
+        for alert in session.scalars(select(Alert).where(Alert.broadcast_id == broadcast.id)):
+            if alert.state == AlertState.ready:
+                alert.state, alert.cancelled_at = AlertState.cancelled, now
+                alert.cancelled_by = alert.cancelled_by or "broadcast"
 
 
 def reject(session: Session, actor: User, broadcast: Broadcast, now: datetime, reason: str) -> None:

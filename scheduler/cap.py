@@ -23,8 +23,10 @@ from xml.parsers import expat
 from scheduler.errors import Invalid
 
 CAP_NAMESPACES = ("urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:emergency:cap:1.1")
-# <geocode><valueName>…</valueName> whose value is a Loa Xã station code.
-STATION_GEOCODES = {"loaxa", "loaxa:station", "station"}
+# <geocode><valueName>…</valueName> whose value is a station code. Station codes are the
+# General Statistics Office's administrative unit codes (mã đơn vị hành chính: province 2
+# digits, district 3, commune 5), so the names senders use for those codes are read too.
+STATION_GEOCODES = {"loaxa", "loaxa:station", "station", "gso", "vn-gso", "madvhc", "ma_dvhc"}
 MAX_BYTES = 256 * 1024
 
 
@@ -46,6 +48,7 @@ class CapMessage:
     sent: str
     status: str  # Actual | Exercise | System | Test | Draft
     msg_type: str  # Alert | Update | Cancel | Ack | Error
+    scope: str = "Public"  # Public | Restricted | Private
     references: tuple[CapReference, ...] = ()
     language: str = ""
     headline: str | None = None
@@ -54,6 +57,7 @@ class CapMessage:
     instruction: str | None = None
     expires: str | None = None
     targets: tuple[str, ...] = ()
+    area_desc: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)
     has_info: bool = False
 
@@ -139,6 +143,7 @@ def parse_cap(data: bytes) -> CapMessage:
         "sent": _required(root, "sent"),
         "status": _required(root, "status"),
         "msg_type": _required(root, "msgType"),
+        "scope": _required(root, "scope"),
         "references": _references(_text(root, "references")),
     }
     if info is None:
@@ -152,6 +157,10 @@ def parse_cap(data: bytes) -> CapMessage:
         instruction=_text(info, "instruction"),
         expires=_text(info, "expires"),
         targets=_targets(info),
+        area_desc="; ".join(
+            d for a in _children(info, "area") if (d := _text(a, "areaDesc")) is not None
+        )
+        or None,
         parameters=_values(info, "parameter"),
         has_info=True,
     )

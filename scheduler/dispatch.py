@@ -19,11 +19,77 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from scheduler.models import MediaFile, Program, Station
+from scheduler.models import (
+    Alert,
+    Broadcast,
+    BroadcastStatus,
+    BroadcastTarget,
+    MediaFile,
+    Program,
+    Station,
+)
 from scheduler.push import TOPIC
-from scheduler.recurrence import local_day_window
-from scheduler.schedule import station_timeline, tree_timelines, with_ancestors
+from scheduler.recurrence import local_day_window, localize
+from scheduler.schedule import (
+    airing_deadline,
+    repeat_starts,
+    station_timeline,
+    tree_timelines,
+    with_ancestors,
+)
 from scheduler.timeline import Entry
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """An alert that may still air somewhere: its airings air "as soon as received" until
+    their deadline (:func:`scheduler.schedule.airing_deadline`), even when they reach a
+    station after their scheduled end — so they stay in manifests until then."""
+
+    alert: int
+    broadcast: int
+    title: str
+    origin: str
+    program: int | None
+    every: timedelta | None
+    expires_at: datetime | None
+    duration: timedelta
+    starts: tuple[datetime, ...]
+    targets: frozenset[str]
+
+    def deadline(self, start: datetime) -> datetime | None:
+        return airing_deadline(start, self.every, self.expires_at)
+
+
+def open_alerts(session: Session, now: datetime) -> dict[int, OpenAlert]:
+    """Alerts on air that have not expired, by broadcast id (two small queries)."""
+    rows = session.execute(
+        select(Alert.id, Broadcast, Station.code, Program.duration_ms)
+        .join(Broadcast, Alert.broadcast_id == Broadcast.id)
+        .join(Station, Broadcast.owner_id == Station.id)
+        .join(Program, Broadcast.program_id == Program.id)
+        .where(Broadcast.status == BroadcastStatus.approved, Broadcast.expires_at > now)
+    ).all()
+    if not rows:
+        return {}
+    targets: dict[int, set[str]] = {}
+    for broadcast_id, code in session.execute(
+        select(BroadcastTarget.broadcast_id, Station.code)
+        .join(Station, BroadcastTarget.station_id == Station.id)
+        .where(BroadcastTarget.broadcast_id.in_([b.id for _a, b, _c, _d in rows]))
+    ):
+        targets.setdefault(broadcast_id, set()).add(code)
+    found = {}
+    for alert_id, broadcast, origin, duration_ms in rows:
+        every = timedelta(seconds=broadcast.repeat_every_s) if broadcast.repeat_every_s else None
+        first = localize(broadcast.start_local, ZoneInfo(broadcast.timezone))
+        starts = repeat_starts(first, every, broadcast.repeat_count, broadcast.expires_at)
+        found[broadcast.id] = OpenAlert(
+            alert_id, broadcast.id, broadcast.title, origin, broadcast.program_id, every,
+            broadcast.expires_at, timedelta(milliseconds=duration_ms or 0), tuple(starts),
+            frozenset(targets.get(broadcast.id, ())),
+        )  # fmt: skip
+    return found
 
 
 @dataclass(frozen=True)
@@ -64,8 +130,10 @@ def build_manifest(
         session, station, first_day, last_day, timedelta(seconds=settings.min_fragment_s)
     )
     airing = _airing(entries, start, end)
-    programs = _program_media(session, {e.occurrence.payload.program for e in airing})
-    return _manifest(station, airing, programs, now, start, end, media_url)
+    alerts = open_alerts(session, now)
+    wanted = {e.occurrence.payload.program for e in airing} | {a.program for a in alerts.values()}
+    programs = _program_media(session, wanted)
+    return _manifest(station, airing, programs, now, start, end, media_url, alerts)
 
 
 def build_manifests(
@@ -91,11 +159,12 @@ def build_manifests(
     tree = with_ancestors(session, stations)
     timelines = tree_timelines(session, tree, window, timedelta(seconds=settings.min_fragment_s))
     airing = {s.code: _airing(timelines.get(s.code, []), start, end) for s in stations}
-    programs = _program_media(
-        session, {e.occurrence.payload.program for entries in airing.values() for e in entries}
-    )
+    alerts = open_alerts(session, now)
+    wanted = {e.occurrence.payload.program for entries in airing.values() for e in entries}
+    programs = _program_media(session, wanted | {a.program for a in alerts.values()})
     return {
-        s.code: _manifest(s, airing[s.code], programs, now, start, end, media_url) for s in stations
+        s.code: _manifest(s, airing[s.code], programs, now, start, end, media_url, alerts)
+        for s in stations
     }
 
 
@@ -121,10 +190,17 @@ def _manifest(
     start: datetime,
     end: datetime,
     media_url: str,
+    alerts: Mapping[int, OpenAlert],
 ) -> Manifest:
-    """The body of one station's manifest from its airing entries (shared by both builders)."""
+    """The body of one station's manifest from its airing entries (shared by both builders).
+
+    Alert airings say ``"on_receipt": true`` and their ``expires`` (the latest they may
+    start): the agent airs them as soon as it has them, from the top, until then. An alert
+    airing already over on the server's timeline is listed too while it may still start, so
+    an agent back from an outage still airs it."""
     zone = ZoneInfo(station.timezone)
-    items, names = [], set()
+    items: list[dict[str, Any]] = []
+    names = set()
     for entry in airing:
         info = entry.occurrence.payload
         media = programs.get(info.program) if info.kind == "program" else None
@@ -147,6 +223,24 @@ def _manifest(
             "media": [_media(media, media_url)] if media is not None else [],
             "stream_url": info.stream_url if info.kind == "relay" else None,
         })  # fmt: skip
+        open_alert = alerts.get(info.broadcast)
+        if open_alert is not None:
+            _mark_alert(items[-1], open_alert, entry.occurrence.start, zone)
+    path = station.path.strip("/").split("/")
+    listed = {item["id"] for item in items}
+    for open_alert in alerts.values():
+        if open_alert.targets.isdisjoint(path):
+            continue
+        media = programs.get(open_alert.program) if open_alert.program else None
+        for late in open_alert.starts:
+            deadline = open_alert.deadline(late)
+            if late + open_alert.duration > start or deadline is None or deadline <= now:
+                continue  # in the window already, or no longer to be aired
+            if media is None or item_id(open_alert.broadcast, late) in listed:
+                continue
+            names.add(media.sha256)
+            items.append(_late_alert_item(open_alert, late, zone, _media(media, media_url)))
+    items.sort(key=lambda i: datetime.fromisoformat(i["start"]))
     body = {
         "station": station.code,
         "revision": station.schedule_revision,
@@ -159,6 +253,35 @@ def _manifest(
         "items": items,
     }
     return Manifest(etag=etag_for(station, now), body=body, media=frozenset(names))
+
+
+def _mark_alert(item: dict[str, Any], alert: OpenAlert, start: datetime, zone: ZoneInfo) -> None:
+    deadline = alert.deadline(start)
+    item["alert"] = alert.alert
+    item["on_receipt"] = True
+    item["expires"] = deadline.astimezone(zone).isoformat() if deadline is not None else None
+
+
+def _late_alert_item(
+    alert: OpenAlert, start: datetime, zone: ZoneInfo, media: dict[str, Any]
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": item_id(alert.broadcast, start),
+        "broadcast": alert.broadcast,
+        "title": alert.title,
+        "kind": "program",
+        "priority": "emergency",
+        "origin": alert.origin,
+        "start": start.astimezone(zone).isoformat(),
+        "end": (start + alert.duration).astimezone(zone).isoformat(),
+        "scheduled_start": start.astimezone(zone).isoformat(),
+        "outcome": "scheduled",
+        "offset_ms": 0,
+        "media": [media],
+        "stream_url": None,
+    }
+    _mark_alert(item, alert, start, zone)
+    return item
 
 
 def _program_media(session: Session, ids: set[int | None]) -> dict[int, MediaFile]:

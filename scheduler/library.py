@@ -39,6 +39,7 @@ class SegmentFilter:
     state: str | None = None
     owner: str | None = None
     text: str | None = None
+    alerts: bool = False  # also the audio made for emergency alerts (hidden by default)
 
 
 def ancestor_paths(station: Station) -> list[str]:
@@ -71,6 +72,8 @@ def _state(query: Select[Any], state: str | None) -> Select[Any]:
 
 def _segments(user: User, wanted: SegmentFilter) -> Select[Any]:
     query = select(Segment).join(Station, Segment.owner_id == Station.id).where(usable_by(user))
+    if not wanted.alerts:
+        query = query.where(~Segment.for_alert)
     if wanted.owner:
         query = query.where(Station.code == wanted.owner)
     if wanted.campaign:
@@ -122,13 +125,18 @@ def program_candidates(
     return list(session.scalars(query).unique())
 
 
-def program_page(session: Session, user: User, page: int = 1, per_page: int = 25) -> Page:
+def program_page(
+    session: Session, user: User, page: int = 1, per_page: int = 25, alerts: bool = False
+) -> Page:
+    """Newest first; the one-off programmes of emergency alerts only with ``alerts``."""
     query = (
         select(Program)
         .join(Station, Program.owner_id == Station.id)
         .where(usable_by(user))
         .order_by(Program.created_at.desc(), Program.id.desc())
     )
+    if not alerts:
+        query = query.where(~Program.for_alert)
     return _page(session, query, page, per_page)
 
 

@@ -167,6 +167,16 @@ def repeat_starts(
     return starts
 
 
+def airing_deadline(
+    start: datetime, every: timedelta | None, expires_at: datetime | None
+) -> datetime | None:
+    """The latest an alert's airing that starts at ``start`` may still begin where it arrives
+    late: when the next repeat is due (it would only be heard twice over) or the alert
+    expires, whichever comes first. None: no deadline (a timed broadcast)."""
+    deadlines = [d for d in (start + every if every else None, expires_at) if d is not None]
+    return min(deadlines, default=None)
+
+
 def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:
     """The rule's occurrences overlapping ``window``, ready for the resolver."""
     if rule.duration is None:

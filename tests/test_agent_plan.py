@@ -65,7 +65,7 @@ def test_a_late_emergency_still_starts_from_its_first_word():
     now = T0 + timedelta(seconds=2)
     cue = plan.cue_for(alert, now, Path("/m/e"))
     assert cue is not None
-    assert cue.offset_s == 0 and cue.start == now
+    assert cue.offset_s == 0 and cue.start == now + plan.ON_RECEIPT_LEAD
     assert cue.end - cue.start == timedelta(minutes=1) + plan.URGENT_SLACK
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scheduler import accounts
+from tests.alert_support import issued
 from tests.conftest import FROZEN_NOW
 from tests.test_api_segments import make_recording, upload
 
@@ -216,14 +217,13 @@ def test_an_alert_airs_its_spoken_segments_own_file_without_a_second_render(
 
     monkeypatch.setattr(programs, "render_now", no_render)
     spec = {"title": "Cảnh báo lũ", "text": "Nước sông Đáy lên nhanh.", "targets": ["13285"]}
-    issued = make_caller("approver", "347").post("/api/v1/alerts", json=spec)
-    assert issued.status_code == 201, issued.json
+    alert = issued(app, make_caller("approver", "347"), spec)
     network.expire_all()
-    program = network.get(Broadcast, issued.json["id"]).program
+    program = network.get(Broadcast, alert["broadcast"]).program
     segment = program.items[0].segment
     assert program.media_file_id == segment.media_file_id is not None
     assert (program.status, program.error) == ("ready", None)
-    assert program.duration_ms == segment.media_file.duration_ms == issued.json["duration_ms"]
+    assert program.duration_ms == segment.media_file.duration_ms == alert["duration_ms"]
     [item] = agent_get(app, station_token, "/api/v1/agent/manifest").json["items"][:1]
     assert [m["sha256"] for m in item["media"]] == [segment.media_file.sha256]
     fetched = agent_get(app, station_token, f"/api/v1/media/{segment.media_file.sha256}")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from scheduler import accounts
 from scheduler.models import AuditEvent, Broadcast
 from scheduler.schedule import Airing, Rule, expand, repeat_starts
+from tests.alert_support import finish_jobs, issued
 from tests.conftest import FROZEN_NOW
 
 PROVINCE = "35"
@@ -40,9 +41,8 @@ def alert(**overrides: Any) -> dict[str, Any]:
 
 
 def issue(caller: Any, body: dict[str, Any]) -> dict[str, Any]:
-    response = caller.post("/api/v1/alerts", json=body)
-    assert response.status_code == 201, response.json
-    return response.json
+    """Issue an alert and wait for its words to be spoken: the alert once on air."""
+    return issued(caller.client.application, caller, body)
 
 
 def station_token(db: Session, code: str) -> str:
@@ -117,7 +117,17 @@ def cap_xml(
 
 
 def post_cap(caller: Any, body: bytes, content_type: str = "application/cap+xml") -> Any:
-    return caller.post("/api/v1/alerts", data=body, headers={"Content-Type": content_type})
+    """POST a CAP message and wait for the words to be spoken; the answer as given."""
+    response = caller.post("/api/v1/alerts", data=body, headers={"Content-Type": content_type})
+    finish_jobs(caller.client.application)
+    return response
+
+
+def shown(caller: Any, answer: Any) -> dict[str, Any]:
+    """The alert as it is now (after its audio was made)."""
+    body = caller.get(f"/api/v1/alerts/{answer.json['id']}").json
+    assert body is not None
+    return dict(body)
 
 
 def broadcast_count(db: Session) -> int:
@@ -137,7 +147,7 @@ def test_spoken_alert_airs_at_once_and_truncates_the_relay_on_air(app, make_call
     )
 
     body = issue(approver, alert())
-    assert body["status"] == "approved" and body["priority"] == "emergency"
+    assert body["status"] == "ready" and body["priority"] == "emergency"
     assert body["owner"] == PHU_LY and body["targets"] == [QUANG_TRUNG]
     assert body["airings"] == [NOW_LOCAL]
     assert body["duration_ms"] > 1000 and body["sha256"]
@@ -151,7 +161,7 @@ def test_spoken_alert_airs_at_once_and_truncates_the_relay_on_air(app, make_call
     items = after.json["items"]
     first, second = items[0], items[1]
     ends = datetime.fromisoformat(NOW_LOCAL) + timedelta(milliseconds=body["duration_ms"])
-    assert first["broadcast"] == body["id"] and first["priority"] == "emergency"
+    assert first["broadcast"] == body["broadcast"] and first["priority"] == "emergency"
     assert first["start"] == NOW_LOCAL and first["end"] == ends.isoformat()
     assert first["outcome"] == "scheduled" and first["offset_ms"] == 0
     assert [m["sha256"] for m in first["media"]] == [body["sha256"]]
@@ -162,7 +172,7 @@ def test_spoken_alert_airs_at_once_and_truncates_the_relay_on_air(app, make_call
     # The timeline says who cut the relay short.
     line = approver.get(f"/api/v1/stations/{QUANG_TRUNG}/timeline?from=2026-04-20&to=2026-04-20")
     cut = [e for e in line.json if e["broadcast"] == on_air and e["start"] > NOW_LOCAL]
-    assert cut[0]["outcome"] == "truncated" and cut[0]["by"] == body["id"]
+    assert cut[0]["outcome"] == "truncated" and cut[0]["by"] == body["broadcast"]
     # Only the target hears it.
     assert emergencies(app, station_token(network, LE_HONG_PHONG)) == []
 
@@ -176,7 +186,7 @@ def test_an_admin_alerts_a_whole_district_with_an_approved_recording(app, make_c
     assert body["segment"] == spoken["id"] and body["targets"] == [PHU_LY]
     for code in (QUANG_TRUNG, LE_HONG_PHONG):
         [item] = emergencies(app, station_token(network, code))
-        assert item["broadcast"] == body["id"] and item["start"] == NOW_LOCAL
+        assert item["broadcast"] == body["broadcast"] and item["start"] == NOW_LOCAL
 
 
 def test_a_lower_programme_due_now_waits_until_the_alert_is_over(make_caller, make_program):
@@ -189,10 +199,10 @@ def test_a_lower_programme_due_now_waits_until_the_alert_is_over(make_caller, ma
     # (make_program's programme has no audio, so only the timeline shows it, not a manifest.)
     line = approver.get(f"/api/v1/stations/{QUANG_TRUNG}/timeline?from=2026-04-20&to=2026-04-20")
     items = line.json
-    assert [i["broadcast"] for i in items] == [body["id"], scheduled["id"]]
+    assert [i["broadcast"] for i in items] == [body["broadcast"], scheduled["id"]]
     assert items[0]["start"] == NOW_LOCAL and items[0]["priority"] == "emergency"
     assert items[1]["outcome"] == "shifted" and items[1]["start"] == items[0]["end"]
-    assert items[1]["by"] == body["id"]
+    assert items[1]["by"] == body["broadcast"]
 
 
 # --- repeats --------------------------------------------------------------------------------
@@ -216,7 +226,7 @@ def test_repeats_stop_before_the_expiry(app, make_caller, network):
     body = issue(approver, alert(repeat_every_s=900, expires="2026-04-20T08:30:00+07:00"))
     # 08:30 is the expiry itself: nothing starts at or after it.
     assert body["airings"] == ["2026-04-20T08:00:00+07:00", "2026-04-20T08:15:00+07:00"]
-    assert body["expires_at"] == "2026-04-20T01:30:00+00:00"
+    assert body["expires_at"] == "2026-04-20T08:30:00+07:00"
     items = emergencies(app, station_token(network, QUANG_TRUNG))
     assert [i["start"] for i in items] == body["airings"]
     # A naive expiry is local time; the count, when smaller, ends it first.
@@ -241,14 +251,20 @@ def test_cap_alert_airs_and_cap_cancel_takes_it_off(app, make_caller, network):
     approver = make_caller("approver", PHU_LY)
     token = station_token(network, QUANG_TRUNG)
     response = post_cap(approver, cap_xml())
-    assert response.status_code == 201, response.json
-    body = response.json
-    assert body["title"] == "Cảnh báo lũ khẩn cấp trên sông Đáy"
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "preparing"  # answered before the words are spoken
+    body = shown(approver, response)
+    assert body["status"] == "ready" and body["title"] == "Cảnh báo lũ khẩn cấp trên sông Đáy"
     assert body["targets"] == [QUANG_TRUNG] and body["airings"] == [NOW_LOCAL]
-    assert body["expires_at"] == "2026-04-20T05:00:00+00:00"
+    assert body["expires_at"] == "2026-04-20T12:00:00+07:00"
+    assert body["cap"]["identifier"] == "KTTV-2026-0420-01" and body["cap"]["scope"] == "Public"
+    assert body["area"] == "Phường Quang Trung, Phủ Lý"
     spoken = approver.get(f"/api/v1/segments/{body['segment']}").json
-    assert spoken["text"] == "Nước sông Đáy đang lên nhanh.\nBà con vùng bãi khẩn trương di dời."
-    assert [i["broadcast"] for i in emergencies(app, token)] == [body["id"]]
+    assert spoken["text"] == (
+        "Nước sông Đáy đang lên nhanh.\nBà con vùng bãi khẩn trương di dời.\n"
+        "Bản tin phát lúc 7 giờ 59 phút ngày 20/4/2026."
+    )
+    assert [i["broadcast"] for i in emergencies(app, token)] == [body["broadcast"]]
 
     again = post_cap(approver, cap_xml())  # the same message resent: no second alert
     assert again.status_code == 200 and again.json["duplicate"] is True
@@ -262,8 +278,9 @@ def test_cap_alert_airs_and_cap_cancel_takes_it_off(app, make_caller, network):
     )
     cancelled = post_cap(approver, cancel, "application/xml")
     assert cancelled.status_code == 200, cancelled.json
-    assert [a["id"] for a in cancelled.json["cancelled"]] == [body["id"]]
-    assert cancelled.json["cancelled"][0]["status"] == "cancelled"
+    assert cancelled.json["cancelled"] == [body["id"]]
+    assert cancelled.json["aired"] is False and cancelled.json["cap"]["msgType"] == "Cancel"
+    assert shown(approver, response)["status"] == "cancelled"
     assert emergencies(app, token) == []
     assert post_cap(approver, cancel).status_code == 200  # cancelling twice is harmless
 
@@ -275,10 +292,11 @@ def test_cap_update_replaces_the_alert_it_references(app, make_caller, network):
         "KTTV-2026-0420-03", "Update", references="kttv-ha-nam@example.vn,KTTV-2026-0420-01"
     )
     response = post_cap(approver, update)
-    assert response.status_code == 201, response.json
+    assert response.status_code == 202, response.json
     assert response.json["cancelled"] == [first["id"]]
     items = emergencies(app, station_token(network, QUANG_TRUNG))
-    assert [i["broadcast"] for i in items] == [response.json["id"]]
+    assert [i["broadcast"] for i in items] == [shown(approver, response)["broadcast"]]
+    assert shown(approver, response)["cap"]["references"].startswith("kttv-ha-nam@example.vn,")
 
 
 def test_cap_parameters_repeat_the_alert_until_it_expires(make_caller, network):
@@ -287,9 +305,10 @@ def test_cap_parameters_repeat_the_alert_until_it_expires(make_caller, network):
         "<area>"
     )
     body = cap_xml().replace(b"<area>", parameters.encode(), 1)
-    response = post_cap(make_caller("approver", PHU_LY), body)
-    assert response.status_code == 201, response.json
-    airings = response.json["airings"]  # 08:00, 08:30 … 11:30: none at the 12:00 expiry
+    approver = make_caller("approver", PHU_LY)
+    response = post_cap(approver, body)
+    assert response.status_code == 202, response.json
+    airings = shown(approver, response)["airings"]  # 08:00, 08:30 … 11:30: none at the 12:00 expiry
     assert len(airings) == 8 and airings[-1] == "2026-04-20T11:30:00+07:00"
     bad = cap_xml("x2").replace(b"<area>", parameters.replace("1800", "soon").encode(), 1)
     refused = post_cap(make_caller("approver", PHU_LY), bad)
@@ -308,8 +327,8 @@ def test_delete_cancels_an_alert_by_either_address(app, make_caller, network):
 
     gone = approver.delete(f"/api/v1/alerts/{one['id']}")
     assert gone.status_code == 200 and gone.json["status"] == "cancelled"
-    assert [i["broadcast"] for i in emergencies(app, token)] == [two["id"]]
-    assert approver.delete(f"/api/v1/broadcasts/{two['id']}").status_code == 200
+    assert [i["broadcast"] for i in emergencies(app, token)] == [two["broadcast"]]
+    assert approver.delete(f"/api/v1/broadcasts/{two['broadcast']}").status_code == 200
     assert emergencies(app, token) == []
     shown = approver.get(f"/api/v1/alerts/{two['id']}")
     assert shown.status_code == 200 and shown.json["status"] == "cancelled"
@@ -434,10 +453,31 @@ def test_bad_cap_is_a_400_naming_the_element(make_caller, network, body, field):
     assert broadcast_count(network) == 0
 
 
-def test_cap_that_is_not_an_actual_alert_is_not_aired(make_caller, network):
+@pytest.mark.parametrize(
+    ("status", "scope", "why"),
+    [("Test", "Public", "status"), ("Exercise", "Public", "status"),
+     ("Draft", "Public", "status"), ("Actual", "Restricted", "scope")],
+)  # fmt: skip
+def test_cap_that_is_not_for_the_air_is_recorded_and_not_aired(
+    app, make_caller, network, status, scope, why
+):
     approver = make_caller("approver", PHU_LY)
-    test = post_cap(approver, cap_xml(status="Test"))
-    assert test.status_code == 422 and test.json["field"] == "status"
+    message = cap_xml(status=status).replace(b"<scope>Public", f"<scope>{scope}".encode())
+    answer = post_cap(approver, message)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["aired"] is False and answer.json["status"] == "recorded"
+    assert answer.json["reason"].startswith(f"{why}: ") and "not aired" in answer.json["reason"]
+    assert answer.json["cap"]["status"] == status and answer.json["cap"]["scope"] == scope
+    assert emergencies(app, station_token(network, QUANG_TRUNG)) == []
+    assert broadcast_count(network) == 0
+    again = post_cap(approver, message)  # recorded once, recognised when resent
+    assert again.json["duplicate"] is True and again.json["id"] == answer.json["id"]
+    listed = approver.get("/api/v1/alerts").json
+    assert [a["id"] for a in listed] == [answer.json["id"]]
+
+
+def test_cap_acks_and_unknown_references_are_refused(make_caller, network):
+    approver = make_caller("approver", PHU_LY)
     ack = post_cap(approver, cap_xml(msg_type="Ack"))
     assert ack.status_code == 422 and ack.json["field"] == "msgType"
     unknown = post_cap(approver, cap_xml("c2", "Cancel", references="someone,nothing,x", info=""))
@@ -472,14 +512,20 @@ def test_issuing_and_cancelling_are_audited(make_caller, network):
     network.rollback()
     events = network.scalars(
         select(AuditEvent)
-        .where(AuditEvent.object_type == "broadcast", AuditEvent.object_id == str(body["id"]))
+        .where(AuditEvent.object_type == "alert", AuditEvent.object_id == str(body["id"]))
         .order_by(AuditEvent.id)
     ).all()
-    assert [e.action for e in events] == ["alert.create", "broadcast.cancel", "alert.cancel"]
-    created = events[0]
+    assert [e.action for e in events] == ["alert.create", "alert.air", "alert.cancel"]
+    created, aired = events[0], events[1]
     assert created.actor == approver.username and created.detail["targets"] == [QUANG_TRUNG]
-    assert created.detail["repeat_every_s"] == 600 and len(created.detail["airings"]) == 2
+    assert created.detail["repeat_every_s"] == 600 and len(aired.detail["airings"]) == 2
     assert created.detail["source"] == "json" and events[2].detail["via"] == "api"
+    cancelled = network.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.object_type == "broadcast", AuditEvent.object_id == str(body["broadcast"])
+        )
+    ).all()
+    assert cancelled == ["broadcast.cancel"]
 
 
 def test_openapi_publishes_the_alert_request(app):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from scheduler.db import now_utc
 from scheduler.jobs import Jobs
-from scheduler.models import Broadcast, Station
+from scheduler.models import Alert, AlertState, Station
 
 
 def settings() -> Settings:
@@ -41,19 +41,55 @@ def notify_stations(codes: Iterable[str], extra: dict[str, Any] | None = None) -
     publisher.sync_now([(code, revision) for code, revision in rows], extra)
 
 
-def announce_alert(broadcast: Broadcast, starts: list[datetime], cancelled: bool = False) -> None:
-    """After the commit: publish ``{"revision", "alert": {...}}`` on the targets' topics, so
-    their agents sync at once (the API and the panel send the same message)."""
-    zone = ZoneInfo(broadcast.timezone)
-    alert: dict[str, Any] = {
-        "id": broadcast.id,
-        "title": broadcast.title,
-        "start": starts[0].astimezone(zone).isoformat() if starts else None,
-        "priority": "emergency",
-    }
-    if cancelled:
-        alert["cancelled"] = True
-    notify_stations(broadcast.target_codes, {"alert": alert})
+Announce = Callable[[Alert, bool], None]
+
+
+def alert_announcer() -> Announce:
+    """A function that publishes an alert on its targets' MQTT topics — ``{"revision",
+    "alert": {...}}`` — so their agents sync at once. It holds what it needs, so a job may
+    call it after the request is over (the alert is announced once its audio is ready)."""
+    publisher = current_app.extensions["loaxa"].get("push")
+    maker = sessions()
+
+    def announce(alert: Alert, cancelled: bool = False) -> None:
+        if publisher is None or not alert.codes:
+            return
+        zone = ZoneInfo(alert.owner.timezone)
+        summary: dict[str, Any] = {
+            "id": alert.id,
+            "broadcast": alert.broadcast_id,
+            "title": alert.title,
+            "start": alert.ready_at.astimezone(zone).isoformat() if alert.ready_at else None,
+            "priority": "emergency",
+        }
+        if cancelled:
+            summary["cancelled"] = True
+        with maker() as db:
+            rows = db.execute(
+                select(Station.code, Station.schedule_revision).where(Station.code.in_(alert.codes))
+            ).all()
+        publisher.sync_now([(code, revision) for code, revision in rows], {"alert": summary})
+
+    return announce
+
+
+def air_alert(alert: Alert) -> int:
+    """After the alert is committed: air it now (201) or have a job make its audio first
+    (202); 200 for one recorded only (not for the air)."""
+    from scheduler import alerts
+
+    if alert.state != AlertState.preparing:
+        return 200
+    announce = alert_announcer()
+    if alerts.needs_making(alert, settings()):
+        jobs().submit(alerts.prepare_job, sessions(), settings(), alert.id, announce)
+        return 202
+    db = session()
+    alerts.prepare_alert(db, settings(), alert, now_utc())
+    db.commit()
+    if alert.state == AlertState.ready:
+        announce(alert, False)
+    return 201
 
 
 def session() -> Session:

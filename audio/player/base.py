@@ -34,7 +34,8 @@ class Cue:
 
     ``start`` is the instant the first sample must be heard, ``end`` a hard stop; the item
     airs until its media ends or ``end``, whichever comes first. ``offset_s`` begins that far
-    into the media (a late start joins in progress)."""
+    into the media (a late start joins in progress — except ``from_top`` cues, emergencies,
+    which start late rather than lose their first words)."""
 
     item_id: str
     title: str
@@ -44,6 +45,7 @@ class Cue:
     stream_url: str | None = None
     offset_s: float = 0.0
     priority: str = "normal"
+    from_top: bool = False
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:

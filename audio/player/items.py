@@ -182,7 +182,8 @@ class FileItem(Item):
     def _go(self) -> None:
         assert self.deck is not None
         now = time.monotonic()
-        self.offset = self.cue.offset_s + max(0.0, now + self.latency - self.start)
+        late = max(0.0, now + self.latency - self.start)
+        self.offset = self.cue.offset_s + (0.0 if self.cue.from_top else late)
         if self.duration is not None and self.offset >= self.duration - TOLERANCE_S:
             return self.finish("failed", "joined after the media's end")
         if self.offset > 0:

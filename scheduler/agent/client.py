@@ -53,9 +53,14 @@ class ServerClient:
             raise ServerUnreachable(f"{method} {url}: {response.status_code}")
         return response
 
-    def manifest(self, etag: str | None) -> ManifestReply:
+    def manifest(self, etag: str | None, wait: float | None = None) -> ManifestReply:
+        """The manifest, or 304 when ``etag`` is still current. With ``wait``, the server
+        holds the request up to that many seconds for a change (no broker needed)."""
         headers = {"If-None-Match": f'"{etag}"'} if etag else {}
-        response = self._call("GET", "/api/v1/agent/manifest", headers=headers)
+        params = {"wait": f"{wait:g}"} if wait and etag else None
+        timeout = self.timeout + (wait or 0)
+        response = self._call("GET", "/api/v1/agent/manifest", headers=headers, params=params,
+                              timeout=timeout)  # fmt: skip
         if response.status_code == 304:
             return ManifestReply(etag, None)
         if response.status_code != 200:

@@ -19,7 +19,10 @@ RANK = {"normal": 0, "priority": 1, "emergency": 2}
 MIN_JOIN = timedelta(seconds=5)
 # An emergency's window runs this much past its length: if the player starts it a little
 # late, the end of the window must not clip its last words (the media's own end stops it).
-URGENT_SLACK = timedelta(seconds=2)
+URGENT_SLACK = timedelta(seconds=5)
+# An alert that arrives after its start is cued this far ahead, so the player has it loaded
+# and starts it from its first word rather than joining it.
+ON_RECEIPT_LEAD = timedelta(seconds=0.5)
 
 
 class ManifestError(ValueError):
@@ -49,6 +52,10 @@ class Item:
     offset_ms: int
     media: tuple[Media, ...]
     stream_url: str | None
+    # Alerts air "as soon as received", from the top, until ``expires`` (their latest start).
+    alert: int | None = None
+    on_receipt: bool = False
+    expires: datetime | None = None
 
     @property
     def rank(self) -> int:
@@ -87,6 +94,9 @@ def _item(raw: Mapping[str, Any]) -> Item:
             for m in raw.get("media") or []
         ),
         stream_url=raw.get("stream_url"),
+        alert=raw.get("alert"),
+        on_receipt=bool(raw.get("on_receipt")),
+        expires=_aware(raw["expires"]) if raw.get("expires") else None,
     )
 
 
@@ -105,14 +115,18 @@ def cue_for(
 
     A late start joins in progress — it seeks by the lateness rather than playing from the
     top into the next slot. Emergencies are the exception: a warning heard from its second
-    sentence is worse than one that ends a little late, so they always start at the top.
+    sentence is worse than one that ends a little late, so they always start at the top —
+    an alert that arrives late is cued :data:`ON_RECEIPT_LEAD` from ``now`` — until their
+    ``expires``; after that, None.
     """
     if not_before is not None:
         now = max(now, not_before)
     late = max(now - item.start, timedelta(0))
     if item.urgent:
-        start = max(item.start, now)
-        end = max(item.end, start + (item.end - item.start)) + URGENT_SLACK
+        if item.expires is not None and now >= item.expires:
+            return None
+        start = max(item.start, now + ON_RECEIPT_LEAD) if late else item.start
+        end = start + (item.end - item.start) + URGENT_SLACK
         offset = item.offset_ms / 1000
     else:
         if _too_late(item, now):
@@ -128,6 +142,7 @@ def cue_for(
         stream_url=item.stream_url,
         offset_s=offset,
         priority=item.priority,
+        from_top=item.urgent,
     )
 
 
@@ -138,9 +153,12 @@ def missed(items: Iterable[Item], now: datetime, logged: set[str]) -> list[Item]
 
 
 def _too_late(item: Item, now: datetime) -> bool:
-    """Started already, with less than MIN_JOIN (or half of a short item) left to air."""
+    """Started already, with less than MIN_JOIN (or half of a short item) left to air; an
+    emergency only once its ``expires`` has passed (it airs from the top whenever it comes)."""
     if now <= item.start:
         return False
+    if item.urgent:
+        return now >= (item.expires or item.end)
     return item.end - now < min(MIN_JOIN, (item.end - item.start) / 2)
 
 
@@ -149,7 +167,7 @@ def downloads(items: Iterable[Item], now: datetime, have: set[str]) -> list[Medi
     wanted: list[Media] = []
     seen = set(have)
     for item in sorted(items, key=lambda i: (not i.urgent, i.start)):
-        if item.end <= now:
+        if item.end <= now and not (item.urgent and _still_due(item, now)):
             continue
         for media in item.media:
             if media.sha256 not in seen:
@@ -160,4 +178,9 @@ def downloads(items: Iterable[Item], now: datetime, have: set[str]) -> list[Medi
 
 def needed(items: Iterable[Item], now: datetime) -> set[str]:
     """Every file an item still to come (or on air) names: the rest of the cache can go."""
-    return {m.sha256 for i in items if i.end > now for m in i.media}
+    return {m.sha256 for i in items if i.end > now or _still_due(i, now) for m in i.media}
+
+
+def _still_due(item: Item, now: datetime) -> bool:
+    """An emergency past its scheduled end that may still start (it came late)."""
+    return item.urgent and item.expires is not None and now < item.expires

@@ -1,8 +1,10 @@
 """The station agent: keeps the manifest, the media and the play logs, and airs on time.
 
 Threads, each with one job:
-- **sync** polls the manifest with ``If-None-Match`` every ``poll_s`` and at once when an MQTT
-  message arrives (any message means "sync now"); it fetches an emergency's media itself, so
+- **sync** asks for the manifest with ``If-None-Match``: with a broker, every ``poll_s`` and at
+  once when an MQTT message arrives (any message means "sync now"); without one, as a held
+  request (``wait=poll_s``) the server answers the moment the station's schedule changes, so
+  an alert arrives within a second either way. It fetches an emergency's media itself, so
   an emergency never waits behind the download of an ordinary programme;
 - **downloads** fetches everything else, nearest start first;
 - **APScheduler** fires one job per item (job id = item id) ``lead_s`` before its start and
@@ -19,6 +21,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -91,6 +94,11 @@ class Agent:
         self._topics: list[str] = []
         self._handed: dict[str, _Handed] = {}
         self._not_before: dict[str, datetime] = {}  # items held back by a higher one
+        # Alert airings this agent holds: when each was received and put on air (the
+        # heartbeat reports them until the play log is written).
+        self._received: dict[str, datetime] = {}
+        self._started: dict[str, datetime] = {}
+        self._reported: set[str] = set()  # receipts whose play log has been written
         self._fetching: dict[str, threading.Lock] = {}
         self._stopping = threading.Event()
         self._sync_now = threading.Event()
@@ -182,16 +190,25 @@ class Agent:
     def _sync_loop(self) -> None:
         while not self._stopping.is_set():
             self._sync_now.clear()
+            asked = time.monotonic()
+            held = self.mqtt_url is None and self._etag is not None
+            changed = False
             try:
-                self.sync()
+                changed = self.sync(wait=self.poll_s if held else None)
             except Exception:  # the loop must outlive any one bad answer
                 log.exception("sync failed")
-            self._sync_now.wait(self.poll_s)
+            took = time.monotonic() - asked
+            if held and self.online and (changed or took >= min(1.0, self.poll_s / 2)):
+                continue  # a change, or the server held the request: ask again at once
+            # Polling (a broker pushes changes), or the server did not hold the request (or
+            # is away): wait out the interval.
+            self._sync_now.wait(max(0.0, self.poll_s - took))
 
-    def sync(self) -> bool:
-        """Fetch the manifest once; True when it changed."""
+    def sync(self, wait: float | None = None) -> bool:
+        """Fetch the manifest once (held up to ``wait`` seconds for a change); True when it
+        changed."""
         try:
-            reply = self.client.manifest(self._etag)
+            reply = self.client.manifest(self._etag, wait=wait)
         except ServerUnreachable as exc:
             if self.online:
                 log.warning("server unreachable, airing from the cache: %s", exc)
@@ -224,6 +241,17 @@ class Agent:
         now = self.clock()
         with self._lock:
             self._items = items
+            fresh = [i for i in items.values() if i.on_receipt and i.id not in self._received]
+            for item in fresh:
+                self._received[item.id] = now
+            for gone in set(self._received) - set(items):
+                if gone in self._handed and gone not in self._reported:
+                    continue  # on air: its play log still wants the time it came
+                self._received.pop(gone)
+                self._started.pop(gone, None)
+                self._reported.discard(gone)
+            if fresh:
+                self._beat_at(now)  # tell the server at once that the alert arrived
             self.revision = body.get("revision")
             topics = [str(t) for t in body.get("mqtt_topics") or []]
             if topics != self._topics:
@@ -244,6 +272,8 @@ class Agent:
                 cut_at = now if new is None else new.end
                 handed.cut_for = _preempting(items.values(), handed.item, cut_at)
                 handed.item = new or handed.item
+                if handed.cut_for is not None and handed.cut_for.on_receipt and cut_at < now:
+                    continue  # the alert came late: it cuts this itself, at its own start
                 self.player.cut(item_id, cut_at)  # may report at once: state set first
             settled = self.cache.logged_items(settled=True)
             for item in items.values():
@@ -322,12 +352,19 @@ class Agent:
                 self._defer(item, max(h.cue.end for h in blockers) + GRACE)
                 return
             for other in self._handed.values():
-                if other.item.rank < item.rank and cue.start <= other.cue.start < cue.end + GRACE:
+                if other.item.rank >= item.rank:
+                    continue
+                if cue.start <= other.cue.start < cue.end + GRACE:
                     other.deferred = True
                     self._not_before[other.item.id] = cue.end + GRACE
                     self.player.cut(other.item.id, other.cue.start)  # un-cue it
+                elif other.cue.start < cue.start < other.cue.end:
+                    other.cut_for = other.cut_for or item  # on air now: it ends where this starts
+                    self.player.cut(other.item.id, cue.start)
             self._not_before.pop(item.id, None)
             self._handed[item.id] = _Handed(item, cue)
+        if item.on_receipt:
+            self._started[item.id] = cue.start
         self.cache.set_airing(item.id, cue.start)
         log.info("cue %s: %s at %s (from %.1f s)", item.id, item.title,
                  cue.start.astimezone().strftime("%H:%M:%S.%f")[:-3], cue.offset_s)  # fmt: skip
@@ -415,6 +452,9 @@ class Agent:
             "status": status,
             "detail": detail,
         }
+        if item_id in self._received:
+            record["received_at"] = self._received[item_id].isoformat()
+            self._reported.add(item_id)
         self.cache.queue_play(record, now)
         log.info("%s %s: %s%s", status, item_id, item.title if item else "?",
                  f" ({detail})" if detail else "")  # fmt: skip
@@ -449,6 +489,7 @@ class Agent:
             "playing": item.title if item else None,
             "disk_free_bytes": self.cache.disk_free(),
             "cache_ok": all(self.cache.has_media(sha) for sha in needed),
+            "alerts": self._receipts(),
         }
         try:
             answer = self.client.heartbeat(beat)
@@ -461,6 +502,23 @@ class Agent:
         if abs(self.clock_offset_ms) > 2000:
             log.warning("this machine's clock is %+d ms off the server's: fix NTP",
                         self.clock_offset_ms)  # fmt: skip
+
+    def _receipts(self) -> list[dict[str, Any]]:
+        """The alert airings held but not yet logged: received when, on air since when."""
+        with self._lock:
+            receipts = []
+            for item_id, received in self._received.items():
+                item = self._items.get(item_id)
+                if item is None or item.broadcast is None or item_id in self._reported:
+                    continue
+                started = self._started.get(item_id)
+                receipts.append({
+                    "item": item_id, "broadcast": item.broadcast,
+                    "scheduled_start": item.scheduled_start.isoformat(),
+                    "received_at": received.isoformat(),
+                    "started_at": started.isoformat() if started else None,
+                })  # fmt: skip
+            return receipts
 
     # -- MQTT -----------------------------------------------------------------------
     def _start_mqtt(self, url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scheduler.models.accounts import ApiToken, Role, StationToken, User
+from scheduler.models.alerts import Alert, AlertReceipt, AlertState
 from scheduler.models.audit import AuditEvent
 from scheduler.models.broadcasts import (
     Broadcast,
@@ -19,6 +20,9 @@ from scheduler.models.plays import PlayLog
 from scheduler.models.stations import Station
 
 __all__ = [
+    "Alert",
+    "AlertReceipt",
+    "AlertState",
     "ApiToken",
     "AuditEvent",
     "Broadcast",

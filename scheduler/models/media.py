@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime
@@ -58,6 +58,8 @@ class Segment(Base):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejected_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Made for an emergency alert (its words, tone, issue time): kept out of the bulletin list.
+    for_alert: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner: Mapped[Station] = relationship(lazy="joined")
     media_file: Mapped[MediaFile | None] = relationship(lazy="joined")
@@ -87,6 +89,7 @@ class Program(Base):
     media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    for_alert: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner: Mapped[Station] = relationship(lazy="joined")
     media_file: Mapped[MediaFile | None] = relationship(lazy="joined")

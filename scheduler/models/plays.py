@@ -23,4 +23,6 @@ class PlayLog(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
+    # When the agent learned of the item (emergencies: they air "as soon as received").
+    received_at_station: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())

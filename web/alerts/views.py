@@ -1,12 +1,15 @@
 """``/alerts/new``: approvers and admins issue an emergency alert to stations of their area
-(:func:`scheduler.alerts.issue_alert`, as the JSON API does), confirmed twice; then
-``/alerts/<id>`` shows, station by station, who has started playing it — refreshed every few
-seconds from ``/alerts/<id>/stations`` — with a button to cancel it.
+(:func:`scheduler.alerts.accept_alert`, as the JSON API does), confirmed twice; then
+``/alerts/<id>`` shows, station by station, what each station reported — received, on air,
+aired in full, interrupted, missed and why, offline — refreshed every few seconds from
+``/alerts/<id>/stations``, with a button to cancel it. ``/alerts`` is the history: every
+alert of the area, past and active, with its counts.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,15 +19,17 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from scheduler import alerts as service
-from scheduler import overview, permissions
+from scheduler import permissions
+from scheduler.alert_status import AlertStatus, alert_status
 from scheduler.db import now_utc
-from scheduler.errors import DomainError, NotFound
-from scheduler.models import Broadcast, BroadcastStatus, Role, Segment, Station, User
+from scheduler.errors import DomainError, Forbidden, NotFound
+from scheduler.models import Alert, Role, Segment, Station, User
 from scheduler.stations import subtree
 from web.alerts import bp
 from web.alerts.forms import AlertForm, parse_local
+from web.api.alerts import visible
 from web.auth import panel_user, role_required
-from web.db import announce_alert, session, settings
+from web.db import air_alert, alert_announcer, session, settings
 from web.forms import options, show_error
 from web.stations.forms import number
 
@@ -33,6 +38,7 @@ PICKER_LEVELS = 2  # the target picker lists two levels below the issuer's stati
 MAX_LISTED = 500
 MAX_SEGMENTS = 200
 RECENT = 10
+PAGE = 30
 
 
 def _targets(me: User) -> list[Station]:
@@ -45,7 +51,7 @@ def _segments(me: User) -> list[tuple[str, str]]:
     """Approved, ready recordings the issuer may air (their area's and those from above)."""
     rows = session().scalars(
         select(Segment)
-        .where(Segment.status == "ready", Segment.approved_at.is_not(None))
+        .where(Segment.status == "ready", Segment.approved_at.is_not(None), ~Segment.for_alert)
         .order_by(Segment.created_at.desc())
         .limit(MAX_SEGMENTS * 4)
     )
@@ -113,8 +119,10 @@ def new() -> ResponseReturnValue:
     if form.validate_on_submit():
         spec = _spec(form)
         if spec is not None:
+            now = now_utc()
+            who = service.Identity(f"loaxa-{uuid.uuid4()}", me.username, now, source="panel")
             try:
-                issued = service.issue_alert(session(), settings(), me, spec, now_utc())
+                alert = service.accept_alert(session(), settings(), me, spec, now, who)
             except DomainError as exc:
                 session().rollback()
                 field = "segment" if exc.field == "text" else exc.field
@@ -122,74 +130,58 @@ def new() -> ResponseReturnValue:
                 show_error(form, exc, _messages())
             else:
                 session().commit()
-                announce_alert(issued.broadcast, service.alert_starts(issued.broadcast))
-                flash(_("Đã phát cảnh báo khẩn cấp tới %(n)s đài.", n=len(spec.targets)), "success")
-                return redirect(url_for(".show", alert_id=issued.broadcast.id))
-    recent = overview.recent_alerts(session(), me.station, RECENT)
+                air_alert(alert)
+                flash(_("Đã gửi cảnh báo khẩn cấp tới %(n)s đài.", n=len(alert.codes)), "success")
+                return redirect(url_for(".show", alert_id=alert.id))
+    recent = service.alerts_in(session(), me.station, RECENT)
     status = 400 if form.errors or form.form_errors else 200
     return render_template(
         "alerts/new.html", form=form, stations=stations, root=me.station, recent=recent
     ), status
 
 
-def _alert(alert_id: int) -> Broadcast:
+def _alert(alert_id: int) -> Alert:
     """The alert, if the signed-in user's area overlaps it (its owner or a target)."""
     try:
-        broadcast = service.get_alert(session(), alert_id)
+        alert = service.get_alert(session(), alert_id)
     except NotFound:
         abort(404)
-    me = panel_user()
-    if not (
-        permissions.in_scope(me, broadcast.owner)
-        or any(
-            permissions.in_scope(me, t.station) or permissions.can_use(me, t.station)
-            for t in broadcast.targets
-        )
-    ):
+    try:
+        visible(panel_user(), alert)
+    except Forbidden:
         abort(403)
-    return broadcast
+    return alert
 
 
-def _progress(broadcast: Broadcast) -> dict[str, Any]:
-    now = now_utc()
-    rows, total, started = overview.alert_progress(session(), broadcast, MAX_LISTED)
+def _status(alert: Alert) -> AlertStatus:
     after = timedelta(seconds=settings().offline_after_s)
-    return {
-        "rows": [(s, overview.live_status(s, now, after), plays) for s, plays in rows],
-        "total": total,
-        "started": started,
-        "listed": len(rows),
-        "online": sum(1 for s, _p in rows if overview.live_status(s, now, after).online),
-        "now": now,
-    }
+    return alert_status(session(), alert, now_utc(), after, MAX_LISTED)
 
 
-def _state(broadcast: Broadcast, now: datetime) -> str:
-    if broadcast.status == BroadcastStatus.cancelled:
-        return "cancelled"
-    starts = service.alert_starts(broadcast)
-    lasts = (
-        timedelta(milliseconds=broadcast.program.duration_ms or 0)
-        if broadcast.program
-        else timedelta(0)
-    )
-    if starts and now >= starts[-1] + lasts:
-        return "over"
-    return "live"
+@bp.get("/alerts")
+@role_required(*ISSUERS)
+def index() -> ResponseReturnValue:
+    """Past and active alerts of my area, newest first, with what the stations reported."""
+    me = panel_user()
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    found = service.alerts_in(session(), me.station, PAGE + 1, (page - 1) * PAGE)
+    rows = [(a, _status(a)) for a in found[:PAGE]]
+    return render_template(
+        "alerts/index.html", rows=rows, page=page, more=len(found) > PAGE,
+        can_cancel=lambda a: permissions.in_scope(me, a.owner),
+    )  # fmt: skip
 
 
 @bp.get("/alerts/<int:alert_id>")
 @role_required(*ISSUERS)
 def show(alert_id: int) -> ResponseReturnValue:
-    broadcast = _alert(alert_id)
-    now = now_utc()
+    alert = _alert(alert_id)
     return render_template(
         "alerts/show.html",
-        alert=broadcast,
-        starts=service.alert_starts(broadcast),
-        state=_state(broadcast, now),
-        can_cancel=permissions.in_scope(panel_user(), broadcast.owner),
-        **_progress(broadcast),
+        alert=alert,
+        status=_status(alert),
+        now=now_utc(),
+        can_cancel=permissions.in_scope(panel_user(), alert.owner),
     )
 
 
@@ -197,18 +189,20 @@ def show(alert_id: int) -> ResponseReturnValue:
 @role_required(*ISSUERS)
 def stations(alert_id: int) -> ResponseReturnValue:
     """The station-by-station panel alone, for the page's auto-refresh."""
-    broadcast = _alert(alert_id)
-    return render_template("alerts/_progress.html", alert=broadcast, **_progress(broadcast))
+    alert = _alert(alert_id)
+    return render_template("alerts/_progress.html", alert=alert, status=_status(alert),
+                           now=now_utc())  # fmt: skip
 
 
 @bp.post("/alerts/<int:alert_id>/cancel")
 @role_required(*ISSUERS)
 def cancel(alert_id: int) -> ResponseReturnValue:
-    broadcast = _alert(alert_id)
-    was_live = broadcast.status != BroadcastStatus.cancelled
-    service.cancel_alert(session(), panel_user(), broadcast, now_utc(), via="panel")
-    session().commit()
-    if was_live:
-        announce_alert(broadcast, service.alert_starts(broadcast), cancelled=True)
+    alert = _alert(alert_id)
+    if service.cancel_alert(session(), panel_user(), alert, now_utc(), via="panel"):
+        session().commit()
+        alert_announcer()(alert, True)
         flash(_("Đã hủy cảnh báo. Các đài sẽ dừng phát khi đồng bộ."), "success")
-    return redirect(url_for(".show", alert_id=broadcast.id))
+    back = request.form.get("next")
+    if back == "index":
+        return redirect(url_for(".index"))
+    return redirect(url_for(".show", alert_id=alert.id))

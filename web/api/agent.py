@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, jsonify, request, send_file, url_for
 from pydantic import TypeAdapter
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, Row, bindparam, select
 
 from scheduler.accounts import station_for_token, token_hash
 from scheduler.asrun import MAX_BATCH, Heartbeat, PlayReport, record_heartbeat, record_plays
@@ -24,9 +25,11 @@ from scheduler.models import Station, StationToken
 from scheduler.segments import store_for
 from web.api import bp
 from web.api.auth import bearer_token
+from web.api.held import RevisionWatch, until_next_hour
 from web.db import session, settings
 
 REPORTS = TypeAdapter(list[PlayReport])
+_WATCH_LOCK = threading.Lock()
 # A manifest held as Python objects is ~20–30 KB (5 KB of JSON): 5,000 of them stay near
 # 125 MB per worker and hold several provinces (≤ 1,000 stations each) at once.
 CACHED_MANIFESTS = 5_000
@@ -128,19 +131,27 @@ def _autocommit_engine() -> Engine:
 
 def _from_cache() -> Response | None:
     """The cheap answers, from two columns read by the token's hash (no ORM, no Session):
-    ``304`` when the agent's ``If-None-Match`` names its current manifest, or the manifest
-    itself when this process has it cached (an alert makes a whole province ask at once).
-    None — take the full path — for anything else: no token, an unknown or revoked one
-    (which the full path answers 401), or a manifest not built yet."""
+    ``304`` when the agent's ``If-None-Match`` names its current manifest (held first for up
+    to ``?wait=`` seconds, see :mod:`web.api.held`), or the manifest itself when this
+    process has it cached (an alert makes a whole province ask at once). None — take the
+    full path — for anything else: no token, an unknown or revoked one (which the full path
+    answers 401), or a manifest not built yet."""
     token = bearer_token()
     if not token:
         return None
-    with _autocommit_engine().connect() as connection:
-        row = connection.execute(CURRENT_REVISION, {"token_hash": token_hash(token)}).first()
+    wait = _wait_s()
+    row = _current(token)
     if row is None:
         return None
     now = now_utc()
     etag = etag_of(row.code, row.schedule_revision, now)
+    if request.if_none_match.contains_weak(etag) and wait > 0:
+        held_watch().wait(row.code, row.schedule_revision, min(wait, until_next_hour(now)))
+        row = _current(token)
+        if row is None:
+            return None
+        now = now_utc()
+        etag = etag_of(row.code, row.schedule_revision, now)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
@@ -151,6 +162,35 @@ def _from_cache() -> Response | None:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _current(token: str) -> Row[Any] | None:
+    with _autocommit_engine().connect() as connection:
+        return connection.execute(CURRENT_REVISION, {"token_hash": token_hash(token)}).first()
+
+
+def _wait_s() -> float:
+    """``?wait=`` seconds (0 when absent), at most ``manifest_wait_max_s``."""
+    text = request.args.get("wait")
+    if text is None:
+        return 0.0
+    limit = settings().manifest_wait_max_s
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600 or value != value:
+        raise Invalid(f"wait: give the seconds to hold the request, 0 to {limit:g}", "wait")
+    return min(value, limit)
+
+
+def held_watch() -> RevisionWatch:
+    loaxa = current_app.extensions["loaxa"]
+    with _WATCH_LOCK:
+        if "held_watch" not in loaxa:
+            loaxa["held_watch"] = RevisionWatch(_autocommit_engine())
+    watch: RevisionWatch = loaxa["held_watch"]
+    return watch
 
 
 def _media_url() -> str:

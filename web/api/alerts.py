@@ -1,12 +1,17 @@
-"""Alerts (API.md ``POST /api/v1/alerts``): emergencies that air now, from JSON or CAP 1.2.
+"""Alerts (API.md ``POST /api/v1/alerts``, "Alerts"): emergencies from JSON or CAP 1.2.
 
-After the commit, each target's MQTT topic carries the new revision and the alert's summary,
-so agents sync at once instead of at their next poll; a cancel is pushed the same way.
+An alert whose words must be spoken (or whose audio must be rendered: a tone, the issue
+time) answers ``202`` with ``"status": "preparing"`` and its id at once; the audio is made
+in a job, and then each target's MQTT topic carries the new revision and the alert's
+summary (held manifest requests are answered by the revision change alone). An approved
+recording with nothing to add airs in the request (``201``, ``"ready"``). A CAP message
+that is not for the air (Test, Exercise, Restricted…) is recorded and answered ``200`` with
+``"aired": false`` and the reason.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,49 +19,123 @@ from flask import Response, jsonify, request
 
 from scheduler import alerts as service
 from scheduler import permissions
-from scheduler.alerts import AlertSpec, Issued
+from scheduler.alert_status import AlertStatus, alert_status
+from scheduler.alerts import AlertSpec
 from scheduler.cap import MAX_BYTES, parse_cap
+from scheduler.cap_alerts import Received, receive_cap
 from scheduler.db import now_utc
-from scheduler.errors import Forbidden, TooLarge, UnsupportedMedia
-from scheduler.models import Broadcast, User
-from web.api import bp, serialize
+from scheduler.errors import Forbidden, Invalid, TooLarge, UnsupportedMedia
+from scheduler.models import Alert, User
+from web.api import bp
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
-from web.db import announce_alert, session, settings
+from web.db import air_alert, alert_announcer, session, settings
 
 CAP_TYPES = {"application/cap+xml", "application/xml", "text/xml"}
+MAX_LISTED = 200
 
 
-def alert_json(broadcast: Broadcast, starts: list[datetime]) -> dict[str, Any]:
-    """The broadcast as ``/broadcasts`` shows it, plus the audio and every airing's start."""
-    zone = ZoneInfo(broadcast.timezone)
-    body = serialize.broadcast(broadcast)
-    program = broadcast.program
-    items = program.items if program is not None else []
-    body["segment"] = next((i.segment_id for i in items if i.segment_id is not None), None)
-    body["duration_ms"] = program.duration_ms if program is not None else None
+def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment is not None else None
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """The alert as recorded, with its audio and every airing's start once it is on air."""
+    zone = ZoneInfo(alert.owner.timezone)
+    broadcast = alert.broadcast
+    program = broadcast.program if broadcast is not None else None
     media = program.media_file if program is not None else None
-    body["sha256"] = media.sha256 if media is not None else None
-    body["airings"] = [s.astimezone(zone).isoformat() for s in starts]
-    return body
+    return {
+        "id": alert.id,
+        "status": alert.state.value,
+        "aired": alert.aired,
+        "reason": alert.error,
+        "title": alert.title,
+        "text": alert.text,
+        "targets": alert.codes,
+        "area": alert.area,
+        "owner": alert.owner.code,
+        "priority": "emergency",
+        "created_by": alert.created_by.username if alert.created_by else None,
+        "created_at": _iso(alert.created_at, zone),
+        "ready_at": _iso(alert.ready_at, zone),
+        "cancelled_at": _iso(alert.cancelled_at, zone),
+        "expires_at": _iso(alert.expires_at, zone),
+        "repeat_every_s": alert.repeat_every_s,
+        "repeat_count": alert.repeat_count,
+        "broadcast": alert.broadcast_id,
+        "segment": alert.segment_id,
+        "duration_ms": program.duration_ms if program is not None else None,
+        "sha256": media.sha256 if media is not None else None,
+        "airings": [_iso(s, zone) for s in service.alert_starts(alert)],
+        "cap": {
+            "identifier": alert.identifier,
+            "sender": alert.sender,
+            "sent": _iso(alert.sent, zone),
+            "references": alert.references,
+            "status": alert.status,
+            "msgType": alert.msg_type,
+            "scope": alert.scope,
+            "language": alert.language,
+        },
+        "source": alert.source,
+    }
 
 
-def _visible(user: User, broadcast: Broadcast) -> None:
-    if permissions.in_scope(user, broadcast.owner) or any(
+def status_json(status: AlertStatus) -> dict[str, Any]:
+    zone = ZoneInfo(status.alert.owner.timezone)
+
+    def airing(a: Any) -> dict[str, Any]:
+        return {
+            "start": _iso(a.start, zone),
+            "expires": _iso(a.deadline, zone),
+            "status": a.state,
+            "received_at": _iso(a.received_at, zone),
+            "started_at": _iso(a.started_at, zone),
+            "ended_at": _iso(a.ended_at, zone),
+            "reason": a.reason,
+        }
+
+    rows = []
+    for row in status.rows:
+        current = row.current
+        rows.append({
+            "station": row.station.code,
+            "name": row.station.name,
+            "online": row.online,
+            "status": row.state,
+            "reason": current.reason if current is not None else None,
+            "aired": row.aired,
+            "airings": [airing(a) for a in row.airings],
+        })  # fmt: skip
+    return {
+        "progress": status.state,
+        "total": status.total,
+        "counts": status.counts,
+        "stations": rows,
+        "listed": len(rows),
+    }
+
+
+def visible(user: User, alert: Alert) -> None:
+    """The caller's area overlaps the alert: its owner, or a station it reaches."""
+    if permissions.in_scope(user, alert.owner):
+        return
+    broadcast = alert.broadcast
+    targets = broadcast.targets if broadcast is not None else []
+    if any(
         permissions.can_use(user, t.station) or permissions.in_scope(user, t.station)
-        for t in broadcast.targets
+        for t in targets
     ):
         return
-    raise Forbidden(f"alert {broadcast.id} is outside your area")
+    raise Forbidden(f"alert {alert.id} is outside your area")
 
 
-def _answer(issued: Issued) -> Response:
-    body = alert_json(issued.broadcast, issued.starts)
-    body["duplicate"] = issued.duplicate
-    body["cancelled"] = [b.id for b in issued.cancelled]
+def _answer(alert: Alert, code: int, **extra: Any) -> Response:
+    body = {**alert_json(alert), **extra}
     response = jsonify(body)
-    response.status_code = 200 if issued.duplicate else 201
-    response.headers["Location"] = f"/api/v1/alerts/{issued.broadcast.id}"
+    response.status_code = code
+    response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
     return response
 
 
@@ -75,42 +154,63 @@ def create_alert() -> Response:
     service.require_issuer(user)
     db = session()
     if request.mimetype in CAP_TYPES:
-        outcome = service.receive_cap(db, settings(), user, parse_cap(_cap_body()), now_utc())
+        received = receive_cap(db, settings(), user, parse_cap(_cap_body()), now_utc())
     elif request.is_json:
         spec = AlertSpec.model_validate(json_object())
-        outcome = service.issue_alert(db, settings(), user, spec, now_utc())
+        received = Received(service.accept_alert(db, settings(), user, spec, now_utc()))
     else:
         raise UnsupportedMedia(
             "send a JSON object (Content-Type: application/json) or a CAP 1.2 message "
             "(Content-Type: application/cap+xml)"
         )
     db.commit()
-    cancelled = outcome if isinstance(outcome, list) else outcome.cancelled
-    for broadcast in cancelled:
-        announce_alert(broadcast, service.alert_starts(broadcast), cancelled=True)
-    if isinstance(outcome, list):  # a CAP Cancel
-        return jsonify({"cancelled": [alert_json(b, service.alert_starts(b)) for b in outcome]})
-    if not outcome.duplicate:
-        announce_alert(outcome.broadcast, outcome.starts)
-    return _answer(outcome)
+    announce = alert_announcer()
+    for gone in received.cancelled:
+        announce(gone, True)
+    cancelled = [a.id for a in received.cancelled]
+    if received.duplicate:
+        return _answer(received.alert, 200, duplicate=True, cancelled=cancelled)
+    code = air_alert(received.alert)
+    return _answer(received.alert, code, duplicate=False, cancelled=cancelled)
+
+
+@bp.get("/alerts")
+def list_alerts() -> Response:
+    """Past and active alerts issued in the caller's area, newest first."""
+    user = require_user()
+    limit, offset = _page("limit", 50, MAX_LISTED), _page("offset", 0, 10**6)
+    found = service.alerts_in(session(), user.station, limit, offset)
+    return jsonify([alert_json(a) for a in found])
+
+
+def _page(name: str, default: int, most: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) > most:
+        raise Invalid(f"{name}: give a whole number from 0 to {most}", name)
+    return int(text)
 
 
 @bp.get("/alerts/<int:alert_id>")
 def show_alert(alert_id: int) -> Response:
     user = require_user()
-    broadcast = service.get_alert(session(), alert_id)
-    _visible(user, broadcast)
-    return jsonify(alert_json(broadcast, service.alert_starts(broadcast)))
+    db = session()
+    alert = service.get_alert(db, alert_id)
+    visible(user, alert)
+    offline_after = timedelta(seconds=settings().offline_after_s)
+    status = alert_status(db, alert, now_utc(), offline_after)
+    return jsonify({**alert_json(alert), **status_json(status)})
 
 
 @bp.delete("/alerts/<int:alert_id>")
 def cancel_alert(alert_id: int) -> Response:
     user = require_user()
     db = session()
-    broadcast = service.get_alert(db, alert_id)
-    _visible(user, broadcast)
-    service.cancel_alert(db, user, broadcast, now_utc(), via="api")
+    alert = service.get_alert(db, alert_id)
+    visible(user, alert)
+    was_live = service.cancel_alert(db, user, alert, now_utc(), via="api")
     db.commit()
-    starts = service.alert_starts(broadcast)
-    announce_alert(broadcast, starts, cancelled=True)
-    return jsonify(alert_json(broadcast, starts))
+    if was_live:
+        alert_announcer()(alert, True)
+    return jsonify(alert_json(alert))

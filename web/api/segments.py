@@ -131,6 +131,8 @@ def list_segments() -> Response:
         .limit(500)
     )
     args = request.args
+    if args.get("alerts") not in ("1", "true"):  # alert audio only when asked for
+        query = query.where(~Segment.for_alert)
     if args.get("status"):
         query = query.where(Segment.status == args["status"])
     if args.get("owner"):

@@ -83,7 +83,9 @@ def _page_number() -> int:
 @bp.get("/programs")
 @login_required
 def index() -> ResponseReturnValue:
-    found = library.program_page(session(), panel_user(), _page_number(), PER_PAGE)
+    found = library.program_page(
+        session(), panel_user(), _page_number(), PER_PAGE, alerts=request.args.get("alerts") == "1"
+    )
     return render_template("programs/index.html", found=found)
 
 

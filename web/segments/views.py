@@ -128,6 +128,7 @@ def index() -> ResponseReturnValue:
         state=state if state in library.SEGMENT_STATES else None,
         owner=args.get("owner", "")[:32] or None,
         text=args.get("q", "").strip()[:100] or None,
+        alerts=args.get("alerts") == "1",
     )
     found = library.segment_page(db, me, wanted, _page_number(), PER_PAGE)
     people = library.people(
