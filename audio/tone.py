@@ -21,7 +21,7 @@ def attention_tone(path: Path, seconds: float, sample_rate: int = 44100) -> Path
     """Write ``seconds`` of the two-tone attention signal to ``path`` (a WAV file)."""
     count = max(1, int(seconds * sample_rate))
     t = np.arange(count) / sample_rate
-    signal = sum(np.sin(2 * np.pi * f * t) for f in FREQUENCIES) / len(FREQUENCIES)
+    signal = np.mean([np.sin(2 * np.pi * f * t) for f in FREQUENCIES], axis=0)
     fade = min(count // 2, int(FADE_S * sample_rate))
     if fade:
         ramp = np.linspace(0.0, 1.0, fade)

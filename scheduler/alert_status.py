@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.alerts import alert_starts
 from scheduler.models import Alert, AlertReceipt, AlertState, PlayLog, Station
-from scheduler.schedule import airing_deadline
+from scheduler.schedule import airing_deadlines
 
 FINAL = {"played", "partial", "interrupted", "failed", "missed"}
 STATES = ("scheduled", "waiting", "offline", "received", "started", *sorted(FINAL))
@@ -109,8 +109,7 @@ def alert_status(
     broadcast = alert.broadcast
     if broadcast is None or not starts:
         return AlertStatus(alert, alert.state.value, [], [], 0, {})
-    every = timedelta(seconds=broadcast.repeat_every_s) if broadcast.repeat_every_s else None
-    deadlines = [airing_deadline(s, every, broadcast.expires_at) for s in starts]
+    deadlines = airing_deadlines(starts, broadcast.expires_at)
     paths = [t.station.path for t in broadcast.targets]
     hears = or_(*[Station.path.startswith(p, autoescape=True) for p in paths])
     stations = list(session.scalars(select(Station).where(hears).order_by(Station.path)))
@@ -184,5 +183,6 @@ def status_counts(session: Session, alerts: list[Alert]) -> dict[int, dict[str, 
         .group_by(PlayLog.broadcast_id, PlayLog.status)
     )
     for broadcast_id, status, count in rows:
-        found[ids[broadcast_id]][status] = int(count)
+        if broadcast_id is not None:
+            found[ids[broadcast_id]][status] = int(count)
     return found

@@ -31,7 +31,7 @@ from scheduler.models import (
 from scheduler.push import TOPIC
 from scheduler.recurrence import local_day_window, localize
 from scheduler.schedule import (
-    airing_deadline,
+    airing_deadlines,
     repeat_starts,
     station_timeline,
     tree_timelines,
@@ -58,7 +58,9 @@ class OpenAlert:
     targets: frozenset[str]
 
     def deadline(self, start: datetime) -> datetime | None:
-        return airing_deadline(start, self.every, self.expires_at)
+        deadlines = dict(zip(self.starts, airing_deadlines(self.starts, self.expires_at),
+                             strict=True))  # fmt: skip
+        return deadlines.get(start, self.expires_at)
 
 
 def open_alerts(session: Session, now: datetime) -> dict[int, OpenAlert]:

@@ -167,14 +167,14 @@ def repeat_starts(
     return starts
 
 
-def airing_deadline(
-    start: datetime, every: timedelta | None, expires_at: datetime | None
-) -> datetime | None:
-    """The latest an alert's airing that starts at ``start`` may still begin where it arrives
-    late: when the next repeat is due (it would only be heard twice over) or the alert
-    expires, whichever comes first. None: no deadline (a timed broadcast)."""
-    deadlines = [d for d in (start + every if every else None, expires_at) if d is not None]
-    return min(deadlines, default=None)
+def airing_deadlines(
+    starts: Sequence[datetime], expires_at: datetime | None
+) -> list[datetime | None]:
+    """The latest each of an alert's airings may still begin where it arrives late: when the
+    next one is due (it would only be heard twice over), the last one until the alert
+    expires. None: no deadline."""
+    nexts: list[datetime | None] = [*starts[1:], None]
+    return [min((d for d in (n, expires_at) if d is not None), default=None) for n in nexts]
 
 
 def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:

@@ -564,6 +564,7 @@ class TestPushWithBroker:
             "revision": revision,
             "alert": {
                 "id": body["id"],
+                "broadcast": body["broadcast"],
                 "title": "Cảnh báo lũ sông Đáy",
                 "start": NOW_LOCAL,
                 "priority": "emergency",

@@ -111,7 +111,13 @@ def init(demo: bool) -> None:
 @main.command(help="Serve the control panel and API (default http://127.0.0.1:8080).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 512),
+    help="Request threads; agents without a broker hold one each (demo agents are added).",
+)
 @click.option(
     "--demo-agents",
     default=0,
@@ -147,7 +153,8 @@ def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
     # SIGTERM (systemd, docker stop) unwinds like Ctrl+C: demo agents log what was on air.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="loaxa")
+        # Each demo agent holds a manifest request open (no broker): a thread of its own.
+        waitress_serve(app, host=host, port=port, threads=threads + len(agents), ident="loaxa")
     finally:
         for agent in agents:
             agent.stop()

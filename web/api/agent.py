@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, jsonify, request, send_file, url_for
@@ -164,7 +163,7 @@ def _from_cache() -> Response | None:
     return response
 
 
-def _current(token: str) -> Row[Any] | None:
+def _current(token: str) -> Row[str, int, str] | None:
     with _autocommit_engine().connect() as connection:
         return connection.execute(CURRENT_REVISION, {"token_hash": token_hash(token)}).first()
 
