@@ -1,12 +1,12 @@
-"""Emergency alerts from the panel (``/alerts/new``): a guarded form for approvers and
-admins, then a page showing, station by station, who has started playing the alert."""
+"""Emergency alerts from the panel: ``/alerts/new``, a guarded form for approvers and admins;
+``/alerts/<id>``, where it aired station by station; ``/alerts``, the history."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
 from web import panel
-from web.stations import labels
+from web.alerts import labels
 
 bp = Blueprint("alerts", __name__, template_folder="templates")
 panel.register_error_pages(bp)
