@@ -34,8 +34,9 @@ class PlayReport(BaseModel):
     ended_at: AwareDatetime | None = None
     status: Literal["played", "partial", "missed", "failed", "interrupted"]
     detail: str | None = Field(None, max_length=2000)
-    # Emergencies air "as soon as received": when the agent learned of the item.
-    received_at: AwareDatetime | None = None
+    # Emergencies air "as soon as received": when the agent learned of the item. Not
+    # ``received_at``: the log as read back already says so for when the server got it.
+    alert_received_at: AwareDatetime | None = None
 
 
 class Receipt(BaseModel):
@@ -78,7 +79,7 @@ def record_plays(
             "ended_at": r.ended_at,
             "status": r.status,
             "detail": r.detail,
-            "received_at_station": r.received_at,
+            "received_at_station": r.alert_received_at,
             "received_at": now,
         }
         for r in {str(r.id): r for r in reports}.values()  # the same id twice in one batch

@@ -63,14 +63,16 @@ class OpenAlert:
         return deadlines.get(start, self.expires_at)
 
 
-def open_alerts(session: Session, now: datetime) -> dict[int, OpenAlert]:
-    """Alerts on air that have not expired, by broadcast id (two small queries)."""
+def open_alerts(session: Session, since: datetime) -> dict[int, OpenAlert]:
+    """Alerts on air that had not expired at ``since`` (the manifest window's start), by
+    broadcast id (two small queries). One that expired since is still marked as an alert in
+    the window, with its past ``expires``: the agent then logs it missed for that reason."""
     rows = session.execute(
         select(Alert.id, Broadcast, Station.code, Program.duration_ms)
         .join(Broadcast, Alert.broadcast_id == Broadcast.id)
         .join(Station, Broadcast.owner_id == Station.id)
         .join(Program, Broadcast.program_id == Program.id)
-        .where(Broadcast.status == BroadcastStatus.approved, Broadcast.expires_at > now)
+        .where(Broadcast.status == BroadcastStatus.approved, Broadcast.expires_at > since)
     ).all()
     if not rows:
         return {}
@@ -132,7 +134,7 @@ def build_manifest(
         session, station, first_day, last_day, timedelta(seconds=settings.min_fragment_s)
     )
     airing = _airing(entries, start, end)
-    alerts = open_alerts(session, now)
+    alerts = open_alerts(session, start)
     wanted = {e.occurrence.payload.program for e in airing} | {a.program for a in alerts.values()}
     programs = _program_media(session, wanted)
     return _manifest(station, airing, programs, now, start, end, media_url, alerts)
@@ -161,7 +163,7 @@ def build_manifests(
     tree = with_ancestors(session, stations)
     timelines = tree_timelines(session, tree, window, timedelta(seconds=settings.min_fragment_s))
     airing = {s.code: _airing(timelines.get(s.code, []), start, end) for s in stations}
-    alerts = open_alerts(session, now)
+    alerts = open_alerts(session, start)
     wanted = {e.occurrence.payload.program for entries in airing.values() for e in entries}
     programs = _program_media(session, wanted | {a.program for a in alerts.values()})
     return {

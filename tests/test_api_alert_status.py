@@ -141,7 +141,7 @@ def test_the_status_tells_each_stations_truth(app, make_caller, network, frozen)
     ended = FROZEN_NOW + timedelta(milliseconds=body["duration_ms"] + 2000)
     logs = {
         QUANG_TRUNG: play(item, "played", started_at=beat["alerts"][0]["started_at"],
-                          ended_at=ended.isoformat(), received_at=received),
+                          ended_at=ended.isoformat(), alert_received_at=received),
         LE_HONG_PHONG: play(item, "interrupted", started_at=beat["alerts"][0]["started_at"],
                             ended_at=ended.isoformat(), detail="the agent was stopped"),
     }  # fmt: skip

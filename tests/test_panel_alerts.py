@@ -252,7 +252,7 @@ def test_the_status_agrees_with_what_the_agents_reported_and_counts_silent_stati
     quang_trung, le_hong_phong = Agent(app, network, COMMUNE), Agent(app, network, LE_HONG_PHONG)
     quang_trung.heartbeat(now)
     at = [(start + timedelta(seconds=s)).isoformat() for s in (1, 2, 14)]
-    quang_trung.play(broadcast, start, "played", received_at=at[0], started_at=at[1],
+    quang_trung.play(broadcast, start, "played", alert_received_at=at[0], started_at=at[1],
                      ended_at=at[2])  # fmt: skip
     le_hong_phong.heartbeat(now)
     le_hong_phong.play(broadcast, start, "missed", detail=NOT_RUNNING)

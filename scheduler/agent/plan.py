@@ -146,6 +146,19 @@ def cue_for(
     )
 
 
+EXPIRED = "the alert expired before this station could air it"
+NOT_AIRED = "not aired here: the agent was not running or did not have the media in time"
+TOO_LITTLE_LEFT = "too little of it was left to join"
+
+
+def missed_reason(item: Item, now: datetime) -> str:
+    """Why ``item`` did not air here, as its play log says: an alert that came (or could
+    only start) after its ``expires`` expired; anything else had too little left."""
+    if item.urgent and item.expires is not None and now >= item.expires:
+        return EXPIRED
+    return TOO_LITTLE_LEFT
+
+
 def missed(items: Iterable[Item], now: datetime, logged: set[str]) -> list[Item]:
     """Items whose time is over (or too nearly over to join) with no play log: they did not
     air here — the agent was not running, or could not get their media in time."""
@@ -167,7 +180,7 @@ def downloads(items: Iterable[Item], now: datetime, have: set[str]) -> list[Medi
     wanted: list[Media] = []
     seen = set(have)
     for item in sorted(items, key=lambda i: (not i.urgent, i.start)):
-        if item.end <= now and not (item.urgent and _still_due(item, now)):
+        if item.end <= now and not still_due(item, now):
             continue
         for media in item.media:
             if media.sha256 not in seen:
@@ -178,9 +191,9 @@ def downloads(items: Iterable[Item], now: datetime, have: set[str]) -> list[Medi
 
 def needed(items: Iterable[Item], now: datetime) -> set[str]:
     """Every file an item still to come (or on air) names: the rest of the cache can go."""
-    return {m.sha256 for i in items if i.end > now or _still_due(i, now) for m in i.media}
+    return {m.sha256 for i in items if i.end > now or still_due(i, now) for m in i.media}
 
 
-def _still_due(item: Item, now: datetime) -> bool:
+def still_due(item: Item, now: datetime) -> bool:
     """An emergency past its scheduled end that may still start (it came late)."""
     return item.urgent and item.expires is not None and now < item.expires

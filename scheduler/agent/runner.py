@@ -37,7 +37,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from audio.player import Cue, Outcome, Player
 from scheduler.agent import plan
 from scheduler.agent.cache import AgentCache, MediaCorrupt
-from scheduler.agent.client import VERSION, ServerClient, ServerUnreachable, TokenRefused
+from scheduler.agent.client import (
+    VERSION,
+    ManifestReply,
+    ServerClient,
+    ServerUnreachable,
+    TokenRefused,
+)
 from scheduler.agent.plan import Item
 
 log = logging.getLogger("loaxa.agent")
@@ -89,6 +95,7 @@ class Agent:
         self.clock = clock
         self.player = make_player(self._on_done)
         self._lock = threading.RLock()
+        self._applying = threading.Lock()  # a manifest being applied, so stop waits for it
         self._items: dict[str, Item] = {}
         self._etag: str | None = None
         self._topics: list[str] = []
@@ -163,7 +170,10 @@ class Agent:
             self._mqtt.loop_stop()
             self._mqtt.disconnect()
         for thread in self._threads:
-            thread.join(timeout=5)
+            # The sync thread may sit in a held manifest request: do not wait that out (it
+            # is a daemon, and applies nothing once stopping — see ``sync``).
+            thread.join(timeout=0.5 if thread.name == "loaxa-sync" else 5)
+        self._applying.acquire()  # a reply being applied finishes before the cache closes
         self.client.timeout = 2.0  # one quick try: what is not sent stays queued on disk
         self._upload(force=True)
         self.client.close()
@@ -198,8 +208,15 @@ class Agent:
             except Exception:  # the loop must outlive any one bad answer
                 log.exception("sync failed")
             took = time.monotonic() - asked
-            if held and self.online and (changed or took >= min(1.0, self.poll_s / 2)):
-                continue  # a change, or the server held the request: ask again at once
+            # Ask again at once after a change (the first manifest too: from then on the
+            # request can be held) or when the server held the request.
+            if (
+                self.mqtt_url is None
+                and self.online
+                and self._etag is not None
+                and (changed or (held and took >= min(1.0, self.poll_s / 2)))
+            ):
+                continue
             # Polling (a broker pushes changes), or the server did not hold the request (or
             # is away): wait out the interval.
             self._sync_now.wait(max(0.0, self.poll_s - took))
@@ -218,6 +235,12 @@ class Agent:
             log.error("the server refuses this station token: %s", exc)
             self.online = False
             return False
+        with self._applying:
+            if self._stopping.is_set():
+                return False
+            return self._take(reply)
+
+    def _take(self, reply: ManifestReply) -> bool:
         self.online = True
         changed = reply.body is not None
         if reply.body is not None:
@@ -259,8 +282,11 @@ class Agent:
                 self._subscribe()
             logged = self.cache.logged_items()
             for item in plan.missed(items.values(), now, logged | set(self._handed)):
-                self._log(item.id, item, "missed", None, None, "not aired here: the agent was "
-                          "not running or did not have the media in time")  # fmt: skip
+                # An alert that reached this station only after it expired says so; any
+                # other item past its time was not aired for want of the agent or its media.
+                came_late = item in fresh and item.expires is not None
+                why = plan.EXPIRED if came_late else plan.NOT_AIRED
+                self._log(item.id, item, "missed", None, None, why)
             for job in self.scheduler.get_jobs():
                 if job.id not in SERVICE_JOBS and job.id not in items:
                     job.remove()
@@ -277,8 +303,10 @@ class Agent:
                 self.player.cut(item_id, cut_at)  # may report at once: state set first
             settled = self.cache.logged_items(settled=True)
             for item in items.values():
-                if item.id in settled or item.id in self._handed or item.end <= now:
+                if item.id in settled or item.id in self._handed:
                     continue
+                if item.end <= now and not plan.still_due(item, now):
+                    continue  # over (an alert that came late airs on receipt while due)
                 # A relay is opened earlier than a file is loaded: a stream needs time to buffer.
                 lead = self.relay_lead if item.stream_url else self.lead
                 self.scheduler.add_job(
@@ -342,7 +370,8 @@ class Agent:
         with self._lock:
             cue = plan.cue_for(item, self.clock(), path, self._not_before.get(item.id))
             if cue is None:
-                self._log(item.id, item, "missed", None, None, "too little of it was left to join")
+                why = plan.missed_reason(item, self.clock())
+                self._log(item.id, item, "missed", None, None, why)
                 return
             # At most one thing airs: a higher item holds this one back until it is over
             # (it then joins in progress); this one holds back any lower item due inside it.
@@ -453,7 +482,7 @@ class Agent:
             "detail": detail,
         }
         if item_id in self._received:
-            record["received_at"] = self._received[item_id].isoformat()
+            record["alert_received_at"] = self._received[item_id].isoformat()
             self._reported.add(item_id)
         self.cache.queue_play(record, now)
         log.info("%s %s: %s%s", status, item_id, item.title if item else "?",

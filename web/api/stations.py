@@ -112,6 +112,11 @@ def plays(code: str) -> Response:
                 "status": p.status,
                 "detail": p.detail,
                 "received_at": p.received_at.astimezone(zone).isoformat(),
+                "alert_received_at": (
+                    p.received_at_station.astimezone(zone).isoformat()
+                    if p.received_at_station
+                    else None
+                ),
             }
             for p in rows
         ]
