@@ -15,7 +15,15 @@ from typing import Any
 
 import pytest
 
-from tests.agent_fixtures import LiveServer, close, copy_template, live_server, soon
+from tests.agent_fixtures import (
+    STATION,
+    ZONE,
+    LiveServer,
+    close,
+    copy_template,
+    live_server,
+    soon,
+)
 from tests.test_agent import wait_for
 from tests.test_player import Air, LiveSource, read_wav
 
@@ -25,6 +33,7 @@ if vlc.dll is None:  # pragma: no cover - depends on the machine
                 allow_module_level=True)  # fmt: skip
 
 from audio.player import VlcPlayer  # noqa: E402
+from scheduler.agent.plan import EXPIRED  # noqa: E402
 
 EDGE = 0.08  # seconds: an item's start or end in the WAV vs its scheduled instant
 SOURCE_HZ = 1000
@@ -47,7 +56,9 @@ def source() -> Iterator[LiveSource]:
     stream.close()
 
 
-def on_air(live: LiveServer, cache: Path, wav: Path) -> tuple[Any, Callable[[], VlcPlayer]]:
+def on_air(
+    live: LiveServer, cache: Path, wav: Path, **options: Any
+) -> tuple[Any, Callable[[], VlcPlayer]]:
     """An agent playing through VLC into ``wav``; returns it and a getter for its player."""
     made: list[VlcPlayer] = []
 
@@ -55,7 +66,7 @@ def on_air(live: LiveServer, cache: Path, wav: Path) -> tuple[Any, Callable[[], 
         made.append(VlcPlayer(on_done, capture=wav, relay_preroll_s=1.5, relay_retry_s=0.5))
         return made[-1]
 
-    agent = live.agent(cache, player, relay_lead_s=1.5)
+    agent = live.agent(cache, player, relay_lead_s=1.5, **options)
     return agent, lambda: made[0]
 
 
@@ -110,9 +121,19 @@ def test_a_relay_of_a_live_stream_airs_exactly_its_window(live, tmp_path, source
     assert air.silent(0, t0 - 0.02) and air.silent(t0 + 3.02, len(air.x) / air.rate)
 
 
+def recording(live: LiveServer, frequency: int, seconds: float, title: str) -> int:
+    """An approved recorded message (a tone) an alert can name as its ``segment``."""
+    program = live.program((frequency, seconds), title=title)
+    [segment_id] = [i["segment"] for i in program["items"]]
+    return int(segment_id)
+
+
+def plays_of(live: LiveServer, broadcast: int) -> list[dict[str, Any]]:
+    return [r for r in live.plays() if r["broadcast"] == broadcast]
+
+
 def test_an_emergency_cuts_through_a_relay(live, tmp_path, source):
-    siren = live.program((880, 1.5), title="Còi báo động")  # the alert's recorded message
-    [segment_id] = [i["segment"] for i in siren["items"]]
+    segment_id = recording(live, 880, 1.5, "Còi báo động")  # the alert's recorded message
     start = soon(2)
     live.schedule(start, kind="relay", stream_url=source.url, duration_s=12,
                   title="Tiếp âm VOV1")  # fmt: skip
@@ -126,7 +147,7 @@ def test_an_emergency_cuts_through_a_relay(live, tmp_path, source):
     assert issued.status_code == 201, issued.json
     heard_at = datetime.now(start.tzinfo)
     agent.sync_soon()  # what the MQTT push does (tested in test_agent.py)
-    alert = issued.json["id"]
+    alert = issued.json["broadcast"]  # play logs name the broadcast the alert airs as
     wait_for(lambda: [r for r in live.plays() if r["broadcast"] == alert], 20, "the alert's log")
     wait_for(lambda: (agent.playing() or None) and agent.playing().broadcast != alert, 10,
              "the relay back on air")  # fmt: skip
@@ -179,3 +200,199 @@ def test_a_restart_in_the_middle_of_an_item_joins_it_in_progress(live, tmp_path)
     [partial] = logs["partial"]
     assert "joined" in (partial["detail"] or "")
     assert timedelta(0) < datetime.fromisoformat(partial["started_at"]) - start
+
+
+def test_without_a_broker_a_spoken_alert_airs_in_full_within_seconds_and_repeats(live, tmp_path):
+    """Issue #9: no MQTT, and a poll interval (60 s) far longer than the alert: the agent's
+    held manifest request brings the alert at once, it airs from its first word, in full,
+    and each repeat airs the same way."""
+    agent, player = on_air(live, tmp_path / "agent", tmp_path / "air.wav")
+    agent.start()
+    wait_for(lambda: agent.revision is not None, 15, "the first manifest")
+    time.sleep(1.0)  # the agent's request is now held by the server
+    posted = datetime.now().astimezone()
+    answer = live.call("POST", "/api/v1/alerts", json={
+        "title": "Cảnh báo lũ", "text": "Nước sông Đáy lên nhanh.", "targets": ["13285"],
+        "repeat_every_s": 12, "repeat_count": 2})  # fmt: skip
+    assert answer.status_code == 202, answer.json
+    alert_id = answer.json["id"]
+    wait_for(lambda: live.call("GET", f"/api/v1/alerts/{alert_id}").json["status"] == "ready",
+             20, "the alert's words spoken")  # fmt: skip
+    alert = live.call("GET", f"/api/v1/alerts/{alert_id}").json
+    lasts = alert["duration_ms"] / 1000
+
+    def played() -> list[dict[str, Any]]:
+        return [r for r in live.plays()
+                if r["broadcast"] == alert["broadcast"] and r["status"] == "played"]  # fmt: skip
+
+    wait_for(lambda: len(played()) == 2, 40, "both airings played")
+    agent.stop()
+
+    air = listen(tmp_path / "air.wav", player())
+    bursts = [(a, b) for a, b in merged(air.spans(None), gap_s=1.0) if b - a > 0.3]
+    assert len(bursts) == 2, bursts
+    (a1, _), (a2, _) = bursts
+    assert a1 - air.t(posted) < 4.5, f"first word {a1 - air.t(posted):.1f} s after the POST"
+    for a, b in bursts:  # each airing whole: about the alert's length (speech has pauses)
+        assert abs((b - a) - lasts) < 0.6, (b - a, lasts)
+    # The first airing goes on as soon as the agent has it; the repeat keeps its instant.
+    repeat = datetime.fromisoformat(alert["airings"][1])
+    assert abs(a2 - air.t(repeat)) < 0.5, f"the repeat {a2 - air.t(repeat):+.2f} s off its time"
+    for log in played():
+        assert log["alert_received_at"] is not None
+    shown = live.call("GET", f"/api/v1/alerts/{alert_id}").json
+    [station] = [s for s in shown["stations"] if s["station"] == "13285"]
+    assert [a["status"] for a in station["airings"]] == ["played", "played"]
+
+
+def merged(spans: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
+    """Sound spans joined across pauses shorter than ``gap_s`` (speech breathes)."""
+    out: list[tuple[float, float]] = []
+    for a, b in spans:
+        if out and a - out[-1][1] < gap_s:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def test_with_mqtt_a_recorded_alert_airs_in_full_within_seconds(
+    tmp_path, sqlite_template, broker_url
+):
+    live = live_server(tmp_path, copy_template(sqlite_template, tmp_path),
+                       {"mqtt_url": broker_url, "min_fragment_s": 1})  # fmt: skip
+    try:
+        siren = recording(live, 880, 3.0, "Còi báo cháy")
+        agent, player = on_air(live, tmp_path / "agent", tmp_path / "air.wav", poll_s=300.0,
+                               mqtt_url=broker_url)  # fmt: skip
+        agent.start()
+        wait_for(lambda: agent._mqtt is not None and agent._mqtt.is_connected() and agent._topics,
+                 10, "the MQTT subscription")  # fmt: skip
+        time.sleep(0.5)  # let the SUBACK land
+        posted = datetime.now().astimezone()
+        answer = live.call("POST", "/api/v1/alerts", json={
+            "title": "Cháy chợ Phủ Lý", "segment": siren, "targets": [STATION]})  # fmt: skip
+        assert answer.status_code == 201, answer.json
+        wait_for(lambda: plays_of(live, answer.json["broadcast"]), 20, "the alert's play log")
+        agent.stop()
+    finally:
+        close(live)
+
+    air = listen(tmp_path / "air.wav", player())
+    [(a, b)] = air.spans(880, min_s=0.3)
+    assert a - air.t(posted) < 3.0, f"on air {a - air.t(posted):.1f} s after the POST"
+    assert abs((b - a) - 3.0) < 0.1, f"aired {b - a:.2f} s of 3 s"
+    [log] = plays_of(live, answer.json["broadcast"])
+    assert log["status"] == "played"
+    fields = ("alert_received_at", "started_at", "ended_at")
+    received, started, ended = (datetime.fromisoformat(log[k]) for k in fields)
+    assert received <= started < ended
+
+
+def test_an_alert_sent_while_a_station_is_offline_airs_when_it_is_back_never_after_expiry(
+    live, tmp_path
+):
+    lasting = recording(live, 880, 1.5, "Cảnh báo lũ")
+    brief = recording(live, 660, 1.5, "Cảnh báo dông")
+    agent, player = on_air(live, tmp_path / "agent", tmp_path / "air.wav", poll_s=2.0)
+    agent.start()
+    wait_for(lambda: agent.revision is not None, 15, "the first manifest")
+
+    live.stop()  # the commune's line is down
+    wait_for(lambda: not agent.online, 10, "the agent to notice")
+    now = datetime.now(ZONE)
+
+    def alert(segment: int, expires_in_s: int) -> dict[str, Any]:
+        expires = (now + timedelta(seconds=expires_in_s)).replace(tzinfo=None)
+        answer = live.call("POST", "/api/v1/alerts", json={
+            "title": "Cảnh báo", "segment": segment, "targets": [STATION],
+            "expires": expires.isoformat(timespec="seconds")})  # fmt: skip
+        assert answer.status_code == 201, answer.json
+        return dict(answer.json)
+
+    expired, current = alert(brief, 4), alert(lasting, 600)
+    time.sleep(5.0)  # the brief one expires while the station is away
+    back = datetime.now().astimezone()
+    live.start()
+    wait_for(lambda: plays_of(live, current["broadcast"]), 20, "the current alert's play log")
+    time.sleep(1.0)
+    agent.stop()
+
+    air = listen(tmp_path / "air.wav", player())
+    [(a, b)] = air.spans(880, min_s=0.3)
+    assert a - air.t(back) < 5.0, f"on air {a - air.t(back):.1f} s after the line came back"
+    assert abs((b - a) - 1.5) < 0.1, "from the beginning, in full"
+    assert air.spans(660, min_s=0.3) == [], "the expired alert aired"
+    [log] = plays_of(live, expired["broadcast"])
+    assert (log["status"], log["detail"]) == ("missed", EXPIRED)
+    status = live.call("GET", f"/api/v1/alerts/{expired['id']}").json
+    [station] = [s for s in status["stations"] if s["station"] == STATION]
+    assert (station["status"], station["reason"]) == ("missed", EXPIRED)
+    [log] = plays_of(live, current["broadcast"])
+    assert log["status"] == "played"
+    assert datetime.fromisoformat(log["alert_received_at"]) >= back - timedelta(seconds=0.5)
+
+
+def cap(identifier: str, sent: datetime, status: str = "Actual", msg_type: str = "Alert",
+        references: str = "", words: str = "") -> bytes:  # fmt: skip
+    """A CAP 1.2 message from the hydro-meteorological service for this station."""
+    info = f"""<info><language>vi-VN</language><category>Met</category><event>Lũ</event>
+    <urgency>Immediate</urgency><severity>Severe</severity><certainty>Observed</certainty>
+    <expires>{(sent + timedelta(minutes=10)).isoformat(timespec="seconds")}</expires>
+    <headline>Cảnh báo lũ trên sông Đáy</headline><description>{words}</description>
+    <area><areaDesc>Phủ Lý</areaDesc>
+    <geocode><valueName>loaxa</valueName><value>{STATION}</value></geocode></area></info>"""
+    refs = f"<references>{references}</references>" if references else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>{identifier}</identifier>
+<sender>kttv@example.vn</sender><sent>{sent.isoformat(timespec="seconds")}</sent>
+<status>{status}</status><msgType>{msg_type}</msgType><scope>Public</scope>{refs}
+{info if words else ""}</alert>""".encode()
+
+
+def test_cap_test_messages_do_not_air_and_a_cap_cancel_takes_an_alert_off_the_air(live, tmp_path):
+    agent, player = on_air(live, tmp_path / "agent", tmp_path / "air.wav")
+    agent.start()
+    wait_for(lambda: agent.revision is not None, 15, "the first manifest")
+    sent = datetime.now(ZONE).replace(microsecond=0)
+
+    def post(body: bytes) -> Any:
+        answer = live.call("POST", "/api/v1/alerts", data=body,
+                           headers={"Content-Type": "application/cap+xml"})  # fmt: skip
+        assert answer.status_code in (200, 202), answer.json
+        return answer.json
+
+    drill = post(cap("KTTV-TEST-1", sent, status="Test", words="Đây là bản tin thử."))
+    assert drill["status"] == "recorded" and drill["aired"] is False
+    words = ("Nước sông Đáy đang lên rất nhanh. Bà con vùng bãi sông khẩn trương di dời "
+             "người và tài sản lên nơi cao, tuyệt đối không đi qua ngầm tràn.")  # fmt: skip
+    real = post(cap("KTTV-1", sent, words=words))
+    wait_for(lambda: (agent.playing() or None) and agent.playing().alert == real["id"], 30,
+             "the alert on air")  # fmt: skip
+    time.sleep(2.0)
+    cancelled_at = datetime.now().astimezone()
+    cancel = post(
+        cap(
+            "KTTV-2",
+            sent,
+            msg_type="Cancel",
+            references=f"kttv@example.vn,KTTV-1,{sent.isoformat(timespec='seconds')}",
+        )
+    )
+    assert cancel["cancelled"] == [real["id"]]
+    shown = live.call("GET", f"/api/v1/alerts/{real['id']}").json
+    wait_for(lambda: plays_of(live, shown["broadcast"]), 20, "the alert's play log")
+    time.sleep(1.0)
+    agent.stop()
+
+    air = listen(tmp_path / "air.wav", player())
+    bursts = [(a, b) for a, b in merged(air.spans(None), gap_s=1.0) if b - a > 0.3]
+    [(a, b)] = bursts  # only the real alert aired, and only once
+    assert b - air.t(cancelled_at) < 2.0, f"still on air {b - air.t(cancelled_at):.1f} s on"
+    assert b - a < shown["duration_ms"] / 1000 - 1.0, "cut short, not aired to its end"
+    [log] = plays_of(live, shown["broadcast"])
+    assert log["status"] in ("partial", "interrupted"), log
+    status = live.call("GET", f"/api/v1/alerts/{real['id']}").json
+    assert status["status"] == "cancelled"
+    [station] = [s for s in status["stations"] if s["station"] == STATION]
+    assert station["status"] == log["status"]
