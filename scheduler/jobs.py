@@ -25,24 +25,33 @@ INTERRUPTED = "Bị gián đoạn do máy chủ khởi động lại; hãy gửi
 
 
 class Jobs:
-    """A lazily started thread pool."""
+    """Two lazily started thread pools: one for ordinary work, one for emergencies alone, so
+    an alert's words are never spoken after an hour-long render someone queued first."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, urgent_workers: int = 2) -> None:
         self.workers = workers
-        self._executor: ThreadPoolExecutor | None = None
+        self.urgent_workers = urgent_workers
+        self._executors: dict[bool, ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
 
     def submit(self, job: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self._pool(urgent=False).submit(_logged, job, *args)
+
+    def submit_urgent(self, job: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self._pool(urgent=True).submit(_logged, job, *args)
+
+    def _pool(self, urgent: bool) -> ThreadPoolExecutor:
         with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="loaxa-job")
-        return self._executor.submit(_logged, job, *args)
+            if urgent not in self._executors:
+                size, name = (self.urgent_workers, "urgent") if urgent else (self.workers, "job")
+                self._executors[urgent] = ThreadPoolExecutor(size, f"loaxa-{name}")
+            return self._executors[urgent]
 
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=wait)
-                self._executor = None
+            executors, self._executors = list(self._executors.values()), {}
+        for executor in executors:
+            executor.shutdown(wait=wait)
 
 
 def _logged(job: Callable[..., Any], *args: Any) -> Any:

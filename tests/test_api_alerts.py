@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -175,6 +177,25 @@ def test_spoken_alert_airs_at_once_and_truncates_the_relay_on_air(app, make_call
     assert cut[0]["outcome"] == "truncated" and cut[0]["by"] == body["broadcast"]
     # Only the target hears it.
     assert emergencies(app, station_token(network, LE_HONG_PHONG)) == []
+
+
+def test_an_alert_is_spoken_even_while_every_ordinary_job_is_busy(app, make_caller, network):
+    """Two long renders hold the job pool: the alert's words do not queue behind them."""
+    busy = threading.Event()
+    pool = app.extensions["loaxa"]["jobs"]
+    for _ in range(pool.workers):
+        pool.submit(busy.wait, 60)
+    try:
+        answer = make_caller("approver", PHU_LY).post("/api/v1/alerts", json=alert())
+        assert answer.status_code == 202, answer.json
+        token = station_token(network, QUANG_TRUNG)
+        deadline = time.monotonic() + 20  # the app's clock is frozen; this one is not
+        while not emergencies(app, token) and time.monotonic() < deadline:
+            busy.wait(0.05)
+        assert [i["alert"] for i in emergencies(app, token)] == [answer.json["id"]]
+    finally:
+        busy.set()
+        finish_jobs(app)
 
 
 def test_an_admin_alerts_a_whole_district_with_an_approved_recording(app, make_caller, network):

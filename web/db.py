@@ -82,7 +82,7 @@ def air_alert(alert: Alert) -> int:
         return 200
     announce = alert_announcer()
     if alerts.needs_making(alert, settings()):
-        jobs().submit(alerts.prepare_job, sessions(), settings(), alert.id, announce)
+        jobs().submit_urgent(alerts.prepare_job, sessions(), settings(), alert.id, announce)
         return 202
     db = session()
     alerts.prepare_alert(db, settings(), alert, now_utc())
