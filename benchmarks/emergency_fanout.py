@@ -19,6 +19,13 @@ manifest with the alert's item — p50 / p99 / max over the agents. Target: p99 
 4. Push: every province's admin issues an alert (both at once, one POST each: a storm over two
    provinces); wait until every agent has it. Polling only: MQTT disconnected, new alerts,
    wait again.
+5. Held requests — the embedded default's way, no broker: a second gunicorn without
+   ``LOAXA_MQTT_URL`` (gthread workers, a thread per held request); every agent keeps one
+   ``GET …/manifest?wait=S`` with ``If-None-Match`` open and asks again the moment it is
+   answered, as ``scheduler/agent/runner.py`` does without a broker. New alerts; wait.
+
+The alert's words are spoken after the POST answers (202 "preparing", issue #9), so the
+figures from the POST include the speech made in the background.
 
 Run from the project root::
 
@@ -53,6 +60,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
+import requests
 from manifest_throughput import (
     MANIFEST,
     PG_ADMIN_URL,
@@ -72,6 +80,7 @@ from manifest_throughput import (
 )
 from sqlalchemy import func, select
 
+from audio.tone import attention_tone
 from scheduler.accounts import add_user, new_api_token
 from scheduler.db import make_engine, make_sessionmaker, now_utc, upgrade
 from scheduler.models import Broadcast
@@ -163,10 +172,15 @@ class Agent:
 
 
 class Fleet:
-    """The agents, a pool of HTTP fetchers, a poll clock and one thread for all MQTT links."""
+    """The agents, a pool of HTTP fetchers, a poll clock and one thread for all MQTT links.
+    With ``held_s`` every agent instead keeps a held manifest request open (one fetcher
+    thread each): answered, it asks again at once."""
 
-    def __init__(self, server: Server, tokens: dict[str, str], fetchers: int) -> None:
+    def __init__(
+        self, server: Server, tokens: dict[str, str], fetchers: int, held_s: float = 0.0
+    ) -> None:
         self.server = server
+        self.held_s = held_s
         self.agents = [Agent(code, token) for code, token in tokens.items()]
         self.lock = threading.Lock()
         self.work: queue.Queue[Agent | None] = queue.Queue()
@@ -204,6 +218,8 @@ class Fleet:
                 with self.lock:
                     self.answers[f"error {type(exc).__name__}"] += 1
             with self.lock:
+                if agent.again is None and self.held_s and agent.etag:
+                    agent.again = "held"  # answered: hold the next request at once
                 if agent.again is not None:
                     agent.state, agent.reason, agent.again = "queued", agent.again, None
                     self.work.put(agent)
@@ -214,9 +230,12 @@ class Fleet:
         connection = http.client.HTTPConnection(self.server.host, self.server.port, timeout=120)
         try:
             headers = {"Authorization": f"Bearer {agent.token}"}
+            path = MANIFEST
             if agent.etag:
                 headers["If-None-Match"] = f'"{agent.etag}"'
-            connection.request("GET", MANIFEST, headers=headers)
+                if self.held_s:
+                    path += f"?wait={self.held_s:g}"
+            connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             data = response.read()
             status = response.status
@@ -240,11 +259,14 @@ class Fleet:
                 agent.got_at, agent.got_via = arrived, agent.reason
 
     def sync_all(self) -> float:
-        """Every agent fetches its manifest once (a full 200 each); returns the seconds."""
+        """Every agent fetches its manifest once (a full 200 each); returns the seconds.
+        Holding, the agents then stay busy (each with its next request held)."""
         began = time.monotonic()
         for agent in self.agents:
+            agent.etag = None
             self.trigger(agent, "start")
-        self.wait(lambda: all(a.state == "idle" and a.etag for a in self.agents), 600)
+        settled = (lambda a: a.etag) if self.held_s else (lambda a: a.state == "idle" and a.etag)
+        self.wait(lambda: all(settled(a) for a in self.agents), 600)
         return time.monotonic() - began
 
     def wait(self, done: Callable[[], bool], timeout: float) -> bool:
@@ -294,6 +316,7 @@ class Fleet:
         return all(a.got_at is not None for a in self.agents)
 
     def close(self) -> None:
+        self.held_s = 0.0  # answered requests are not asked again
         self.stop_polling()
         if self.mux is not None:
             self.mux.stop()
@@ -406,17 +429,44 @@ def post_json(server: Server, path: str, token: str, body: dict[str, Any]) -> tu
         connection.close()
 
 
-def issue(server: Server, province: str, token: str, title: str) -> Issued:
-    """``POST /api/v1/alerts``; where the server has no alerts yet, an emergency relay through
-    ``POST /api/v1/broadcasts`` starting now (it publishes on MQTT the same way)."""
+def recorded_message(server: Server, token: str, tmp: Path, province: str, seconds: float) -> int:
+    """An approved recording of the province's (an attention tone): an alert that names it
+    airs without speech, so its figure is the fan-out alone."""
+    path = attention_tone(tmp / f"recorded-{province}.wav", seconds)
+    base = f"http://{server.host}:{server.port}/api/v1/segments"
+    auth = {"Authorization": f"Bearer {token}"}
+    made = requests.post(base, headers=auth, files={"file": (path.name, path.read_bytes())},
+                         data={"title": f"Còi báo động {province}"}, timeout=120)  # fmt: skip
+    if made.status_code not in (201, 202):
+        raise RuntimeError(f"upload refused: {made.status_code} {made.text[:300]}")
+    segment = made.json()
+    deadline = time.monotonic() + 120
+    while segment["status"] != "ready" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        segment = requests.get(f"{base}/{segment['id']}", headers=auth, timeout=30).json()
+    if segment.get("approval") != "approved":
+        requests.post(f"{base}/{segment['id']}/approve", headers=auth, timeout=30)
+    return int(segment["id"])
+
+
+def issue(
+    server: Server, province: str, token: str, title: str, segment: int | None = None
+) -> Issued:
+    """``POST /api/v1/alerts`` (spoken text, or a recorded ``segment``); where the server has
+    no alerts yet, an emergency relay through ``POST /api/v1/broadcasts`` starting now (it
+    publishes on MQTT the same way)."""
     # Each alert's words differ (its own province and title), so each is its own audio file.
     # Two alerts with the very same words at the same moment would make the same file, which
     # the server cannot yet store twice at once (a 500 on media_files.sha256).
     text = f"{title}. {ALERT_TEXT}"
     issued = Issued(province, title, time.monotonic())
-    alert = {"title": title, "text": text, "targets": [province]}
+    alert: dict[str, Any] = {"title": title, "text": text, "targets": [province]}
+    if segment is not None:
+        alert = {"title": title, "segment": segment, "targets": [province]}
     status, text = post_json(server, "/api/v1/alerts", token, alert)
     issued.route = "POST /api/v1/alerts"
+    if status == 202:
+        issued.route += " (202 preparing: the words are spoken after the answer)"
     if status in (404, 405):
         now = datetime.now(ZoneInfo(ZONE)).replace(microsecond=0)
         status, text = post_json(server, "/api/v1/broadcasts", token, {
@@ -427,18 +477,24 @@ def issue(server: Server, province: str, token: str, title: str) -> Issued:
         })  # fmt: skip
         issued.route = "POST /api/v1/broadcasts (priority emergency)"
     issued.answered, issued.status = time.monotonic(), status
-    if status not in (200, 201):
+    if status not in (200, 201, 202):
         issued.detail = text[:300]
     return issued
 
 
-def issue_all(server: Server, admins: dict[str, str], titles: dict[str, str]) -> list[Issued]:
+def issue_all(
+    server: Server,
+    admins: dict[str, str],
+    titles: dict[str, str],
+    recorded: dict[str, int] | None = None,
+) -> list[Issued]:
     """Every province's alert at the same moment, one thread each."""
     results: list[Issued] = []
     lock = threading.Lock()
 
     def one(province: str) -> None:
-        done = issue(server, province, admins[province], titles[province])
+        segment = recorded.get(province) if recorded else None
+        done = issue(server, province, admins[province], titles[province], segment)
         with lock:
             results.append(done)
 
@@ -475,15 +531,21 @@ class Outcome:
 
 
 def measure(
-    fleet: Fleet, server: Server, admins: dict[str, str], label: str, run: int, timeout: float
+    fleet: Fleet,
+    server: Server,
+    admins: dict[str, str],
+    label: str,
+    run: int,
+    timeout: float,
+    recorded: dict[str, int] | None = None,
 ) -> Outcome:
     provinces = sorted({a.province for a in fleet.agents})
     titles = {p: f"Cảnh báo bão khẩn cấp — tỉnh {p} — lần {run}" for p in provinces}
     fleet.expect(titles)
     cpu_before, cpu_client = server.cpu(), time.process_time()
     began = time.monotonic()
-    issued = issue_all(server, admins, titles)
-    failed = [i for i in issued if i.status not in (200, 201)]
+    issued = issue_all(server, admins, titles, recorded)
+    failed = [i for i in issued if i.status not in (200, 201, 202)]
     if failed:
         raise RuntimeError(f"the alert was refused: {failed}\n{server.log.read_text()[-3000:]}")
     fleet.wait(fleet.everyone_has_it, timeout)
@@ -505,7 +567,7 @@ def describe(outcome: Outcome, agents: int) -> list[str]:
     for i in outcome.issued:
         lines.append(
             f"  alert for province {i.province}: {i.route} → {i.status} in "
-            f"{i.answered - i.sent:.2f} s (speech + render + commit + publish)"
+            f"{i.answered - i.sent:.2f} s"
         )
     if outcome.latencies:
         values = outcome.latencies
@@ -541,6 +603,40 @@ def describe(outcome: Outcome, agents: int) -> list[str]:
     return lines
 
 
+def measure_held(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    tmp: Path,
+    network: Network,
+    commands: list[str],
+    rng: random.Random,
+) -> Outcome | None:
+    """Run 5: no broker; each agent keeps a held request open on a gthread server."""
+    plain = {k: v for k, v in env.items() if k != "LOAXA_MQTT_URL"}
+    agents = len(network.agents)
+    threads = -(-agents // args.workers) + 50  # every held request is a thread
+    serving = gunicorn(plain, tmp, args.workers, worker_class="gthread", threads=threads,
+                       app=args.app, pythonpath=args.pythonpath)  # fmt: skip
+    with serving as server:
+        commands.append(server.command.replace(str(tmp), "$TMP"))
+        print(f"held requests: gunicorn {args.workers} gthread workers x {threads} threads, "
+              f"no MQTT; every agent holds GET …/manifest?wait={args.held:g} open")  # fmt: skip
+        fleet = Fleet(server, network.agents, agents + 10, held_s=args.held)
+        try:
+            clear_of_the_hour(args.held + 130)  # an ETag change would answer every request
+            cold = fleet.sync_all()
+            print(f"  every agent fetched its manifest and holds the next: {cold:.1f} s")
+            time.sleep(2.0)  # the held requests are in
+            outcome = measure(fleet, server, network.admins,
+                              f"held requests: MQTT off, wait={args.held:g} s", 3,
+                              timeout=60)  # fmt: skip
+            for line in describe(outcome, agents):
+                print(line)
+            return outcome
+        finally:
+            fleet.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 agents (one province)")
@@ -553,6 +649,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=15.0, help="agent poll period, s")
     parser.add_argument("--fetchers", type=int, default=100, help="concurrent HTTP requests")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--held",
+        type=float,
+        default=30.0,
+        help="held manifest request, s (the server holds at most 30)",
+    )
+    parser.add_argument("--no-held", action="store_true", help="skip the held-request run")
     parser.add_argument("--seed", type=int, default=2024)
     add_app_options(parser)
     args = parser.parse_args(argv)
@@ -619,6 +722,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for line in describe(push, len(fleet.agents)):
                         out(line)
                     out(f"  MQTT messages received by agents: {fleet.mux.messages:,}")
+                    out("")
+                    recorded = {
+                        p: recorded_message(server, network.admins[p], tmp, p, 4.0 + n)
+                        for n, p in enumerate(sorted(network.admins))
+                    }
+                    if clear_of_the_hour(70):
+                        fleet.sync_all()
+                    canned = measure(fleet, server, network.admins,
+                                     "push, a recorded message (no speech): MQTT on, polling on",
+                                     4, timeout=60, recorded=recorded)  # fmt: skip
+                    for line in describe(canned, len(fleet.agents)):
+                        out(line)
                     fleet.stop_polling()
                     fleet.mux.stop()
                     fleet.wait(lambda: all(a.state == "idle" for a in fleet.agents), 60)
@@ -633,6 +748,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         out(line)
                 finally:
                     fleet.close()
+            held = None
+            if not args.no_held:
+                out("")
+                held = measure_held(args, env, tmp, network, commands, rng)
         out("")
         if push.latencies and not push.missing:
             p99 = percentile(push.latencies, 99)
@@ -641,6 +760,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             out(f"target: push p99 <= {TARGET_P99_S:.0f} s: MISSED ({push.missing} agents never "
                 "got it)")  # fmt: skip
+        if held is not None and held.latencies and not held.missing:
+            p99 = percentile(held.latencies, 99)
+            out(f"target: held requests (no broker) p99 <= {TARGET_P99_S:.0f} s: "
+                f"{'met' if p99 <= TARGET_P99_S else 'MISSED'} ({p99:.2f} s)")  # fmt: skip
         out("commands:")
         out(f"  .venv/bin/python benchmarks/emergency_fanout.py {shlex.join(argv or sys.argv[1:])}")
         for command in commands:
