@@ -48,6 +48,9 @@ class Settings(BaseModel):
     session_gap_s: int = Field(300, ge=0, le=3600)
     # A station whose agent has not been heard from for this long shows as offline.
     offline_after_s: int = Field(180, ge=10, le=86_400)
+    # Reports (issue #10): an airing with no play log this long after its end is missed —
+    # no report; before that the agent may still be uploading it.
+    report_grace_s: int = Field(600, ge=0, le=86_400)
 
     # Emergencies (DESIGN.md rule 6). An alert airs "as soon as received": an airing that
     # reaches a station late still starts (from its first word) until the next repeat is due

@@ -13,6 +13,7 @@ from web.api import (  # noqa: E402,F401
     errors,
     health,
     programs,
+    reports,
     segments,
     stations,
     tts,

@@ -1,0 +1,313 @@
+"""Planned against aired: which communes relayed what (API.md "Reports", issue #10).
+
+Every planned airing — an entry of a station's resolved timeline that airs (not pre-empted),
+its fragments taken together — is matched to the play logs its agent sent by (station,
+broadcast, scheduled start). Where nothing came back once the airing's end plus a grace
+period has passed, the airing is **missed — no report**: the report is decided here, on the
+server, from the timeline and the clock, so a dead station is counted, not only one whose
+agent says it missed something. Airings still to come (or inside the grace) are ``upcoming``
+and stay out of the rates.
+
+Which stations air: those at the bottom of the tree (the communes' loudspeakers) and any
+station an agent was ever set up for. A district's row sums its communes (and itself, when
+it airs); the totals are the root's row.
+
+:func:`outcome_of` and :func:`roll_up` are pure (the clock is passed in);
+:func:`compliance` gathers their input.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import Invalid, NotFound
+from scheduler.models import Campaign, PlayLog, ProgramItem, Segment, Station, StationToken
+from scheduler.recurrence import EARLIEST, LATEST, local_day_window
+from scheduler.schedule import Airing, tree_timelines, with_ancestors
+from scheduler.stations import subtree
+from scheduler.timeline import Entry
+
+MAX_DAYS = 366
+KINDS = ("relay", "program")
+STATUSES = ("played", "partial", "missed", "interrupted", "failed")
+NO_REPORT = "no report"  # the server's reason for a missed airing nobody reported
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date  # inclusive
+
+    @classmethod
+    def checked(cls, first: date, last: date) -> Period:
+        if last < first:
+            raise Invalid("to: the last day is before the first", "to")
+        for name, day in (("from", first), ("to", last)):
+            if not EARLIEST <= day <= LATEST:
+                raise Invalid(f"{name}: must be between {EARLIEST.year} and {LATEST.year}", name)
+        if (last - first).days >= MAX_DAYS:
+            raise Invalid(f"to: a report covers at most {MAX_DAYS} days", "to")
+        return cls(first, last)
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None  # relay | program
+    origin: str | None = None  # whose broadcasts (owner station code)
+    campaign: str | None = None  # campaign code (programmes made of its segments)
+
+
+@dataclass
+class Planned:
+    """One planned airing at one station, its fragments together."""
+
+    station: str
+    airing: Airing
+    scheduled_start: datetime
+    start: datetime
+    end: datetime
+    seconds: float  # planned airtime (what the resolved timeline leaves it)
+
+
+@dataclass(frozen=True)
+class Log:
+    status: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    planned: Planned
+    status: str  # one of STATUSES, or "upcoming"
+    aired_s: float
+    reason: str | None
+    logs: tuple[Log, ...] = ()
+
+
+@dataclass
+class Tally:
+    planned: int = 0
+    played: int = 0
+    partial: int = 0
+    missed: int = 0
+    interrupted: int = 0
+    failed: int = 0
+    upcoming: int = 0
+    planned_s: float = 0.0
+    aired_s: float = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status == "upcoming":
+            self.upcoming += 1
+            return
+        self.planned += 1
+        setattr(self, outcome.status, getattr(self, outcome.status) + 1)
+        self.planned_s += outcome.planned.seconds
+        self.aired_s += outcome.aired_s
+
+    def merge(self, other: Tally) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def rate_count(self) -> float | None:
+        return self.played / self.planned if self.planned else None
+
+    @property
+    def rate_minutes(self) -> float | None:
+        return self.aired_s / self.planned_s if self.planned_s else None
+
+
+@dataclass
+class Row:
+    station: Station
+    airs: bool  # the station itself airs (a commune, or one with an agent)
+    tally: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class Report:
+    root: Station
+    period: Period
+    filters: Filters
+    rows: list[Row]  # parents before children
+    outcomes: dict[str, list[Outcome]]  # by station code, in time order
+
+    @property
+    def totals(self) -> Tally:
+        return self.rows[0].tally if self.rows else Tally()
+
+
+# --- pure ---------------------------------------------------------------------------------
+
+
+def planned_airings(
+    station: str, entries: Iterable[Entry], window: tuple[datetime, datetime]
+) -> list[Planned]:
+    """The airings a station's timeline plans inside ``window`` (by scheduled start), the
+    parts of one cut in two by a higher item counted as one airing."""
+    found: dict[tuple[int, datetime], Planned] = {}
+    for entry in entries:
+        occurrence = entry.occurrence
+        if not entry.airs or not window[0] <= occurrence.start < window[1]:
+            continue
+        key = (occurrence.broadcast, occurrence.start)
+        seconds = (entry.end - entry.start).total_seconds()
+        known = found.get(key)
+        if known is None:
+            found[key] = Planned(station, occurrence.payload, occurrence.start, entry.start,
+                                 entry.end, seconds)  # fmt: skip
+        else:
+            known.start, known.end = min(known.start, entry.start), max(known.end, entry.end)
+            known.seconds += seconds
+    return sorted(found.values(), key=lambda p: p.start)
+
+
+def outcome_of(planned: Planned, logs: Sequence[Log], now: datetime, grace: timedelta) -> Outcome:
+    """What became of one planned airing, from the logs its agent sent for it.
+
+    Several logs (a restart mid-item, the two parts of a relay an alert cut through): played
+    only when every one says played; partial when something aired; otherwise the most telling
+    of interrupted, failed, missed. Aired time is what the logs' start and end enclose, never
+    more than was planned."""
+    if not logs:
+        if now < planned.end + grace:
+            return Outcome(planned, "upcoming", 0.0, None)
+        return Outcome(planned, "missed", 0.0, NO_REPORT)
+    aired = sum(
+        max(0.0, (log.ended_at - log.started_at).total_seconds())
+        for log in logs
+        if log.started_at is not None and log.ended_at is not None
+    )
+    aired = min(aired, planned.seconds)
+    statuses = {log.status for log in logs}
+    if statuses == {"played"}:
+        status = "played"
+    elif statuses & {"played", "partial"} or aired > 0:
+        status = "partial"
+    else:
+        status = next(s for s in ("interrupted", "failed", "missed") if s in statuses)
+    details = [log.detail for log in logs if log.detail]
+    return Outcome(planned, status, aired, "; ".join(details) or None, tuple(logs))
+
+
+def roll_up(stations: Sequence[Station], airs: set[str], outcomes: Mapping[str, list[Outcome]]
+            ) -> list[Row]:  # fmt: skip
+    """A row per station (parents first), each summing its own airings and its subtree's."""
+    rows = {s.code: Row(s, s.code in airs) for s in stations}
+    for code, found in outcomes.items():
+        for outcome in found:
+            rows[code].tally.add(outcome)
+    for station in sorted(stations, key=lambda s: -s.depth):  # children before parents
+        parent = station.parent.code if station.parent is not None else None
+        if parent in rows:
+            rows[parent].tally.merge(rows[station.code].tally)
+    return list(rows.values())
+
+
+# --- gathering ----------------------------------------------------------------------------
+
+
+def compliance(
+    session: Session,
+    root: Station,
+    period: Period,
+    filters: Filters,
+    now: datetime,
+    min_fragment: timedelta,
+    grace: timedelta,
+) -> Report:
+    """The compliance report of ``root``'s subtree over ``period`` (local days of the root)."""
+    stations = list(subtree(session, root))
+    airs = airing_stations(session, stations)
+    window = local_day_window(period.first, period.last, root.timezone)
+    tree = with_ancestors(session, stations)
+    timelines = tree_timelines(session, tree, window, min_fragment)
+    wanted = _filter(session, filters)
+    planned = {
+        code: [p for p in planned_airings(code, timelines.get(code, []), window) if wanted(p)]
+        for code in sorted(airs)
+    }
+    logs = _logs(session, [s for s in stations if s.code in airs], window)
+    outcomes = {
+        code: [
+            outcome_of(p, logs.get((code, p.airing.broadcast, p.scheduled_start), []), now, grace)
+            for p in found
+        ]
+        for code, found in planned.items()
+    }
+    return Report(root, period, filters, roll_up(stations, airs, outcomes), outcomes)
+
+
+def airing_stations(session: Session, stations: Sequence[Station]) -> set[str]:
+    """Codes of the stations that air: no station below them, or an agent set up for them."""
+    parents = {s.parent_id for s in stations if s.parent_id is not None}
+    ids = [s.id for s in stations]
+    with_agent: set[int] = set()
+    for chunk in range(0, len(ids), 1000):
+        with_agent.update(
+            session.scalars(
+                select(StationToken.station_id).where(
+                    StationToken.station_id.in_(ids[chunk : chunk + 1000])
+                )
+            )
+        )
+    return {s.code for s in stations if s.id not in parents or s.id in with_agent}
+
+
+def _filter(session: Session, filters: Filters) -> _Wanted:
+    programs: set[int] | None = None
+    if filters.campaign is not None:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == filters.campaign))
+        if campaign is None:
+            raise NotFound(f"campaign: there is no campaign {filters.campaign!r}", "campaign")
+        programs = set(
+            session.scalars(
+                select(ProgramItem.program_id)
+                .join(Segment, ProgramItem.segment_id == Segment.id)
+                .where(Segment.campaign_id == campaign.id)
+            )
+        )
+    return _Wanted(filters, programs)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    filters: Filters
+    programs: set[int] | None
+
+    def __call__(self, planned: Planned) -> bool:
+        airing, f = planned.airing, self.filters
+        if f.kind is not None and airing.kind != f.kind:
+            return False
+        if f.origin is not None and airing.origin != f.origin:
+            return False
+        return self.programs is None or airing.program in self.programs
+
+
+def _logs(
+    session: Session, stations: Sequence[Station], window: tuple[datetime, datetime]
+) -> dict[tuple[str, int | None, datetime], list[Log]]:
+    code_of = {s.id: s.code for s in stations}
+    found: dict[tuple[str, int | None, datetime], list[Log]] = defaultdict(list)
+    ids = list(code_of)
+    for chunk in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(PlayLog.station_id, PlayLog.broadcast_id, PlayLog.scheduled_start,
+                   PlayLog.status, PlayLog.started_at, PlayLog.ended_at, PlayLog.detail)
+            .where(PlayLog.station_id.in_(ids[chunk : chunk + 1000]))
+            .where(PlayLog.scheduled_start >= window[0], PlayLog.scheduled_start < window[1])
+            .order_by(PlayLog.started_at)
+        )  # fmt: skip
+        for station_id, broadcast, start, status, started, ended, detail in rows:
+            key = (code_of[station_id], broadcast, start)
+            found[key].append(Log(status, started, ended, detail))
+    return found

@@ -1,0 +1,188 @@
+"""Compliance reports (API.md "Reports", issue #10): planned against aired, by the rows.
+
+A week (Mon 13/4 – Sun 19/4/2026) at three wards of Phủ Lý, each with a daily province
+relay 05:30–06:00 and a district programme 17:00–17:15 (14 airings, 315 minutes):
+
+- Quang Trung airs everything in full;
+- Lê Hồng Phong airs the programmes but only 20 of each relay's 30 minutes (partial);
+- Châu Cầu's agent dies on Thursday morning: Mon–Wed played, then nothing is ever reported.
+
+Time is frozen at Monday 20/4/2026 08:00 in Hà Nam.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+from scheduler import accounts
+from scheduler.dispatch import item_id
+from tests.conftest import FROZEN_NOW
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+PROVINCE, PHU_LY, LY_NHAN = "35", "347", "353"
+QUANG_TRUNG, LE_HONG_PHONG, CHAU_CAU = "13285", "13291", "13294"
+WARDS = [QUANG_TRUNG, LE_HONG_PHONG, CHAU_CAU]
+WEEK = [date(2026, 4, 13) + timedelta(days=n) for n in range(7)]
+DIED = date(2026, 4, 16)  # Thursday: Châu Cầu's agent is silent from here on
+
+
+@pytest.fixture
+def week(app: Any, make_caller: Any, make_program: Any, network: Any) -> dict[str, Any]:
+    """Schedule the week and send what each ward's agent would have reported."""
+    province = make_caller("admin", PROVINCE)
+    district = make_caller("approver", PHU_LY)
+    relay = province.post("/api/v1/broadcasts", json={
+        "title": "Tiếp âm thời sự tỉnh", "owner": PROVINCE, "kind": "relay",
+        "stream_url": "http://127.0.0.1:9/ha-nam.mp3", "start": "2026-04-13T05:30:00",
+        "duration_s": 1800, "rrule": "FREQ=DAILY", "targets": WARDS})  # fmt: skip
+    assert relay.status_code == 201, relay.json
+    program = district.post("/api/v1/broadcasts", json={
+        "title": "Bản tin học tập suốt đời", "owner": PHU_LY, "kind": "program",
+        "program": make_program(PHU_LY, 15), "start": "2026-04-13T17:00:00",
+        "rrule": "FREQ=DAILY", "targets": WARDS})  # fmt: skip
+    assert program.status_code == 201, program.json
+    ids = {"relay": relay.json["id"], "program": program.json["id"]}
+    for ward in WARDS:
+        token = accounts.new_station_token(network, FROZEN_NOW, ward)
+        network.commit()
+        logs = []
+        for day in WEEK:
+            if ward == CHAU_CAU and day >= DIED:
+                continue
+            relay_start = datetime(day.year, day.month, day.day, 5, 30, tzinfo=ZONE)
+            aired = 20 if ward == LE_HONG_PHONG else 30
+            logs.append(log(ids["relay"], relay_start, aired, "partial" if aired < 30 else
+                            "played"))  # fmt: skip
+            logs.append(log(ids["program"], relay_start.replace(hour=17, minute=0), 15, "played"))
+        sent = app.test_client().post("/api/v1/agent/plays", json=logs,
+                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert sent.status_code == 200 and sent.json["accepted"] == len(logs), sent.json
+    return {"district": district, "province": province, **ids}
+
+
+def log(broadcast: int, start: datetime, minutes: int, status: str) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "item": item_id(broadcast, start), "broadcast": broadcast,
+            "scheduled_start": start.isoformat(), "started_at": start.isoformat(),
+            "ended_at": (start + timedelta(minutes=minutes)).isoformat(),
+            "status": status,
+            "detail": None if status == "played" else "cut after 20:00.0"}  # fmt: skip
+
+
+def report(caller: Any, **query: str) -> Any:
+    params = "&".join(f"{k}={v}" for k, v in {"from": "2026-04-13", "to": "2026-04-19",
+                                              **query}.items())  # fmt: skip
+    return caller.get(f"/api/v1/reports/compliance?{params}")
+
+
+def rows_by_code(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["station"]: r for r in body["rows"]}
+
+
+def test_the_week_gives_exactly_the_counts_minutes_and_rates_that_happened(week):
+    answer = report(week["district"], station=PHU_LY)
+    assert answer.status_code == 200, answer.json
+    rows = rows_by_code(answer.json)
+    fields = ("planned", "played", "partial", "missed", "interrupted", "failed",
+              "planned_minutes", "aired_minutes", "rate_count", "rate_minutes")  # fmt: skip
+
+    def figures(code: str) -> tuple[Any, ...]:
+        return tuple(rows[code][f] for f in fields)
+
+    assert figures(QUANG_TRUNG) == (14, 14, 0, 0, 0, 0, 315.0, 315.0, 1.0, 1.0)
+    assert figures(LE_HONG_PHONG) == (14, 7, 7, 0, 0, 0, 315.0, 245.0, 0.5, 0.7778)
+    # The dead agent said nothing: its eight airings are missed all the same.
+    assert figures(CHAU_CAU) == (14, 6, 0, 8, 0, 0, 315.0, 135.0, 0.4286, 0.4286)
+    # The district's row sums its wards, and is the report's totals.
+    assert figures(PHU_LY) == (42, 27, 7, 8, 0, 0, 945.0, 695.0, 0.6429, 0.7354)
+    assert answer.json["totals"] == {k: v for k, v in rows[PHU_LY].items()
+                                     if k not in ("station", "name", "level", "airs")}  # fmt: skip
+    assert rows[PHU_LY]["level"] == "district" and rows[PHU_LY]["airs"] is False
+    assert rows[QUANG_TRUNG]["name"] == "Phường Quang Trung"
+    untouched = [r for c, r in rows.items() if c not in (*WARDS, PHU_LY)]
+    assert untouched and all(r["planned"] == 0 and r["rate_count"] is None for r in untouched)
+
+
+def test_filters_by_kind_and_by_whose_broadcasts(week):
+    relays = rows_by_code(report(week["district"], station=PHU_LY, kind="relay").json)
+    assert relays[LE_HONG_PHONG]["planned"] == 7 and relays[LE_HONG_PHONG]["partial"] == 7
+    assert relays[LE_HONG_PHONG]["aired_minutes"] == 140.0
+    own = rows_by_code(report(week["district"], station=PHU_LY, origin=PHU_LY).json)
+    assert own[PHU_LY]["planned"] == 21 and own[PHU_LY]["played"] == 7 + 7 + 3
+
+
+def test_a_day_in_progress_counts_only_what_is_over(week):
+    """Monday 20/4 08:00: the 05:30 relay is over and nobody reported it; the 17:00
+    programme is still to come and stays out of the rates."""
+    today = {"from": "2026-04-20", "to": "2026-04-20"}
+    rows = rows_by_code(report(week["district"], station=PHU_LY, **today).json)
+    assert (rows[QUANG_TRUNG]["planned"], rows[QUANG_TRUNG]["missed"]) == (1, 1)
+    assert rows[QUANG_TRUNG]["upcoming"] == 1 and rows[QUANG_TRUNG]["rate_count"] == 0.0
+
+
+def test_the_drill_down_lists_each_planned_airing_with_why(week):
+    answer = week["district"].get(
+        f"/api/v1/reports/airings?station={CHAU_CAU}&from=2026-04-16&to=2026-04-16"
+    )
+    assert answer.status_code == 200, answer.json
+    airings = answer.json["airings"]
+    assert [(a["title"], a["start"], a["status"], a["reason"]) for a in airings] == [
+        ("Tiếp âm thời sự tỉnh", "2026-04-16T05:30:00+07:00", "missed", "no report"),
+        ("Bản tin học tập suốt đời", "2026-04-16T17:00:00+07:00", "missed", "no report"),
+    ]
+    district = week["district"].get(f"/api/v1/reports/airings?station={PHU_LY}")
+    assert district.status_code == 400 and district.json["field"] == "station"
+
+
+def test_csv_and_xlsx_carry_the_same_rows_with_vietnamese_headers(week):
+    as_csv = week["district"].get(
+        "/api/v1/reports/compliance.csv?from=2026-04-13&to=2026-04-19&station=347"
+    )
+    assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv"
+    assert "attachment" in as_csv.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
+    assert table[0][:4] == ["Mã đài", "Tên đơn vị", "Cấp", "Số lượt theo kế hoạch"]
+    by_code = {r[0]: r for r in table[1:]}
+    assert by_code[LE_HONG_PHONG][1:5] == ["Phường Lê Hồng Phong", "Xã", "14", "7"]
+    assert by_code[LE_HONG_PHONG][-2:] == ["50.0", "77.8"]
+    assert table[-1][1] == "Tổng cộng" and table[-1][3] == "42"
+    negotiated = week["district"].get("/api/v1/reports/compliance?station=347",
+                                      headers={"Accept": "text/csv"})  # fmt: skip
+    assert negotiated.mimetype == "text/csv"
+
+    xlsx = week["district"].get(
+        "/api/v1/reports/compliance.xlsx?from=2026-04-13&to=2026-04-19&station=347"
+    )
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][0].startswith("Báo cáo kết quả tiếp âm — Thành phố Phủ Lý — 13/4/2026")
+    assert values[1][0] == "Mã đài"
+    [chau_cau] = [r for r in values[2:] if r[0] == CHAU_CAU]
+    assert chau_cau[3:7] == [14, 6, 0, 8] and chau_cau[-1] == 42.9
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ({"from": "2026-04-19", "to": "2026-04-13"}, 400, "to"),
+        ({"from": "2025-01-01", "to": "2026-04-19"}, 400, "to"),
+        ({"from": "13/4/2026"}, 400, "from"),
+        ({"station": "99999"}, 404, "station"),
+        ({"station": LY_NHAN}, 403, "station"),
+        ({"origin": "99999"}, 404, "origin"),
+        ({"campaign": "khong-co"}, 404, "campaign"),
+        ({"kind": "news"}, 400, "kind"),
+    ],
+)  # fmt: skip
+def test_bad_queries_are_refused_naming_the_field(make_caller, query, status, field):
+    answer = report(make_caller("approver", PHU_LY), **query)
+    assert answer.status_code == status, answer.json
+    assert answer.json["field"] == field, answer.json

@@ -1,0 +1,154 @@
+"""Reports (API.md "Reports"): planned against aired, for a station's subtree and a period.
+
+``GET /api/v1/reports/compliance`` answers JSON; ``…/compliance.csv`` and ``…/compliance.xlsx``
+(or ``Accept: text/csv``) the same rows as a spreadsheet. ``GET /api/v1/reports/airings``
+lists one airing station's planned airings next to what its agent reported — the drill-down.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, jsonify, request
+
+from scheduler import compliance, permissions
+from scheduler.db import now_utc
+from scheduler.errors import Forbidden, Invalid, NotFound
+from scheduler.models import Station, User
+from scheduler.stations import get_station
+from web.api import bp
+from web.api.auth import require_user
+from web.db import session, settings
+from web.reports.files import as_csv, as_xlsx, row_json, tally_json
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/reports/compliance")
+@bp.get("/reports/compliance.<fmt>")
+def compliance_report(fmt: str | None = None) -> Response:
+    if fmt not in (None, "csv", "xlsx", "json"):
+        raise NotFound(f"there is no report format {fmt!r}: json, csv or xlsx")
+    if fmt is None and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
+        fmt = "csv"
+    report = build(require_user())
+    if fmt == "csv":
+        return _download(as_csv(report), f"{CSV}; charset=utf-8", report, "csv")
+    if fmt == "xlsx":
+        return _download(as_xlsx(report), XLSX, report, "xlsx")
+    return jsonify(report_json(report))
+
+
+@bp.get("/reports/airings")
+def airings_report() -> Response:
+    """Each planned airing of one airing station, with its outcome and the agent's words."""
+    user = require_user()
+    if not request.args.get("station"):
+        raise Invalid("station: name the station whose airings to list", "station")
+    report = build(user)
+    station = report.root
+    zone = ZoneInfo(station.timezone)
+    found = report.outcomes.get(station.code)
+    if found is None:
+        raise Invalid(f"station: {station.code} does not air itself; ask for one of its "
+                      "communes", "station")  # fmt: skip
+    return jsonify({
+        "station": station.code, "name": station.name,
+        "from": report.period.first.isoformat(), "to": report.period.last.isoformat(),
+        "airings": [outcome_json(o, zone) for o in found],
+    })  # fmt: skip
+
+
+def build(user: User) -> compliance.Report:
+    """The report the query asks for, every parameter checked at the boundary."""
+    db = session()
+    code = request.args.get("station")
+    root = _station(code, "station") if code else user.station
+    if not permissions.in_scope(user, root):
+        raise Forbidden(f"station: {root.code} is outside your area", "station")
+    today = now_utc().astimezone(ZoneInfo(root.timezone)).date()
+    first = _day("from", today - timedelta(days=today.weekday()))
+    period = compliance.Period.checked(first, _day("to", today))
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in compliance.KINDS:
+        raise Invalid(f"kind: {kind!r} is not one of relay, program", "kind")
+    origin = request.args.get("origin") or None
+    if origin is not None:
+        _station(origin, "origin")
+    filters = compliance.Filters(kind, origin, request.args.get("campaign") or None)
+    cfg = settings()
+    return compliance.compliance(db, root, period, filters, now_utc(),
+                                 timedelta(seconds=cfg.min_fragment_s),
+                                 timedelta(seconds=cfg.report_grace_s))  # fmt: skip
+
+
+def report_json(report: compliance.Report) -> dict[str, Any]:
+    f = report.filters
+    return {
+        "from": report.period.first.isoformat(),
+        "to": report.period.last.isoformat(),
+        "station": report.root.code,
+        "kind": f.kind,
+        "origin": f.origin,
+        "campaign": f.campaign,
+        "rows": [row_json(r) for r in report.rows],
+        "totals": tally_json(report.totals),
+    }
+
+
+def outcome_json(outcome: compliance.Outcome, zone: ZoneInfo) -> dict[str, Any]:
+    p = outcome.planned
+    return {
+        "broadcast": p.airing.broadcast,
+        "title": p.airing.title,
+        "kind": p.airing.kind,
+        "origin": p.airing.origin,
+        "scheduled_start": _iso(p.scheduled_start, zone),
+        "start": _iso(p.start, zone),
+        "end": _iso(p.end, zone),
+        "planned_minutes": round(p.seconds / 60, 1),
+        "status": outcome.status,
+        "aired_minutes": round(outcome.aired_s / 60, 1),
+        "reason": outcome.reason,
+        "logs": [
+            {
+                "status": log.status,
+                "started_at": _iso(log.started_at, zone),
+                "ended_at": _iso(log.ended_at, zone),
+                "detail": log.detail,
+            }
+            for log in outcome.logs
+        ],
+    }
+
+
+def _iso(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment is not None else None
+
+
+def _station(code: str, name: str) -> Station:
+    try:
+        return get_station(session(), code)
+    except NotFound:
+        raise NotFound(f"{name}: there is no station with code {code!r}", name) from None
+
+
+def _day(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"{name}: {raw!r} is not a date like 2026-11-30", name) from None
+
+
+def _download(body: bytes, mimetype: str, report: compliance.Report, ext: str) -> Response:
+    p = report.period
+    name = f"tiep-am-{report.root.code}-{p.first.isoformat()}-{p.last.isoformat()}.{ext}"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
