@@ -31,6 +31,7 @@ EVERYONE = [
     ("/segments", "Bản tin"),
     ("/programs", "Chương trình"),
     ("/schedule", "Lịch phát"),
+    ("/reports", "Báo cáo"),
 ]
 
 
@@ -52,16 +53,16 @@ def test_a_menu_entry_appears_only_once_its_page_exists(
 
     from scheduler.models import Role
 
-    entries = [("reports.index", _l("Báo cáo"), frozenset({Role.editor})),
+    entries = [("stats.index", _l("Thống kê"), frozenset({Role.editor})),
                ("exports.index", _l("Xuất dữ liệu"), None)]  # fmt: skip
     monkeypatch.setattr(panel_module, "NAV", [*panel_module.NAV, *entries])
-    reports = Blueprint("reports", __name__)  # exists; "exports" does not (yet)
-    reports.add_url_rule("/reports", "index", lambda: "ok")
-    panel.app.register_blueprint(reports)
+    stats = Blueprint("stats", __name__)  # exists; "exports" does not (yet)
+    stats.add_url_rule("/stats", "index", lambda: "ok")
+    panel.app.register_blueprint(stats)
     editor = _menu(panel.client("editor", DISTRICT).get("/").get_data(as_text=True))
-    assert editor == [*EVERYONE, ("/reports", "Báo cáo")]
+    assert editor == [*EVERYONE, ("/stats", "Thống kê")]
     operator = _menu(panel.client("operator", COMMUNE).get("/").get_data(as_text=True))
-    assert ("/reports", "Báo cáo") not in operator  # not for this role
+    assert ("/stats", "Thống kê") not in operator  # not for this role
 
 
 def test_the_current_page_is_marked_in_the_menu(panel: Panel) -> None:

@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.home import bp as home_bp
     from web.programs import bp as programs_bp
     from web.relay import bp as relay_bp
+    from web.reports import bp as reports_bp
     from web.schedule import bp as schedule_bp
     from web.segments import bp as segments_bp
     from web.stations import bp as stations_bp
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(stations_bp)
     app.register_blueprint(relay_bp)
     app.register_blueprint(alerts_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(segments_bp)
