@@ -47,14 +47,14 @@ def columns(items: Sequence[tuple[str, float | None]], title: str) -> Markup:
     count = max(1, len(items))
     step = max(14, min(48, 520 // count))
     chart_h, base = 140, 160
-    width = 40 + count * step
+    width = 52 + count * step
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} 190" width="{width}" '
              f'height="190" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-             f'<line x1="36" y1="{base}" x2="{width}" y2="{base}" class="axis"/>'
-             f'<text x="30" y="{base - chart_h + 4}" text-anchor="end">100%</text>'
-             f'<text x="30" y="{base}" text-anchor="end">0</text>']  # fmt: skip
+             f'<line x1="48" y1="{base}" x2="{width}" y2="{base}" class="axis"/>'
+             f'<text x="44" y="{base - chart_h + 4}" text-anchor="end">100%</text>'
+             f'<text x="44" y="{base}" text-anchor="end">0</text>']  # fmt: skip
     for n, (label, rate) in enumerate(items):
-        x = 40 + n * step
+        x = 52 + n * step
         if rate is not None:
             h = round(chart_h * max(0.0, min(rate, 1.0)), 1)
             parts.append(f'<rect class="{tone(rate)}" x="{x}" y="{base - h}" '
