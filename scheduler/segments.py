@@ -9,6 +9,7 @@ run in the request, so even a background ingest only fails for reasons found whi
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -203,6 +204,48 @@ def approve(session: Session, actor: User, segment: Segment, now: datetime) -> N
     audit.record(session, now, actor, "segment.approve", segment, segment.owner_id)
 
 
+def publish(session: Session, actor: User, segment: Segment, now: datetime) -> None:
+    """Put an approved bulletin on the public feed (the plan's third channel, the e-portal).
+    Only what an approver already approved for the air is published; alert audio never is."""
+    permissions.require_approve(actor, segment.owner)
+    if segment.for_alert:
+        raise Unprocessable(f"segment {segment.id} is an emergency alert's audio, not a bulletin")
+    if segment.status != "ready" or segment.approved_at is None:
+        raise Unprocessable(f"segment {segment.id} is not approved; approve it before publishing")
+    if segment.published_at is None:
+        segment.published_at, segment.published_by_id = now, actor.id
+        audit.record(session, now, actor, "segment.publish", segment, segment.owner_id)
+
+
+MAX_PUBLISHED = 200
+
+
+def published_bulletins(
+    session: Session, campaign: str | None = None, limit: int = MAX_PUBLISHED
+) -> Sequence[Segment]:
+    """What the public feed lists: published, still approved and ready, newest first."""
+    query = (
+        select(Segment)
+        .where(Segment.published_at.is_not(None), Segment.approved_at.is_not(None),
+               Segment.status == "ready", ~Segment.for_alert, Segment.media_file_id.is_not(None))
+        .order_by(Segment.published_at.desc(), Segment.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if campaign is not None:
+        found = session.scalar(select(Campaign).where(Campaign.code == campaign))
+        if found is None:
+            raise NotFound(f"campaign: there is no campaign {campaign!r}", "campaign")
+        query = query.where(Segment.campaign_id == found.id)
+    return session.scalars(query).all()
+
+
+def unpublish(session: Session, actor: User, segment: Segment, now: datetime) -> None:
+    permissions.require_approve(actor, segment.owner)
+    if segment.published_at is not None:
+        segment.published_at = segment.published_by_id = None
+        audit.record(session, now, actor, "segment.unpublish", segment, segment.owner_id)
+
+
 def reject(session: Session, actor: User, segment: Segment, reason: str, now: datetime) -> None:
     permissions.require_approve(actor, segment.owner)
     reason = (reason or "").strip()
@@ -210,6 +253,7 @@ def reject(session: Session, actor: User, segment: Segment, reason: str, now: da
         raise Invalid("reason: say why the segment is rejected", "reason")
     segment.rejected_at, segment.rejected_reason = now, reason[:2000]
     segment.approved_at = segment.approved_by_id = None
+    segment.published_at = segment.published_by_id = None  # nothing rejected stays public
     audit.record(session, now, actor, "segment.reject", segment, segment.owner_id, reason=reason)
 
 

@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.alerts import bp as alerts_bp
     from web.api import bp as api_bp
     from web.audit import bp as audit_bp
+    from web.bulletins import bp as bulletins_bp
     from web.feeds import bp as feeds_bp
     from web.home import bp as home_bp
     from web.programs import bp as programs_bp
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(bulletins_bp)
     # The API and the feeds authenticate with bearer tokens, never the session cookie, so a
     # forged cross-site request carries no credentials there: no CSRF token needed.
     auth.csrf.exempt(api_bp)

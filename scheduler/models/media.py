@@ -60,6 +60,9 @@ class Segment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Made for an emergency alert (its words, tone, issue time): kept out of the bulletin list.
     for_alert: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Published by an approver to the e-portal feed (/feeds/bulletins.rss, /ban-tin).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     owner: Mapped[Station] = relationship(lazy="joined")
     media_file: Mapped[MediaFile | None] = relationship(lazy="joined")

@@ -171,6 +171,27 @@ def approve_segment(segment_id: int) -> Response:
     return jsonify(serialize.segment(segment))
 
 
+@bp.post("/segments/<int:segment_id>/publish")
+def publish_segment(segment_id: int) -> Response:
+    """Approvers put an approved bulletin on the public feed (``/feeds/bulletins.rss``)."""
+    user = require_user()
+    db = session()
+    segment = service.get_segment(db, segment_id)
+    service.publish(db, user, segment, now_utc())
+    db.commit()
+    return jsonify(serialize.segment(segment))
+
+
+@bp.post("/segments/<int:segment_id>/unpublish")
+def unpublish_segment(segment_id: int) -> Response:
+    user = require_user()
+    db = session()
+    segment = service.get_segment(db, segment_id)
+    service.unpublish(db, user, segment, now_utc())
+    db.commit()
+    return jsonify(serialize.segment(segment))
+
+
 @bp.post("/segments/<int:segment_id>/reject")
 def reject_segment(segment_id: int) -> Response:
     user = require_user()

@@ -119,6 +119,7 @@ def segment(s: Segment) -> dict[str, Any]:
         "analysis": analysis,
         "created_at": s.created_at.isoformat(),
         "approved_at": s.approved_at.isoformat() if s.approved_at else None,
+        "published_at": s.published_at.isoformat() if s.published_at else None,
     }
 
 

@@ -214,6 +214,35 @@ def approve(segment_id: int) -> ResponseReturnValue:
     return redirect(url_for(".show", segment_id=segment.id))
 
 
+@bp.post("/segments/<int:segment_id>/publish")
+@login_required
+def publish(segment_id: int) -> ResponseReturnValue:
+    """Put an approved bulletin on the public page and feed, or (``withdraw``) take it off."""
+    segment = visible_segment(segment_id)
+    if not permissions.can_approve(panel_user(), segment.owner):
+        abort(403)
+    if not ApproveForm().validate_on_submit():
+        abort(400)
+    withdraw = request.form.get("withdraw") == "1"
+    try:
+        if withdraw:
+            service.unpublish(session(), panel_user(), segment, now_utc())
+        else:
+            service.publish(session(), panel_user(), segment, now_utc())
+    except DomainError:
+        session().rollback()
+        flash(_("Chỉ công bố được bản tin đã duyệt."), "error")
+    else:
+        session().commit()
+        if withdraw:
+            flash(_("Đã gỡ bản tin “%(title)s” khỏi trang công khai.", title=segment.title),
+                  "success")  # fmt: skip
+        else:
+            flash(_("Đã công bố bản tin “%(title)s” lên trang Bản tin và RSS.",
+                    title=segment.title), "success")  # fmt: skip
+    return redirect(url_for(".show", segment_id=segment.id))
+
+
 @bp.post("/segments/<int:segment_id>/reject")
 @login_required
 def reject(segment_id: int) -> ResponseReturnValue:
