@@ -186,3 +186,70 @@ def test_bad_queries_are_refused_naming_the_field(make_caller, query, status, fi
     answer = report(make_caller("approver", PHU_LY), **query)
     assert answer.status_code == status, answer.json
     assert answer.json["field"] == field, answer.json
+
+
+# --- the campaign report -----------------------------------------------------------------
+
+
+def test_the_campaign_report_attributes_minutes_to_topics_and_marks_key_dates(
+    week, app, network, tmp_path
+):
+    """A 90-second programme of the learning-society campaign — 60 s on lifelong learning,
+    30 s on people learning by themselves — airs at Quang Trung Mon–Wed at 18:00; the agent
+    reports Monday and Tuesday in full and nothing for Wednesday."""
+    from tests.audio_fixtures import tone
+
+    district = week["district"]
+    ids = []
+    for n, (seconds, topic) in enumerate(((60, "hoc-tap-suot-doi"), (30, "nguoi-dan-tu-hoc"))):
+        path = tone(tmp_path / f"phan-{n}.wav", seconds, 440 + 110 * n)
+        made = district.post("/api/v1/segments", content_type="multipart/form-data", data={
+            "title": f"Phần {n + 1}", "file": (io.BytesIO(path.read_bytes()), path.name),
+            "campaign": "xhht-2023-2030", "topic": topic})  # fmt: skip
+        assert made.status_code == 201, made.json
+        assert district.post(f"/api/v1/segments/{made.json['id']}/approve").status_code == 200
+        ids.append(made.json["id"])
+    program = district.post("/api/v1/programs", json={
+        "title": "Chuyên đề xã hội học tập", "items": [{"segment": i} for i in ids]})  # fmt: skip
+    assert program.status_code == 201 and program.json["duration_ms"] == 90_000, program.json
+    saved = district.post("/api/v1/broadcasts", json={
+        "title": "Chuyên đề xã hội học tập", "owner": PHU_LY, "kind": "program",
+        "program": program.json["id"], "start": "2026-04-13T18:00:00",
+        "rrule": "FREQ=DAILY;COUNT=3", "targets": [QUANG_TRUNG]})  # fmt: skip
+    assert saved.status_code == 201, saved.json
+    token = accounts.new_station_token(network, FROZEN_NOW, QUANG_TRUNG)
+    network.commit()
+    logs = [log(saved.json["id"], datetime(2026, 4, d, 18, 0, tzinfo=ZONE), 0, "played")
+            for d in (13, 14)]  # fmt: skip
+    for record in logs:  # 90 s each
+        start = datetime.fromisoformat(record["started_at"])
+        record["ended_at"] = (start + timedelta(seconds=90)).isoformat()
+    sent = app.test_client().post("/api/v1/agent/plays", json=logs,
+                                  headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert sent.json["accepted"] == 2
+
+    answer = district.get("/api/v1/reports/campaign?campaign=xhht-2023-2030&station=347"
+                          "&from=2026-04-13&to=2026-04-21")  # fmt: skip
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    topics = {t["topic"]: t for t in body["topics"]}
+    assert topics["hoc-tap-suot-doi"] == {"topic": "hoc-tap-suot-doi", "name": topics[
+        "hoc-tap-suot-doi"]["name"], "broadcasts": 1, "airings": 3, "planned_minutes": 3.0,
+        "aired_minutes": 2.0}  # fmt: skip
+    assert (topics["nguoi-dan-tu-hoc"]["airings"], topics["nguoi-dan-tu-hoc"]["aired_minutes"]) \
+        == (3, 1.0)  # fmt: skip
+    assert topics["ton-vinh-dien-hinh"]["airings"] == 0
+    rows = {r["station"]: r for r in body["rows"]}
+    assert (rows[QUANG_TRUNG]["airings"], rows[QUANG_TRUNG]["aired_minutes"]) == (3, 3.0)
+    assert rows[PHU_LY]["planned_minutes"] == 4.5 == body["totals"]["planned_minutes"]
+    assert rows[LE_HONG_PHONG]["airings"] == 0  # the week's other programmes are no campaign's
+    assert body["key_dates"] == [{"from": "2026-04-21", "to": "2026-04-21",
+                                  "name": "Ngày Sách và Văn hóa đọc Việt Nam (21/4)"}]  # fmt: skip
+
+    sheet = district.get("/api/v1/reports/campaign.csv?campaign=xhht-2023-2030&station=347"
+                         "&from=2026-04-13&to=2026-04-21")  # fmt: skip
+    table = list(csv.reader(io.StringIO(sheet.data.decode("utf-8-sig"))))
+    assert table[0][:5] == ["Mã đài", "Tên đơn vị", "Cấp", "Số lượt phát", "Phút đã phát"]
+    assert table[0][5].startswith("Lượt — ")
+    assert district.get("/api/v1/reports/campaign?station=347").json["field"] == "campaign"
+    assert district.get("/api/v1/reports/campaign?campaign=khong-co").status_code == 404

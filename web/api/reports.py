@@ -12,16 +12,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, jsonify, request
+from sqlalchemy import select
 
 from scheduler import compliance, permissions
+from scheduler.campaign_report import CampaignReport, TopicTally, campaign_report, minutes
 from scheduler.db import now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.models import Station, User
+from scheduler.models import Campaign, Station, User
 from scheduler.stations import get_station
 from web.api import bp
 from web.api.auth import require_user
 from web.db import session, settings
-from web.reports.files import as_csv, as_xlsx, row_json, tally_json
+from web.reports.files import (
+    LEVELS,
+    as_csv,
+    as_xlsx,
+    row_json,
+    tally_json,
+    write_csv,
+    write_xlsx,
+)
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,6 +50,80 @@ def compliance_report(fmt: str | None = None) -> Response:
     if fmt == "xlsx":
         return _download(as_xlsx(report), XLSX, report, "xlsx")
     return jsonify(report_json(report))
+
+
+@bp.get("/reports/campaign")
+@bp.get("/reports/campaign.<fmt>")
+def campaign(fmt: str | None = None) -> Response:
+    """Broadcasts, airings and minutes per topic of one campaign, per district and commune,
+    with the observances of the period marked."""
+    if fmt not in (None, "csv", "xlsx", "json"):
+        raise NotFound(f"there is no report format {fmt!r}: json, csv or xlsx")
+    user = require_user()
+    code = request.args.get("campaign")
+    if not code:
+        raise Invalid("campaign: name the campaign (its code)", "campaign")
+    found = session().scalar(select(Campaign).where(Campaign.code == code))
+    if found is None:
+        raise NotFound(f"campaign: there is no campaign {code!r}", "campaign")
+    made = campaign_report(session(), found, build(user))
+    if fmt is None and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
+        fmt = "csv"
+    if fmt in ("csv", "xlsx"):
+        headers, rows = campaign_table(made)
+        p = made.period
+        title = (f"Báo cáo chiến dịch {found.name} — {made.rows[0].station.name} — "
+                 f"{p.first.day}/{p.first.month}/{p.first.year}–"
+                 f"{p.last.day}/{p.last.month}/{p.last.year}")  # fmt: skip
+        name = f"chien-dich-{found.code}-{p.first.isoformat()}-{p.last.isoformat()}.{fmt}"
+        if fmt == "csv":
+            body, mimetype = write_csv(headers, rows), f"{CSV}; charset=utf-8"
+        else:
+            body, mimetype = write_xlsx("Chiến dịch", title, headers, rows), XLSX
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return jsonify(campaign_json(made))
+
+
+def campaign_json(made: CampaignReport) -> dict[str, Any]:
+    def tally(t: TopicTally) -> dict[str, Any]:
+        return {"broadcasts": len(t.broadcasts), "airings": t.airings,
+                "planned_minutes": minutes(t.planned_s),
+                "aired_minutes": minutes(t.aired_s)}  # fmt: skip
+
+    campaign = made.campaign
+    return {
+        "campaign": {"code": campaign.code, "name": campaign.name,
+                     "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
+                     "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None},
+        "from": made.period.first.isoformat(),
+        "to": made.period.last.isoformat(),
+        "key_dates": [{"from": k.first.isoformat(), "to": k.last.isoformat(), "name": k.name}
+                      for k in made.key_dates],
+        "topics": [{"topic": t.code, "name": t.name,
+                    **tally(made.by_topic.get(t.code, TopicTally()))} for t in made.topics],
+        "rows": [{"station": r.station.code, "name": r.station.name, "level": r.station.level,
+                  **tally(r.total),
+                  "topics": {code: tally(t) for code, t in sorted(r.topics.items())}}
+                 for r in made.rows],
+        "totals": tally(made.rows[0].total if made.rows else TopicTally()),
+    }  # fmt: skip
+
+
+def campaign_table(made: CampaignReport) -> tuple[list[str], list[list[Any]]]:
+    headers = ["Mã đài", "Tên đơn vị", "Cấp", "Số lượt phát", "Phút đã phát"]
+    for topic in made.topics:
+        headers += [f"Lượt — {topic.name}", f"Phút — {topic.name}"]
+    rows = []
+    for r in made.rows:
+        cells: list[Any] = [r.station.code, r.station.name, LEVELS.get(r.station.level),
+                            r.total.airings, minutes(r.total.aired_s)]  # fmt: skip
+        for topic in made.topics:
+            t = r.topics.get(topic.code, TopicTally())
+            cells += [t.airings, minutes(t.aired_s)]
+        rows.append(cells)
+    return headers, rows
 
 
 @bp.get("/reports/airings")

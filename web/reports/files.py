@@ -10,6 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from scheduler.compliance import Report, Row, Tally
 
@@ -84,21 +85,30 @@ def title_of(report: Report) -> str:
 
 
 def as_csv(report: Report) -> bytes:
+    return write_csv(*_table(report))
+
+
+def as_xlsx(report: Report) -> bytes:
+    return write_xlsx("Tiếp âm", title_of(report), *_table(report))
+
+
+def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    headers, rows = _table(report)
     writer.writerow(headers)
     writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def as_xlsx(report: Report) -> bytes:
+def write_xlsx(
+    name: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> bytes:
+    """A sheet: the title, bold headers, the rows, the last row (the totals) bold."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "Tiếp âm"
-    headers, rows = _table(report)
-    sheet.append([title_of(report)])
+    sheet.title = name
+    sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(headers)
     for cell in sheet[2]:
@@ -116,4 +126,4 @@ def as_xlsx(report: Report) -> bytes:
 def _widths(sheet: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for n, header in enumerate(headers):
         longest = max([len(header), *(len(str(r[n] or "")) for r in rows)])
-        sheet.column_dimensions[chr(ord("A") + n)].width = min(48, longest + 2)
+        sheet.column_dimensions[get_column_letter(n + 1)].width = min(48, longest + 2)
