@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.agent_fixtures import LiveServer, close, copy_template, live_server, soon
+from tests.agent_fixtures import STATION, LiveServer, close, copy_template, live_server, soon
 
 
 @pytest.fixture
@@ -78,6 +78,32 @@ def test_with_the_server_gone_the_schedule_still_airs_and_logs_upload_later(live
     wait_for(lambda: len(live.plays()) == 2, 15, "the queued logs to arrive")
     assert {p["status"] for p in live.plays()} == {"played"}
     assert agent.cache.count_unsent() == 0
+
+
+def test_back_from_an_outage_the_agent_hears_of_an_alert_within_seconds(tmp_path, sqlite_template):
+    """A two-minute poll, no broker: while the line is down the agent tries every few
+    seconds, so an alert sent during the outage reaches it soon after the line is back."""
+    live = live_server(tmp_path, copy_template(sqlite_template, tmp_path),
+                       {"manifest_wait_max_s": 1})  # fmt: skip
+    try:
+        siren = live.program((880, 1.0), title="Còi báo động")
+        [segment] = [i["segment"] for i in siren["items"]]
+        agent = live.agent(tmp_path / "agent", poll_s=120.0)
+        agent.start()
+        wait_for(lambda: agent.revision is not None, 10, "the first manifest")
+        live.stop()
+        wait_for(lambda: not agent.online, 10, "the agent to notice the outage")
+        sent = live.call("POST", "/api/v1/alerts", json={
+            "title": "Cảnh báo cháy", "segment": segment, "targets": [STATION]})  # fmt: skip
+        assert sent.status_code == 201, sent.json
+        time.sleep(2.0)
+        live.start()
+        back = time.monotonic()
+        wait_for(lambda: any(i.alert == sent.json["id"] for i in agent._items.values()), 10,
+                 "the alert in the agent's manifest")  # fmt: skip
+        assert time.monotonic() - back < 7.0  # not the 120 s poll
+    finally:
+        close(live)
 
 
 def test_after_a_restart_without_the_server_the_agent_airs_from_its_cache(live, tmp_path):

@@ -50,6 +50,7 @@ log = logging.getLogger("loaxa.agent")
 SERVICE_JOBS = {"heartbeat", "upload"}
 UPLOAD_BATCH = 200
 MAX_BACKOFF_S = 300.0
+OFFLINE_RETRY_S = 5.0  # how soon to try the server again while it is unreachable
 # After a higher item, a held-back one waits this much longer: an emergency that started a
 # little late (it starts from its first word) is never cut before its last.
 GRACE = timedelta(seconds=0.5)
@@ -218,8 +219,10 @@ class Agent:
             ):
                 continue
             # Polling (a broker pushes changes), or the server did not hold the request (or
-            # is away): wait out the interval.
-            self._sync_now.wait(max(0.0, self.poll_s - took))
+            # is away): wait out the interval — while the line is down, a shorter one, so an
+            # alert sent during an outage airs within seconds of the line coming back.
+            interval = self.poll_s if self.online else min(self.poll_s, OFFLINE_RETRY_S)
+            self._sync_now.wait(max(0.0, interval - took))
 
     def sync(self, wait: float | None = None) -> bool:
         """Fetch the manifest once (held up to ``wait`` seconds for a change); True when it
