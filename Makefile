@@ -8,7 +8,7 @@ PORT ?= 8080
 DEMO_AGENTS ?= 4
 export LOAXA_INSTANCE ?= $(CURDIR)/instance
 # Debian packages the audio pipeline, TTS and the station player use.
-SYSTEM_PACKAGES := ffmpeg espeak-ng libvlc5 vlc-plugin-base
+SYSTEM_PACKAGES := ffmpeg espeak-ng libvlc5 vlc-plugin-base libchromaprint-tools
 
 .PHONY: run test lint system-packages clean
 

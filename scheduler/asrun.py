@@ -7,7 +7,7 @@ nothing twice: the database's primary key decides, in one statement per batch.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -37,6 +37,11 @@ class PlayReport(BaseModel):
     # Emergencies air "as soon as received": when the agent learned of the item. Not
     # ``received_at``: the log as read back already says so for when the server got it.
     alert_received_at: AwareDatetime | None = None
+    # Chromaprint's raw fingerprint of what the agent put on air (its off-air capture): the
+    # server compares it with the planned file's and marks the airing verified or not.
+    fingerprint: list[Annotated[int, Field(ge=-(2**31), le=2**32 - 1)]] | None = Field(
+        None, max_length=120_000
+    )
 
 
 class Receipt(BaseModel):
@@ -80,6 +85,7 @@ def record_plays(
             "status": r.status,
             "detail": r.detail,
             "received_at_station": r.alert_received_at,
+            "fingerprint": r.fingerprint,
             "received_at": now,
         }
         for r in {str(r.id): r for r in reports}.values()  # the same id twice in one batch

@@ -81,6 +81,7 @@ class Log:
     started_at: datetime | None
     ended_at: datetime | None
     detail: str | None
+    verified: bool | None = None  # its fingerprint matched the planned file (scheduler.verify)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,15 @@ class Outcome:
     aired_s: float
     reason: str | None
     logs: tuple[Log, ...] = ()
+
+    @property
+    def verified(self) -> bool | None:
+        """True when every log that aired something was checked and matched; False when one
+        did not match; None when nothing was checked."""
+        checked = [log.verified for log in self.logs if log.verified is not None]
+        if not checked:
+            return None
+        return all(checked)
 
 
 @dataclass
@@ -101,8 +111,10 @@ class Tally:
     interrupted: int = 0
     failed: int = 0
     upcoming: int = 0
+    verified: int = 0  # airings whose fingerprint matched the planned file
     planned_s: float = 0.0
     aired_s: float = 0.0
+    verified_s: float = 0.0
 
     def add(self, outcome: Outcome) -> None:
         if outcome.status == "upcoming":
@@ -112,6 +124,9 @@ class Tally:
         setattr(self, outcome.status, getattr(self, outcome.status) + 1)
         self.planned_s += outcome.planned.seconds
         self.aired_s += outcome.aired_s
+        if outcome.verified:
+            self.verified += 1
+            self.verified_s += outcome.aired_s
 
     def merge(self, other: Tally) -> None:
         for f in fields(self):
@@ -302,12 +317,13 @@ def _logs(
     for chunk in range(0, len(ids), 1000):
         rows = session.execute(
             select(PlayLog.station_id, PlayLog.broadcast_id, PlayLog.scheduled_start,
-                   PlayLog.status, PlayLog.started_at, PlayLog.ended_at, PlayLog.detail)
+                   PlayLog.status, PlayLog.started_at, PlayLog.ended_at, PlayLog.detail,
+                   PlayLog.verified)
             .where(PlayLog.station_id.in_(ids[chunk : chunk + 1000]))
             .where(PlayLog.scheduled_start >= window[0], PlayLog.scheduled_start < window[1])
             .order_by(PlayLog.started_at)
         )  # fmt: skip
-        for station_id, broadcast, start, status, started, ended, detail in rows:
+        for station_id, broadcast, start, status, started, ended, detail, verified in rows:
             key = (code_of[station_id], broadcast, start)
-            found[key].append(Log(status, started, ended, detail))
+            found[key].append(Log(status, started, ended, detail, verified))
     return found

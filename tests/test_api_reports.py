@@ -253,3 +253,65 @@ def test_the_campaign_report_attributes_minutes_to_topics_and_marks_key_dates(
     assert table[0][5].startswith("Lượt — ")
     assert district.get("/api/v1/reports/campaign?station=347").json["field"] == "campaign"
     assert district.get("/api/v1/reports/campaign?campaign=khong-co").status_code == 404
+
+
+# --- proof beyond the agent's word ------------------------------------------------------------
+
+
+def test_fingerprints_of_what_aired_verify_the_airing_or_not(week, app, network, tmp_path):
+    """Two wards air a spoken bulletin. Quang Trung's off-air capture (the file, re-encoded
+    at 64 kbit/s as a capture would be) matches the planned audio; Lê Hồng Phong's is of
+    another bulletin (a wrong file aired): its airing is played but not verified."""
+    from audio.fingerprint import available, fingerprint
+    from tests.alert_support import finish_jobs
+    from tests.audio_fixtures import convert, speech
+
+    if not available():
+        pytest.skip("fpcalc is not installed (apt-get install libchromaprint-tools)")
+    district = week["district"]
+    words = (
+        "Xin chào bà con, đây là bản tin học tập suốt đời của thành phố Phủ Lý, phát "
+        "lúc chín giờ sáng. Bà con chú ý lắng nghe để cùng xây dựng xã hội học tập."
+    )
+    path = speech(tmp_path / "ban-tin.wav", words)
+    made = district.post("/api/v1/segments", content_type="multipart/form-data", data={
+        "title": "Bản tin 9 giờ", "file": (io.BytesIO(path.read_bytes()), path.name)})  # fmt: skip
+    assert made.status_code == 201, made.json
+    assert district.post(f"/api/v1/segments/{made.json['id']}/approve").status_code == 200
+    program = district.post("/api/v1/programs", json={
+        "title": "Bản tin 9 giờ", "items": [{"segment": made.json["id"]}]}).json  # fmt: skip
+    saved = district.post("/api/v1/broadcasts", json={
+        "title": "Bản tin 9 giờ", "owner": PHU_LY, "kind": "program", "program": program["id"],
+        "start": "2026-04-14T09:00:00", "targets": [QUANG_TRUNG, LE_HONG_PHONG]}).json  # fmt: skip
+    stored = tmp_path / "aired.mp3"
+    stored.write_bytes(district.get(f"/api/v1/segments/{made.json['id']}/audio").data)
+    off_air = convert(stored, tmp_path / "off-air.mp3", "-b:a", "64k")
+    other = speech(
+        tmp_path / "khac.wav",
+        "Thông báo lịch tiêm chủng cho trẻ em dưới năm tuổi "
+        "tại trạm y tế phường vào sáng thứ bảy tuần này, mong các gia đình lưu ý.",
+    )
+    start = datetime(2026, 4, 14, 9, 0, tzinfo=ZONE)
+    seconds = program["duration_ms"] / 1000
+    for ward, heard in ((QUANG_TRUNG, off_air), (LE_HONG_PHONG, other)):
+        token = accounts.new_station_token(network, FROZEN_NOW, ward)
+        network.commit()
+        record = log(saved["id"], start, 0, "played")
+        record["ended_at"] = (start + timedelta(seconds=seconds)).isoformat()
+        record["fingerprint"] = fingerprint(heard)
+        sent = app.test_client().post("/api/v1/agent/plays", json=[record],
+                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert sent.json["accepted"] == 1, sent.json
+    finish_jobs(app)
+
+    rows = rows_by_code(report(district, station=PHU_LY, **{"from": "2026-04-14",
+                                                             "to": "2026-04-14"}).json)  # fmt: skip
+    minutes = round(seconds / 60, 1)
+    assert (rows[QUANG_TRUNG]["verified"], rows[QUANG_TRUNG]["verified_minutes"]) == (1, minutes)
+    assert (rows[LE_HONG_PHONG]["played"], rows[LE_HONG_PHONG]["verified"]) == (2, 0)
+    airings = district.get(f"/api/v1/reports/airings?station={LE_HONG_PHONG}"
+                           "&from=2026-04-14&to=2026-04-14").json["airings"]  # fmt: skip
+    [bulletin] = [a for a in airings if a["title"] == "Bản tin 9 giờ"]
+    assert (bulletin["status"], bulletin["verified"]) == ("played", False)
+    [relay] = [a for a in airings if a["kind"] == "relay"]
+    assert relay["verified"] is None  # no fingerprint sent: not checked, not counted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import Base, UTCDateTime
@@ -26,3 +26,8 @@ class PlayLog(Base):
     # When the agent learned of the item (emergencies: they air "as soon as received").
     received_at_station: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Proof beyond the agent's word: the fingerprint of what aired, compared with the planned
+    # file's — verified when they match (scheduler.verify), None while unchecked or uncheckable.
+    fingerprint: Mapped[list[int] | None] = mapped_column(JSON)
+    verified: Mapped[bool | None] = mapped_column()
+    similarity: Mapped[float | None] = mapped_column()

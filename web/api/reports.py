@@ -197,12 +197,14 @@ def outcome_json(outcome: compliance.Outcome, zone: ZoneInfo) -> dict[str, Any]:
         "status": outcome.status,
         "aired_minutes": round(outcome.aired_s / 60, 1),
         "reason": outcome.reason,
+        "verified": outcome.verified,
         "logs": [
             {
                 "status": log.status,
                 "started_at": _iso(log.started_at, zone),
                 "ended_at": _iso(log.ended_at, zone),
                 "detail": log.detail,
+                "verified": log.verified,
             }
             for log in outcome.logs
         ],

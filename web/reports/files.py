@@ -46,6 +46,8 @@ def tally_json(tally: Tally) -> dict[str, Any]:
         "aired_minutes": round(tally.aired_s / 60, 1),
         "rate_count": _rate(tally.rate_count),
         "rate_minutes": _rate(tally.rate_minutes),
+        "verified": tally.verified,
+        "verified_minutes": round(tally.verified_s / 60, 1),
     }
 
 
