@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import Base, UTCDateTime
@@ -30,4 +30,4 @@ class PlayLog(Base):
     # file's — verified when they match (scheduler.verify), None while unchecked or uncheckable.
     fingerprint: Mapped[list[int] | None] = mapped_column(JSON)
     verified: Mapped[bool | None] = mapped_column()
-    similarity: Mapped[float | None] = mapped_column()
+    similarity: Mapped[float | None] = mapped_column(Float)
