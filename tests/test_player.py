@@ -180,6 +180,18 @@ def station(tmp_path: Path) -> Iterator[Callable[..., Station]]:
         s.player.close()
 
 
+def bridged(spans: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
+    """Spans joined across gaps shorter than ``gap_s``: on a busy machine the capture may
+    drop a block (a 25 ms click), which is not what a pre-emption test is about."""
+    out: list[tuple[float, float]] = []
+    for a, b in spans:
+        if out and a - out[-1][1] < gap_s:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def one(spans: list[tuple[float, float]]) -> tuple[float, float]:
     assert len(spans) == 1, (
         f"expected one span, heard {[(round(a, 3), round(b, 3)) for a, b in spans]}"
@@ -368,11 +380,11 @@ def test_a_new_start_pre_empts_and_stop_interrupts(
     assert done["a"].status == "interrupted" and done["a"].detail == "pre-empted by b"
     assert done["b"].status == "interrupted" and done["b"].detail == "the operator pressed stop"
     assert s.player.playing() is None
-    _, a1 = one(air.spans(440))
-    b0, _ = one(air.spans(550))
+    _, a1 = one(bridged(air.spans(440), 0.05))
+    b0, _ = one(bridged(air.spans(550), 0.05))
     assert near(a1, air.t(s.at(0.8)), EDGE) and near(b0, air.t(s.at(0.8)), EDGE)
     assert b0 >= a1 - 0.005  # one on air at a time
-    _, off = one(air.spans())
+    _, off = one(bridged(air.spans(), 0.05))
     assert air.t(s.at(1.2)) < off <= air.t(stopped)
 
 
