@@ -25,7 +25,7 @@ from tests.agent_fixtures import (
     soon,
 )
 from tests.test_agent import wait_for
-from tests.test_player import Air, LiveSource, read_wav
+from tests.test_player import Air, LiveSource, bridged, read_wav
 
 vlc = pytest.importorskip("vlc", reason="python-vlc is not installed")
 if vlc.dll is None:  # pragma: no cover - depends on the machine
@@ -229,7 +229,7 @@ def test_without_a_broker_a_spoken_alert_airs_in_full_within_seconds_and_repeats
     agent.stop()
 
     air = listen(tmp_path / "air.wav", player())
-    bursts = [(a, b) for a, b in merged(air.spans(None), gap_s=1.0) if b - a > 0.3]
+    bursts = [(a, b) for a, b in bridged(air.spans(None), 1.0) if b - a > 0.3]
     assert len(bursts) == 3, bursts  # the alert and its two repeats
     a1 = bursts[0][0]
     assert a1 - air.t(posted) < 4.5, f"first word {a1 - air.t(posted):.1f} s after the POST"
@@ -244,17 +244,6 @@ def test_without_a_broker_a_spoken_alert_airs_in_full_within_seconds_and_repeats
     shown = live.call("GET", f"/api/v1/alerts/{alert_id}").json
     [station] = [s for s in shown["stations"] if s["station"] == "13285"]
     assert [a["status"] for a in station["airings"]] == ["played"] * 3
-
-
-def merged(spans: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
-    """Sound spans joined across pauses shorter than ``gap_s`` (speech breathes)."""
-    out: list[tuple[float, float]] = []
-    for a, b in spans:
-        if out and a - out[-1][1] < gap_s:
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return out
 
 
 def test_with_mqtt_a_recorded_alert_airs_in_full_within_seconds(
@@ -387,7 +376,7 @@ def test_cap_test_messages_do_not_air_and_a_cap_cancel_takes_an_alert_off_the_ai
     agent.stop()
 
     air = listen(tmp_path / "air.wav", player())
-    bursts = [(a, b) for a, b in merged(air.spans(None), gap_s=1.0) if b - a > 0.3]
+    bursts = [(a, b) for a, b in bridged(air.spans(None), 1.0) if b - a > 0.3]
     [(a, b)] = bursts  # only the real alert aired, and only once
     assert b - air.t(cancelled_at) < 2.0, f"still on air {b - air.t(cancelled_at):.1f} s on"
     assert b - a < shown["duration_ms"] / 1000 - 1.0, "cut short, not aired to its end"

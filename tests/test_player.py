@@ -181,8 +181,8 @@ def station(tmp_path: Path) -> Iterator[Callable[..., Station]]:
 
 
 def bridged(spans: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
-    """Spans joined across gaps shorter than ``gap_s``: on a busy machine the capture may
-    drop a block (a 25 ms click), which is not what a pre-emption test is about."""
+    """Spans joined across gaps shorter than ``gap_s``: the pauses of speech, or a block the
+    capture dropped on a busy machine (a 25 ms click) where that is not what is tested."""
     out: list[tuple[float, float]] = []
     for a, b in spans:
         if out and a - out[-1][1] < gap_s:

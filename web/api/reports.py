@@ -7,7 +7,7 @@ lists one airing station's planned airings next to what its agent reported — t
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,19 +22,11 @@ from scheduler.models import Campaign, Station, User
 from scheduler.stations import get_station
 from web.api import bp
 from web.api.auth import require_user
+from web.api.stations import date_arg
 from web.db import session, settings
-from web.reports.files import (
-    LEVELS,
-    as_csv,
-    as_xlsx,
-    row_json,
-    tally_json,
-    write_csv,
-    write_xlsx,
-)
+from web.reports.files import LEVELS, download, row_json, spreadsheet, tally_json
 
 CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/reports/compliance")
@@ -45,10 +37,8 @@ def compliance_report(fmt: str | None = None) -> Response:
     if fmt is None and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
         fmt = "csv"
     report = build(require_user())
-    if fmt == "csv":
-        return _download(as_csv(report), f"{CSV}; charset=utf-8", report, "csv")
-    if fmt == "xlsx":
-        return _download(as_xlsx(report), XLSX, report, "xlsx")
+    if fmt in ("csv", "xlsx"):
+        return download(report, fmt)
     return jsonify(report_json(report))
 
 
@@ -75,14 +65,8 @@ def campaign(fmt: str | None = None) -> Response:
         title = (f"Báo cáo chiến dịch {found.name} — {made.rows[0].station.name} — "
                  f"{p.first.day}/{p.first.month}/{p.first.year}–"
                  f"{p.last.day}/{p.last.month}/{p.last.year}")  # fmt: skip
-        name = f"chien-dich-{found.code}-{p.first.isoformat()}-{p.last.isoformat()}.{fmt}"
-        if fmt == "csv":
-            body, mimetype = write_csv(headers, rows), f"{CSV}; charset=utf-8"
-        else:
-            body, mimetype = write_xlsx("Chiến dịch", title, headers, rows), XLSX
-        response = Response(body, mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        name = f"chien-dich-{found.code}-{p.first.isoformat()}-{p.last.isoformat()}"
+        return spreadsheet(fmt, name, "Chiến dịch", title, headers, rows)
     return jsonify(campaign_json(made))
 
 
@@ -154,8 +138,8 @@ def build(user: User) -> compliance.Report:
     if not permissions.in_scope(user, root):
         raise Forbidden(f"station: {root.code} is outside your area", "station")
     today = now_utc().astimezone(ZoneInfo(root.timezone)).date()
-    first = _day("from", today - timedelta(days=today.weekday()))
-    period = compliance.Period.checked(first, _day("to", today))
+    first = date_arg("from", today - timedelta(days=today.weekday()))
+    period = compliance.Period.checked(first, date_arg("to", today))
     kind = request.args.get("kind") or None
     if kind is not None and kind not in compliance.KINDS:
         raise Invalid(f"kind: {kind!r} is not one of relay, program", "kind")
@@ -220,21 +204,3 @@ def _station(code: str, name: str) -> Station:
         return get_station(session(), code)
     except NotFound:
         raise NotFound(f"{name}: there is no station with code {code!r}", name) from None
-
-
-def _day(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise Invalid(f"{name}: {raw!r} is not a date like 2026-11-30", name) from None
-
-
-def _download(body: bytes, mimetype: str, report: compliance.Report, ext: str) -> Response:
-    p = report.period
-    name = f"tiep-am-{report.root.code}-{p.first.isoformat()}-{p.last.isoformat()}.{ext}"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response

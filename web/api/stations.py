@@ -51,8 +51,8 @@ def show_station(code: str) -> Response:
 def day_range(station: Station) -> tuple[date, date]:
     """``from``/``to`` query parameters (whole local days, ``to`` inclusive; default today)."""
     today = now_utc().astimezone(ZoneInfo(station.timezone)).date()
-    first = _date_arg("from", today)
-    last = _date_arg("to", first)
+    first = date_arg("from", today)
+    last = date_arg("to", first)
     if last < first:
         raise Invalid("to: the last day is before the first", "to")
     for name, day in (("from", first), ("to", last)):
@@ -63,7 +63,8 @@ def day_range(station: Station) -> tuple[date, date]:
     return first, last
 
 
-def _date_arg(name: str, default: date) -> date:
+def date_arg(name: str, default: date) -> date:
+    """The ``name`` query parameter as a date (``default`` when absent); 400 naming it."""
     raw = request.args.get(name)
     if not raw:
         return default

@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -86,12 +87,29 @@ def title_of(report: Report) -> str:
             f"{p.last.year}")  # fmt: skip
 
 
-def as_csv(report: Report) -> bytes:
-    return write_csv(*_table(report))
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def as_xlsx(report: Report) -> bytes:
-    return write_xlsx("Tiếp âm", title_of(report), *_table(report))
+def download(report: Report, fmt: str) -> Response:
+    """The compliance report as a ``csv`` or ``xlsx`` attachment (the API's and the panel's)."""
+    p = report.period
+    name = f"tiep-am-{report.root.code}-{p.first.isoformat()}-{p.last.isoformat()}"
+    return spreadsheet(fmt, name, "Tiếp âm", title_of(report), *_table(report))
+
+
+def spreadsheet(
+    fmt: str, name: str, sheet: str, title: str, headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> Response:  # fmt: skip
+    """``headers`` and ``rows`` as a CSV or XLSX attachment called ``name.fmt``."""
+    if fmt == "csv":
+        body, mimetype = write_csv(headers, rows), CSV_TYPE
+    else:
+        body, mimetype = write_xlsx(sheet, title, headers, rows), XLSX_TYPE
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
 
 
 def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:

@@ -24,7 +24,7 @@ from scheduler.stations import get_station, subtree
 from web.auth import login_required, panel_user
 from web.db import session, settings
 from web.reports import bp, charts
-from web.reports.files import as_csv, as_xlsx
+from web.reports.files import download
 
 PERIODS = {
     "week": _l("Tuần này"),
@@ -175,15 +175,7 @@ def export(fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise NotFound(_("Không có định dạng %(fmt)s.", fmt=fmt))
     me = panel_user()
-    report = _report(me, _query(me))
-    p = report.period
-    name = f"tiep-am-{report.root.code}-{p.first.isoformat()}-{p.last.isoformat()}.{fmt}"
-    body, mimetype = ((as_csv(report), "text/csv; charset=utf-8") if fmt == "csv" else
-                      (as_xlsx(report), "application/vnd.openxmlformats-officedocument."
-                                        "spreadsheetml.sheet"))  # fmt: skip
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download(_report(me, _query(me)), fmt)
 
 
 @bp.get("/reports/stations/<code>")
