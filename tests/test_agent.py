@@ -178,6 +178,39 @@ def test_an_item_that_disappears_is_unscheduled_and_one_that_ended_unaired_is_mi
     assert live.plays() == []
 
 
+def test_an_item_whose_job_fires_as_it_is_withdrawn_does_not_stall_the_manifest(
+    live, tmp_path, caplog
+):
+    # The agent lists its jobs, then removes those whose item is gone. If the scheduler runs
+    # and drops one of them in between (it fell due that instant), the change still applies.
+    program = live.program((659, 1.0))
+    gone = live.schedule(soon(8), kind="program", program=program["id"])
+    agent = live.agent(tmp_path / "agent")
+    agent.start()
+    wait_for(lambda: [j for j in agent.scheduler.get_jobs() if "-" in j.id], 5, "the item's job")
+    listing = agent.scheduler.get_jobs
+    fired: list[str] = []
+
+    def listed_then_fired() -> list[Any]:
+        jobs = listing()
+        for job in jobs:
+            if "-" in job.id and not fired:
+                fired.append(job.id)
+                agent.scheduler.remove_job(job.id)  # what the scheduler does when a job fires
+        return jobs
+
+    agent.scheduler.get_jobs = listed_then_fired  # type: ignore[method-assign]
+    assert live.call("DELETE", f"/api/v1/broadcasts/{gone['id']}").status_code == 200
+    later = live.schedule(soon(60), kind="program", program=program["id"], title="Phát sau")
+    agent.sync()  # the held request in the background may take it first: either way
+    assert fired
+    armed = [i.broadcast for i in agent._items.values()
+             if agent.scheduler.get_job(i.id) is not None]  # fmt: skip
+    assert armed == [later["id"]]
+    assert agent.sync() is False  # the manifest was taken whole: nothing new the second time
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
 def test_an_mqtt_sync_now_brings_a_new_item_within_a_second(tmp_path, sqlite_template, broker_url):
     url = broker_url
     live = live_server(tmp_path, copy_template(sqlite_template, tmp_path), {"mqtt_url": url})

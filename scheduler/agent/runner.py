@@ -292,7 +292,10 @@ class Agent:
                 self._log(item.id, item, "missed", None, None, why)
             for job in self.scheduler.get_jobs():
                 if job.id not in SERVICE_JOBS and job.id not in items:
-                    job.remove()
+                    # It may fall due (and be dropped by the scheduler) after the listing: its
+                    # _air then finds no item and does nothing.
+                    with contextlib.suppress(JobLookupError):
+                        job.remove()
             for item_id, handed in list(self._handed.items()):
                 new = items.get(item_id)
                 if new is not None and (new.end == handed.item.end or new.urgent):
