@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,14 +38,43 @@ def fingerprint(path: Path, tool: str = "fpcalc", max_seconds: int = 4 * 3600) -
                    timeout=60 + max_seconds / 20)  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         raise AudioError(f"{tool} took too long on {path.name}") from exc
+    return _parse(done.stdout, done.stderr, tool, path.name)
+
+
+def _parse(out: bytes, err: bytes, tool: str, what: str) -> list[int]:
     # fpcalc 1.5 may exit non-zero after a complete fingerprint ("Error decoding audio frame
     # (End of file)" at the end of a WAV): what it printed is what counts.
     try:
-        words = json.loads(done.stdout)["fingerprint"]
+        words = json.loads(out)["fingerprint"]
     except (ValueError, KeyError, TypeError):
-        why = done.stderr.decode("utf-8", "replace").strip()[-200:]
-        raise AudioError(f"{tool} could not read {path.name}: {why}") from None
+        why = err.decode("utf-8", "replace").strip()[-200:]
+        raise AudioError(f"{tool} could not read {what}: {why}") from None
     return [int(word) & 0xFFFFFFFF for word in words]
+
+
+def fingerprint_pcm(
+    chunks: Iterable[bytes], rate: int, channels: int, seconds: float, tool: str = "fpcalc"
+) -> list[int]:
+    """The raw fingerprint of 16-bit little-endian PCM fed through a pipe (an off-air
+    recording: no temporary file, however long the airing)."""
+    if not available(tool):
+        raise AudioError(f"{tool} is not installed (apt-get install libchromaprint-tools)")
+    command = [tool, "-format", "s16le", "-rate", str(rate), "-channels", str(channels),
+               "-raw", "-json", "-length", str(int(seconds) + 1), "-"]  # fmt: skip
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:  # fmt: skip
+        assert proc.stdin is not None
+        try:
+            for chunk in chunks:
+                proc.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # it had all it wanted (-length): what it prints is what counts
+        try:
+            out, err = proc.communicate(timeout=60 + seconds / 20)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            raise AudioError(f"{tool} took too long on {seconds:.0f} s of audio") from exc
+    return _parse(out, err, tool, "the recording")
 
 
 def similarity(aired: Sequence[int], reference: Sequence[int]) -> float | None:

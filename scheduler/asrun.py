@@ -42,6 +42,9 @@ class PlayReport(BaseModel):
     fingerprint: list[Annotated[int, Field(ge=-(2**31), le=2**32 - 1)]] | None = Field(
         None, max_length=120_000
     )
+    # What was fingerprinted: the off-air capture (what listeners heard) or the file the
+    # player decoded (which audio was played, not that it reached the air).
+    fingerprint_source: Literal["off_air", "decoded"] | None = None
 
 
 class Receipt(BaseModel):
@@ -86,6 +89,7 @@ def record_plays(
             "detail": r.detail,
             "received_at_station": r.alert_received_at,
             "fingerprint": r.fingerprint,
+            "fingerprint_source": r.fingerprint_source if r.fingerprint else None,
             "received_at": now,
         }
         for r in {str(r.id): r for r in reports}.values()  # the same id twice in one batch

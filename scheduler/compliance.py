@@ -82,6 +82,7 @@ class Log:
     ended_at: datetime | None
     detail: str | None
     verified: bool | None = None  # its fingerprint matched the planned file (scheduler.verify)
+    proof: str | None = None  # what was fingerprinted: "off_air" or "decoded"
 
 
 @dataclass(frozen=True)
@@ -318,12 +319,12 @@ def _logs(
         rows = session.execute(
             select(PlayLog.station_id, PlayLog.broadcast_id, PlayLog.scheduled_start,
                    PlayLog.status, PlayLog.started_at, PlayLog.ended_at, PlayLog.detail,
-                   PlayLog.verified)
+                   PlayLog.verified, PlayLog.fingerprint_source)
             .where(PlayLog.station_id.in_(ids[chunk : chunk + 1000]))
             .where(PlayLog.scheduled_start >= window[0], PlayLog.scheduled_start < window[1])
             .order_by(PlayLog.started_at)
         )  # fmt: skip
-        for station_id, broadcast, start, status, started, ended, detail, verified in rows:
+        for station_id, broadcast, start, status, started, ended, detail, verified, proof in rows:
             key = (code_of[station_id], broadcast, start)
-            found[key].append(Log(status, started, ended, detail, verified))
+            found[key].append(Log(status, started, ended, detail, verified, proof))
     return found

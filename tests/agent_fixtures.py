@@ -79,9 +79,14 @@ class LiveServer:
 
     def program(self, *tones: tuple[int, float], title: str = "Bản tin thử") -> dict[str, Any]:
         """Upload one tone per segment, approve them, and build a rendered programme."""
+        paths = [tone(self.work / f"tone-{frequency}-{n}.wav", frequency, seconds)
+                 for n, (frequency, seconds) in enumerate(tones)]  # fmt: skip
+        return self.program_of(*paths, title=title)
+
+    def program_of(self, *paths: Path, title: str = "Bản tin thử") -> dict[str, Any]:
+        """Upload one file per segment, approve them, and build a rendered programme."""
         ids = []
-        for n, (frequency, seconds) in enumerate(tones):
-            path = tone(self.work / f"tone-{frequency}-{n}.wav", frequency, seconds)
+        for n, path in enumerate(paths):
             form = {"title": f"Đoạn {n + 1}", "file": (io.BytesIO(path.read_bytes()), path.name)}
             upload = self.call(
                 "POST", "/api/v1/segments", content_type="multipart/form-data", data=form

@@ -7,6 +7,7 @@ WAV (``Air.spans``) says what aired when, to a few milliseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -119,6 +120,56 @@ def test_a_relay_of_a_live_stream_airs_exactly_its_window(live, tmp_path, source
     assert abs(a - t0) < EDGE and abs(b - (t0 + 3)) < EDGE
     # Opened early to be on time, but not heard before its window nor after it.
     assert air.silent(0, t0 - 0.02) and air.silent(t0 + 3.02, len(air.x) / air.rate)
+
+
+def test_what_aired_is_fingerprinted_off_air_and_another_file_is_not_verified(live, tmp_path):
+    """Proof beyond the agent's word: the agent fingerprints its off-air capture over each
+    airing and the server compares it with the planned file. The second airing puts other
+    audio on air (a fault between the agent and the air): the agent still says "played",
+    and the report says it was not what was planned."""
+    from audio.fingerprint import available
+    from tests.audio_fixtures import speech
+
+    if not available():
+        pytest.skip("fpcalc is not installed (apt-get install libchromaprint-tools)")
+    planned = speech(tmp_path / "ban-tin.wav", "Xin chào bà con, đây là bản tin học tập "
+                     "suốt đời của xã, phát lúc chín giờ sáng. Mời bà con cùng lắng nghe và "
+                     "tham gia xây dựng xã hội học tập.")  # fmt: skip
+    # Shorter than the planned file: it ends before the window does, so the agent says "played".
+    other = speech(
+        tmp_path / "khac.wav",
+        "Thông báo lịch tiêm chủng cho trẻ em dưới năm tuổi "
+        "tại trạm y tế xã vào sáng thứ bảy tuần này, mong các gia đình lưu ý.",
+    )
+    program = live.program_of(planned, title="Bản tin học tập")
+    first, second = soon(4), soon(4 + program["duration_ms"] / 1000 + 4)
+    live.schedule(first, kind="program", program=program["id"], title="Phát đúng")
+    live.schedule(second, kind="program", program=program["id"], title="Phát nhầm")
+    made: list[VlcPlayer] = []
+
+    def player(on_done: Any) -> VlcPlayer:
+        made.append(VlcPlayer(on_done, capture=tmp_path / "air.wav"))
+        real = made[-1].play
+        made[-1].play = lambda cue: real(  # type: ignore[method-assign]
+            dataclasses.replace(cue, media=other) if cue.title == "Phát nhầm" else cue
+        )
+        return made[-1]
+
+    agent = live.agent(tmp_path / "agent", player)
+    agent.start()
+    checked = wait_for(
+        lambda: len(done := [p for p in live.plays() if p["verified"] is not None]) == 2 and done,
+        40, "both airings checked against the planned file",
+    )  # fmt: skip
+    agent.stop()
+    by_title = {p["scheduled_start"]: p for p in checked}
+    right = by_title[first.astimezone(ZONE).isoformat()]
+    wrong = by_title[second.astimezone(ZONE).isoformat()]
+    assert (right["status"], right["fingerprint_source"], right["verified"]) == (
+        "played", "off_air", True)  # fmt: skip
+    assert (wrong["status"], wrong["fingerprint_source"], wrong["verified"]) == (
+        "played", "off_air", False)  # fmt: skip
+    assert right["similarity"] > 0.9
 
 
 def recording(live: LiveServer, frequency: int, seconds: float, title: str) -> int:

@@ -109,6 +109,34 @@ def test_cache_keeps_manifest_and_unsent_logs_across_restarts(tmp_path):
     assert again.logged_items() == {"a", "b"}
 
 
+def test_a_log_held_for_its_proof_goes_with_it_or_at_the_next_start(tmp_path):
+    cache = AgentCache(tmp_path)
+    cache.queue_play({"id": "u1", "item": "a", "status": "played"}, T0, held=True)
+    cache.queue_play({"id": "u2", "item": "b", "status": "played"}, T0, held=True)
+    assert cache.unsent_plays(10) == [] and cache.logged_items() == {"a", "b"}
+    cache.complete("u1", {"fingerprint": [1, 2, 3], "fingerprint_source": "off_air"})
+    [sent] = cache.unsent_plays(10)
+    assert sent == {"id": "u1", "item": "a", "status": "played", "fingerprint": [1, 2, 3],
+                    "fingerprint_source": "off_air"}  # fmt: skip
+    cache.close()
+
+    again = AgentCache(tmp_path)  # the run that held u2 died before its proof was made
+    assert again.release_held() == 1
+    assert [r["id"] for r in again.unsent_plays(10)] == ["u1", "u2"]
+
+
+def test_a_cache_from_before_proofs_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "agent.db")
+    old.execute("CREATE TABLE plays (id TEXT PRIMARY KEY, item TEXT NOT NULL, body TEXT NOT NULL,"
+                " created_at TEXT NOT NULL, sent_at TEXT)")  # fmt: skip
+    old.execute("INSERT INTO plays VALUES ('u0', 'a', '{\"id\": \"u0\"}', '2026-01-01', NULL)")
+    old.commit()
+    old.close()
+    assert [r["id"] for r in AgentCache(tmp_path).unsent_plays(10)] == ["u0"]
+
+
 def test_cache_refuses_a_bad_download_and_notices_a_corrupted_file(tmp_path):
     cache = AgentCache(tmp_path)
     data = b"ID3 not really audio" * 1000

@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,6 +71,16 @@ class Outcome:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class Recording:
+    """What went on air over a span, recorded off air: 16-bit PCM read as it is iterated."""
+
+    chunks: Iterator[bytes]
+    rate: int
+    channels: int
+    seconds: float
+
+
 class Player(Protocol):
     """Plays cues at their instants; reports each one exactly once through ``on_done``."""
 
@@ -81,6 +91,10 @@ class Player(Protocol):
     def stop(self, detail: str = "stopped by the agent") -> None: ...
 
     def playing(self) -> str | None: ...
+
+    def recording(self, start: datetime, end: datetime) -> Recording | None:
+        """What aired from ``start`` to ``end`` (an off-air capture), or None without one."""
+        ...
 
     def close(self) -> None: ...
 

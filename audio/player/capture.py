@@ -23,7 +23,7 @@ import math
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -71,7 +71,8 @@ class Capture:
         self.late_frames = 0  # samples that came after their instant was written: dropped
         self._file: BinaryIO = path.open("wb")
         self._file.write(wav_header(sample_rate, channels, 0))
-        self._committed = 0  # frames in the file
+        self._committed = 0  # frames mixed (the grid is fixed up to here)
+        self._written = 0  # frames in the file, flushed: what a reader may read
         self._full = False
         self._closed = threading.Event()
         self.started_mono = time.monotonic()
@@ -101,6 +102,25 @@ class Capture:
         with self.lock:
             self.taps.append(tap)
         return tap
+
+    def span(self, start_mono: float, end_mono: float, timeout_s: float) -> Iterator[bytes]:
+        """What aired from ``start_mono`` to ``end_mono``, as 16-bit PCM chunks read back from
+        the file — once the writer has put it there (it runs ``lag_s`` behind), waiting up to
+        ``timeout_s``. A span the file could not hold (its size limit) is cut to what it has."""
+        first, last = max(0, self.index(start_mono)), max(0, self.index(end_mono))
+        deadline = time.monotonic() + timeout_s
+        while self._written < last and not self._full and not self._closed.is_set():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(self.flush_s)
+        last = min(last, self._written)
+        block = self.channels * 2
+        with self.path.open("rb") as fh:
+            fh.seek(44 + first * block)
+            left = max(0, last - first) * block
+            while left > 0 and (chunk := fh.read(min(left, 1 << 20))):
+                left -= len(chunk)
+                yield chunk
 
     def close(self) -> None:
         """Write everything up to now (silence where nothing plays) and finalise the header."""
@@ -147,6 +167,7 @@ class Capture:
         self._file.write(struct.pack("<I", size))
         self._file.seek(0, 2)
         self._file.flush()
+        self._written = start + len(mix)
 
 
 class Tap:

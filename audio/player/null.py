@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from audio.errors import AudioError
-from audio.player.base import Clock, Cue, Notifier, Outcome, Status, utc_now
+from audio.player.base import Clock, Cue, Notifier, Outcome, Recording, Status, utc_now
 from audio.player.loop import Loop, Timer
 
 TOLERANCE_S = 0.3  # how far a probed media end may run past its window and still be "played"
@@ -94,6 +94,9 @@ class NullPlayer:
 
     def playing(self) -> str | None:
         return self._playing
+
+    def recording(self, start: datetime, end: datetime) -> Recording | None:
+        return None  # nothing airs, so nothing is recorded
 
     def close(self) -> None:
         """Interrupt what is on air or armed (each gets its outcome), then stop."""

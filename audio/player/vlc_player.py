@@ -22,7 +22,7 @@ from pathlib import Path
 
 import vlc
 
-from audio.player.base import Clock, Cue, Notifier, Outcome, Timebase, utc_now
+from audio.player.base import Clock, Cue, Notifier, Outcome, Recording, Timebase, utc_now
 from audio.player.capture import Capture
 from audio.player.items import FileItem, Item
 from audio.player.latency import Latency
@@ -106,6 +106,14 @@ class VlcPlayer:
 
     def playing(self) -> str | None:
         return self._playing
+
+    def recording(self, start: datetime, end: datetime) -> Recording | None:
+        if self.capture is None:
+            return None
+        chunks = self.capture.span(self.timebase.mono(start), self.timebase.mono(end),
+                                   timeout_s=self.capture.lag_s + 10)  # fmt: skip
+        seconds = (end - start).total_seconds()
+        return Recording(chunks, self.capture.rate, self.capture.channels, seconds)
 
     def close(self) -> None:
         """Interrupt everything, stop every libvlc player, finalise the capture."""

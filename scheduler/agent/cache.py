@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS plays (
     item TEXT NOT NULL,
     body TEXT NOT NULL,            -- the JSON record as uploaded
     created_at TEXT NOT NULL,
-    sent_at TEXT
+    sent_at TEXT,
+    held INTEGER NOT NULL DEFAULT 0 -- kept back until its proof (fingerprint) is attached
 );
 CREATE INDEX IF NOT EXISTS plays_unsent ON plays (sent_at, created_at);
 CREATE INDEX IF NOT EXISTS plays_item ON plays (item);
@@ -58,6 +59,9 @@ class AgentCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(plays)")}
+        if "held" not in columns:  # a cache written by an agent before proofs
+            self._db.execute("ALTER TABLE plays ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
         # sha256 → (size, mtime_ns) when last hashed: re-hash only what changed on disk.
         self._verified: dict[str, tuple[int, int]] = {}
 
@@ -86,17 +90,35 @@ class AgentCache:
         return row[0], json.loads(row[1])
 
     # -- play logs --------------------------------------------------------------------
-    def queue_play(self, record: dict[str, Any], now: datetime) -> None:
+    def queue_play(self, record: dict[str, Any], now: datetime, *, held: bool = False) -> None:
+        """Keep a log for upload; a ``held`` one waits for :meth:`complete` (its proof)."""
         with self._tx() as db:
             db.execute(
-                "INSERT OR IGNORE INTO plays (id, item, body, created_at) VALUES (?, ?, ?, ?)",
-                (record["id"], record["item"], json.dumps(record), now.isoformat()),
+                "INSERT OR IGNORE INTO plays (id, item, body, created_at, held)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record["id"], record["item"], json.dumps(record), now.isoformat(), int(held)),
             )
+
+    def complete(self, record_id: str, extra: dict[str, Any]) -> None:
+        """Add ``extra`` to a held log and let it go."""
+        with self._tx() as db:
+            row = db.execute("SELECT body FROM plays WHERE id = ?", (record_id,)).fetchone()
+            if row is None:
+                return
+            body = {**json.loads(row[0]), **extra}
+            db.execute("UPDATE plays SET body = ?, held = 0 WHERE id = ?",
+                       (json.dumps(body), record_id))  # fmt: skip
+
+    def release_held(self) -> int:
+        """Let go every held log (at start-up: the run that held them is over)."""
+        with self._tx() as db:
+            return db.execute("UPDATE plays SET held = 0 WHERE held = 1").rowcount
 
     def unsent_plays(self, limit: int) -> list[dict[str, Any]]:
         with self._tx() as db:
             rows = db.execute(
-                "SELECT body FROM plays WHERE sent_at IS NULL ORDER BY created_at LIMIT ?",
+                "SELECT body FROM plays WHERE sent_at IS NULL AND held = 0"
+                " ORDER BY created_at LIMIT ?",
                 (limit,),
             ).fetchall()
         return [json.loads(body) for (body,) in rows]

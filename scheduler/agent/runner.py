@@ -17,6 +17,7 @@ everything it needs to keep airing for 48 h without the server is in its cache.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import signal
@@ -45,6 +46,7 @@ from scheduler.agent.client import (
     TokenRefused,
 )
 from scheduler.agent.plan import Item
+from scheduler.agent.proof import prove
 
 log = logging.getLogger("loaxa.agent")
 SERVICE_JOBS = {"heartbeat", "upload"}
@@ -111,7 +113,9 @@ class Agent:
         self._stopping = threading.Event()
         self._sync_now = threading.Event()
         self._fetch_now = threading.Event()
-        self._upload_now = threading.Event()
+        # Fingerprints of what aired, one at a time, off the player's and the scheduler's
+        # threads: each play log waits in the cache (held) until its proof is attached.
+        self._proofs = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="loaxa-proof")
         self._backoff_s = 0.0
         self._next_upload = datetime.min.replace(tzinfo=UTC)
         self.online = False
@@ -131,6 +135,7 @@ class Agent:
     def start(self) -> None:
         """Resume from the cache (no server needed), then start syncing."""
         cached = self.cache.load_manifest()
+        self.cache.release_held()  # proofs the last run did not finish: the logs go without
         self._recover_crash()
         if cached is not None:
             self._etag, body = cached
@@ -167,6 +172,9 @@ class Agent:
         self.scheduler.shutdown(wait=False)
         self.player.stop("the agent was stopped")
         self.player.close()
+        # The proof being made is finished; those not begun leave their logs held on disk
+        # (sent, without a fingerprint, when the agent starts again).
+        self._proofs.shutdown(wait=True, cancel_futures=True)
         if self._mqtt is not None:
             self._mqtt.loop_stop()
             self._mqtt.disconnect()
@@ -445,14 +453,31 @@ class Agent:
             if late > 1 and not item.urgent:
                 status = "partial"
                 detail = "; ".join(filter(None, [f"joined {late:.1f} s late", detail]))
-        self._log(outcome.item_id, item, status, outcome.started_at, outcome.ended_at, detail)
+        started, ended = outcome.started_at, outcome.ended_at
+        aired = status in ("played", "partial", "interrupted") and started is not None
+        record_id = self._log(outcome.item_id, item, status, started, ended, detail, held=aired)
         airing = self.cache.airing()
         if airing is not None and airing[0] == outcome.item_id:
             self.cache.set_airing(None)
-        self._upload_now.set()
+        if aired and started is not None:
+            cue = handed.cue if handed is not None else None
+            with contextlib.suppress(RuntimeError):  # stopping: it goes without, next start
+                self._proofs.submit(self._prove, record_id, cue, started, ended)
+        self._upload_soon()
+        self._beat_at(self.clock())
+
+    def _prove(self, record_id: str, cue: Cue | None, started: datetime, ended: datetime) -> None:
+        extra: dict[str, Any] = {}
+        try:
+            proof = prove(self.player, cue, started, ended)
+            extra = proof.fields() if proof is not None else {}
+        finally:
+            self.cache.complete(record_id, extra)
+            self._upload_soon()
+
+    def _upload_soon(self) -> None:
         with contextlib.suppress(JobLookupError):  # shutting down
             self.scheduler.modify_job("upload", next_run_time=self.clock())
-        self._beat_at(self.clock())
 
     def _beat_at(self, when: datetime) -> None:
         """Send the next heartbeat early: what is on air changed."""
@@ -474,7 +499,10 @@ class Agent:
         started_at: datetime | None,
         ended_at: datetime | None,
         detail: str | None,
-    ) -> None:
+        *,
+        held: bool = False,
+    ) -> str:
+        """Queue a play log (``held``: until its proof is attached); return its id."""
         now = self.clock()
         scheduled = item.scheduled_start if item is not None else (started_at or now)
         record = {
@@ -490,9 +518,10 @@ class Agent:
         if item_id in self._received:
             record["alert_received_at"] = self._received[item_id].isoformat()
             self._reported.add(item_id)
-        self.cache.queue_play(record, now)
+        self.cache.queue_play(record, now, held=held)
         log.info("%s %s: %s%s", status, item_id, item.title if item else "?",
                  f" ({detail})" if detail else "")  # fmt: skip
+        return str(record["id"])
 
     def _upload(self, force: bool = False) -> None:
         now = self.clock()

@@ -29,5 +29,6 @@ class PlayLog(Base):
     # Proof beyond the agent's word: the fingerprint of what aired, compared with the planned
     # file's — verified when they match (scheduler.verify), None while unchecked or uncheckable.
     fingerprint: Mapped[list[int] | None] = mapped_column(JSON)
+    fingerprint_source: Mapped[str | None] = mapped_column(String(10))  # off_air, decoded
     verified: Mapped[bool | None] = mapped_column()
     similarity: Mapped[float | None] = mapped_column(Float)

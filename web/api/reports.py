@@ -189,6 +189,7 @@ def outcome_json(outcome: compliance.Outcome, zone: ZoneInfo) -> dict[str, Any]:
                 "ended_at": _iso(log.ended_at, zone),
                 "detail": log.detail,
                 "verified": log.verified,
+                "fingerprint_source": log.proof,
             }
             for log in outcome.logs
         ],

@@ -118,6 +118,10 @@ def plays(code: str) -> Response:
                     if p.received_at_station
                     else None
                 ),
+                # Proof of broadcast: what was fingerprinted, and whether it matched.
+                "fingerprint_source": p.fingerprint_source,
+                "verified": p.verified,
+                "similarity": p.similarity,
             }
             for p in rows
         ]
