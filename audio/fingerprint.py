@@ -52,6 +52,19 @@ def _parse(out: bytes, err: bytes, tool: str, what: str) -> list[int]:
     return [int(word) & 0xFFFFFFFF for word in words]
 
 
+def fingerprint_stream(url: str, seconds: float, tool: str = "fpcalc") -> list[int]:
+    """The raw fingerprint of a live stream over the next ``seconds`` (fpcalc reads it in
+    real time; a stream that ends early gives what it sent)."""
+    if not available(tool):
+        raise AudioError(f"{tool} is not installed (apt-get install libchromaprint-tools)")
+    command = [tool, "-raw", "-json", "-length", str(max(1, round(seconds))), url]
+    try:
+        done = run(command, timeout=seconds + 30)
+    except subprocess.TimeoutExpired as exc:  # it prints only at the end: nothing to keep
+        raise AudioError(f"{tool}: the stream {url} stalled") from exc
+    return _parse(done.stdout, done.stderr, tool, url)
+
+
 def fingerprint_pcm(
     chunks: Iterable[bytes], rate: int, channels: int, seconds: float, tool: str = "fpcalc"
 ) -> list[int]:

@@ -1,17 +1,19 @@
-"""Proof beyond the agent's word: is what the station aired the file that was planned?
+"""Proof beyond the agent's word: is what the station aired what was planned?
 
-An agent with an off-air capture sends the Chromaprint fingerprint of what it put on air with
-its play log. A job (:func:`verify_job`, after the upload is answered) compares it with the
-planned programme's file — whose own fingerprint is computed once and kept in the media
-file's analysis — and marks the log ``verified`` (same audio), not verified (other audio),
-or leaves it None (a relay: its source stream is not sampled yet; a fingerprint too short to
-judge; no fpcalc on the server).
+An agent sends the Chromaprint fingerprint of what it put on air with its play log
+(``scheduler.agent.proof``). A job (:func:`verify_job`, after the upload is answered)
+compares it with the reference and marks the log ``verified`` (same audio), not verified
+(other audio), or leaves it None (nothing to compare with yet, a fingerprint too short to
+judge, no fpcalc on the server). The reference of a programme is its file, fingerprinted once
+and kept in the media file's analysis; that of a relay is its source stream as the server
+heard it during the window (``scheduler.relay_proof``), which may come after the log.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.errors import AudioError
 from audio.fingerprint import SAME_AUDIO, available, fingerprint, similarity
 from config import Settings
-from scheduler.models import Broadcast, MediaFile, PlayLog, Program
+from scheduler.models import Broadcast, Kind, MediaFile, PlayLog, Program, SourceSample
 from scheduler.segments import store_for
 
 log = logging.getLogger(__name__)
@@ -35,19 +37,32 @@ def verify_job(sessions: sessionmaker[Session], settings: Settings, ids: Sequenc
 
 def verify(session: Session, settings: Settings, ids: Sequence[str]) -> None:
     rows = session.execute(
-        select(PlayLog, MediaFile)
+        select(PlayLog, Broadcast)
         .join(Broadcast, PlayLog.broadcast_id == Broadcast.id)
-        .join(Program, Broadcast.program_id == Program.id)
-        .join(MediaFile, Program.media_file_id == MediaFile.id)
         .where(PlayLog.id.in_(list(ids)), PlayLog.fingerprint.is_not(None))
     ).all()
-    for play, media in rows:
-        reference = reference_of(settings, media)
+    for play, broadcast in rows:
+        reference = reference_for(session, settings, play, broadcast)
         if reference is None:
-            continue
+            continue  # a relay whose sample is not done yet: checked when it is
         score = similarity(play.fingerprint or [], reference)
         play.similarity = round(score, 4) if score is not None else None
         play.verified = None if score is None else score >= SAME_AUDIO
+
+
+def reference_for(
+    session: Session, settings: Settings, play: PlayLog, broadcast: Broadcast
+) -> list[int] | None:
+    if broadcast.kind == Kind.relay:
+        url = stream_of(broadcast)
+        sample = sample_for(session, url, play.started_at) if url and play.started_at else None
+        return sample.fingerprint if sample is not None else None
+    media = session.scalars(
+        select(MediaFile)
+        .join(Program, Program.media_file_id == MediaFile.id)
+        .where(Program.id == broadcast.program_id)
+    ).first()
+    return reference_of(settings, media) if media is not None else None
 
 
 def reference_of(settings: Settings, media: MediaFile) -> list[int] | None:
@@ -62,3 +77,20 @@ def reference_of(settings: Settings, media: MediaFile) -> list[int] | None:
         media.analysis = analysis  # a new dict: the JSON column sees the change
     words: list[int] = analysis[KEY]
     return words
+
+
+def stream_of(broadcast: Broadcast) -> str | None:
+    """What a relay airs: its own stream address, or its source station's."""
+    source = broadcast.source
+    return broadcast.stream_url or (source.stream_url if source is not None else None)
+
+
+def sample_for(session: Session, stream_url: str, at: datetime) -> SourceSample | None:
+    """The server's fingerprinted sample of ``stream_url`` that was listening at ``at``."""
+    return session.scalars(
+        select(SourceSample)
+        .where(SourceSample.stream_url == stream_url, SourceSample.fingerprint.is_not(None))
+        .where(SourceSample.sampled_from <= at, SourceSample.sampled_to >= at)
+        .order_by(SourceSample.starts_at.desc())
+        .limit(1)
+    ).first()

@@ -172,6 +172,70 @@ def test_what_aired_is_fingerprinted_off_air_and_another_file_is_not_verified(li
     assert right["similarity"] > 0.9
 
 
+def test_a_relay_is_checked_against_its_source_as_the_server_heard_it(live, tmp_path):
+    """The server samples a relay's source stream during the window; each commune's off-air
+    fingerprint is compared with it. The second relay airs another stream (the station's
+    receiver tuned wrong): it is logged "played" by the agent, and not verified."""
+    from audio.fingerprint import available
+    from scheduler.relay_proof import RelaySampler
+    from tests.audio_fixtures import convert, speech
+
+    if not available():
+        pytest.skip("fpcalc is not installed (apt-get install libchromaprint-tools)")
+
+    def stream(name: str, words: str) -> LiveSource:
+        wav = speech(tmp_path / f"{name}.wav", words)
+        return LiveSource.mp3(convert(wav, tmp_path / f"{name}.mp3", "-ar", "44100", "-b:a", "64k"))
+
+    province = stream(
+        "tinh",
+        "Đây là Đài Phát thanh và Truyền hình tỉnh Hà Nam. Chương trình thời "
+        "sự buổi sáng hôm nay có các nội dung chính sau đây, mời quý vị theo dõi.",
+    )
+    other = stream(
+        "khac",
+        "Bà con chú ý, lịch tiêm chủng cho trẻ em dưới năm tuổi sẽ diễn ra "
+        "tại trạm y tế vào sáng thứ bảy tuần này, mong các gia đình lưu ý.",
+    )
+    extensions = live.app.extensions["loaxa"]
+    sampler = RelaySampler(extensions["sessions"], extensions["settings"], tick_s=0.5).start()
+    try:
+        first, second = soon(8), soon(20)
+        live.schedule(first, kind="relay", stream_url=province.url, duration_s=8,
+                      title="Tiếp âm Đài tỉnh")  # fmt: skip
+        live.schedule(second, kind="relay", stream_url=province.url, duration_s=8,
+                      title="Tiếp âm nhầm")  # fmt: skip
+
+        def player(on_done: Any) -> VlcPlayer:
+            made = VlcPlayer(on_done, capture=tmp_path / "air.wav", relay_preroll_s=1.5)
+            real = made.play
+            made.play = lambda cue: real(  # type: ignore[method-assign]
+                dataclasses.replace(cue, stream_url=other.url)
+                if cue.title == "Tiếp âm nhầm"
+                else cue
+            )
+            return made
+
+        agent = live.agent(tmp_path / "agent", player, relay_lead_s=1.5)
+        agent.start()
+        checked = wait_for(
+            lambda: len(done := [p for p in live.plays() if p["verified"] is not None]) == 2
+            and done, 60, "both relays checked against the source",
+        )  # fmt: skip
+        agent.stop()
+    finally:
+        sampler.stop()
+        province.close()
+        other.close()
+    by_start = {p["scheduled_start"]: p for p in checked}
+    right = by_start[first.astimezone(ZONE).isoformat()]
+    wrong = by_start[second.astimezone(ZONE).isoformat()]
+    assert (right["status"], right["fingerprint_source"], right["verified"]) == (
+        "played", "off_air", True)  # fmt: skip
+    assert (wrong["status"], wrong["fingerprint_source"], wrong["verified"]) == (
+        "played", "off_air", False)  # fmt: skip
+
+
 def recording(live: LiveServer, frequency: int, seconds: float, title: str) -> int:
     """An approved recorded message (a tone) an alert can name as its ``segment``."""
     program = live.program((frequency, seconds), title=title)

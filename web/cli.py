@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -125,9 +126,16 @@ def init(demo: bool) -> None:
     type=click.IntRange(0, 50),
     help="Also run this many station agents in-process (no sound), for demos.",
 )
-def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
+@click.option(
+    "--sample-relays/--no-sample-relays",
+    default=True,
+    show_default=True,
+    help="Fingerprint relay sources during their windows, to check what communes aired.",
+)
+def serve(host: str, port: int, threads: int, demo_agents: int, sample_relays: bool) -> None:
     from waitress import serve as waitress_serve
 
+    from scheduler.relay_proof import RelaySampler
     from web import create_app
 
     try:
@@ -137,6 +145,8 @@ def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
     sessions = app.extensions["loaxa"]["sessions"]
     if interrupted := fail_interrupted(sessions, now_utc()):
         click.echo(f"{interrupted} unfinished upload(s)/render(s) from the last run marked failed")
+    if sample_relays:
+        RelaySampler(sessions, app.extensions["loaxa"]["settings"]).start()
     agents = []
     if demo_agents:
         from web.demo_agents import schedule_warm_up, start_demo_agents
@@ -158,6 +168,28 @@ def serve(host: str, port: int, threads: int, demo_agents: int) -> None:
     finally:
         for agent in agents:
             agent.stop()
+
+
+@main.command(
+    "sample-relays",
+    help="Fingerprint relay sources during their windows (one per "
+    "deployment; 'serve' runs one itself). Runs until stopped.",
+)
+@_friendly
+def sample_relays() -> None:
+    from scheduler.relay_proof import RelaySampler
+
+    settings = _settings()
+    sampler = RelaySampler(make_sessionmaker(make_engine(settings.database_url)), settings)
+    if not sampler.start().running:
+        raise click.ClickException("fpcalc is not installed (apt-get install libchromaprint-tools)")
+    click.echo("Sampling relay sources (Ctrl+C to stop)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        sampler.stop()
 
 
 @main.group(help="The station tree.")

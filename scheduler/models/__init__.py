@@ -16,7 +16,7 @@ from scheduler.models.broadcasts import (
 )
 from scheduler.models.campaigns import Campaign, Topic
 from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
-from scheduler.models.plays import PlayLog
+from scheduler.models.plays import PlayLog, SourceSample
 from scheduler.models.stations import Station
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "ProgramItem",
     "Role",
     "Segment",
+    "SourceSample",
     "Station",
     "StationToken",
     "Topic",

@@ -1,10 +1,11 @@
-"""Play logs (as-run): what a station's agent actually did."""
+"""Play logs (as-run): what a station's agent actually did — and, for relays, what their
+source actually sent (the reference their fingerprints are checked against)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import Base, UTCDateTime
@@ -32,3 +33,20 @@ class PlayLog(Base):
     fingerprint_source: Mapped[str | None] = mapped_column(String(10))  # off_air, decoded
     verified: Mapped[bool | None] = mapped_column()
     similarity: Mapped[float | None] = mapped_column(Float)
+
+
+class SourceSample(Base):
+    """A relay source's stream, fingerprinted by the server over a relay's window
+    (``scheduler.relay_proof``): what the stations relaying it should have aired."""
+
+    __tablename__ = "source_samples"
+    __table_args__ = (UniqueConstraint("stream_url", "starts_at", name="uq_source_samples_window"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stream_url: Mapped[str] = mapped_column(String(500))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the relay's window
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sampled_from: Mapped[datetime | None] = mapped_column(UTCDateTime())  # what was heard
+    sampled_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fingerprint: Mapped[list[int] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)  # why there is no fingerprint
