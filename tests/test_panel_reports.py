@@ -83,3 +83,19 @@ def test_a_bad_query_shows_the_form_with_why(
     page = reader(panel).get(f"/reports?{query}")
     assert page.status_code == status
     assert says in page.get_data(as_text=True)
+
+
+def test_the_drill_down_shows_which_airings_were_proved_and_how(panel: Panel, network: Any) -> None:
+    from sqlalchemy import update
+
+    from scheduler.models import PlayLog, Station
+
+    station_id = network.query(Station.id).filter(Station.code == LE_HONG_PHONG).scalar()
+    network.execute(update(PlayLog).where(PlayLog.station_id == station_id,
+                                          PlayLog.status == "played")
+                    .values(verified=False, fingerprint_source="off_air"))  # fmt: skip
+    network.commit()
+    page = reader(panel).get(f"/reports/stations/{LE_HONG_PHONG}?{WEEK_QUERY.split('&', 1)[1]}")
+    text = " ".join(visible_text(page.get_data(as_text=True)))
+    assert "Sai nội dung (thu phát sóng)" in text and "Đúng nội dung" not in text
+    assert "Phút đã xác minh" in reader(panel).get(f"/reports?{WEEK_QUERY}").get_data(as_text=True)
