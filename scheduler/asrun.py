@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from scheduler.models import AlertReceipt, PlayLog, Station
+from scheduler.settle import refresh
 
 MAX_BATCH = 1000
 
@@ -102,6 +103,10 @@ def record_plays(
         insert = pg_insert if postgres else sqlite_insert
         # Bind processing (aware → UTC) happens through the ORM table's column types.
         session.execute(insert(PlayLog).on_conflict_do_nothing(index_elements=["id"]), fresh)
+        # A log for a day already written down (an agent back from a long outage) changes it.
+        fresh_ids = {str(row["id"]) for row in fresh}
+        refresh(session, [(station.id, r.broadcast, r.scheduled_start) for r in reports
+                          if str(r.id) in fresh_ids])  # fmt: skip
     return len(fresh), len(reports) - len(fresh)
 
 

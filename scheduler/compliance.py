@@ -19,15 +19,26 @@ it airs); the totals are the root's row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Invalid, NotFound
-from scheduler.models import Campaign, PlayLog, ProgramItem, Segment, Station, StationToken
+from scheduler.models import (
+    AiringOutcome,
+    Campaign,
+    PlayLog,
+    ProgramItem,
+    Segment,
+    SettledDay,
+    Station,
+    StationToken,
+)
 from scheduler.recurrence import EARLIEST, LATEST, local_day_window
 from scheduler.schedule import Airing, tree_timelines, with_ancestors
 from scheduler.stations import subtree
@@ -95,12 +106,7 @@ class Outcome:
 
     @property
     def verified(self) -> bool | None:
-        """True when every log that aired something was checked and matched; False when one
-        did not match; None when nothing was checked."""
-        checked = [log.verified for log in self.logs if log.verified is not None]
-        if not checked:
-            return None
-        return all(checked)
+        return verified_of(self.logs)
 
 
 @dataclass
@@ -129,6 +135,18 @@ class Tally:
             self.verified += 1
             self.verified_s += outcome.aired_s
 
+    def count(
+        self, status: str, n: int, planned_s: float, aired_s: float, verified: int,
+        verified_s: float,
+    ) -> None:  # fmt: skip
+        """Add ``n`` airings of one status, with their sums (a settled aggregate)."""
+        self.planned += n
+        setattr(self, status, getattr(self, status) + n)
+        self.planned_s += planned_s or 0.0
+        self.aired_s += aired_s or 0.0
+        self.verified += verified or 0
+        self.verified_s += verified_s or 0.0
+
     def merge(self, other: Tally) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
@@ -155,7 +173,8 @@ class Report:
     period: Period
     filters: Filters
     rows: list[Row]  # parents before children
-    outcomes: dict[str, list[Outcome]]  # by station code, in time order
+    outcomes: dict[str, list[Outcome]]  # by station code, in time order (days not settled)
+    days: dict[date, Tally] = field(default_factory=dict)  # the root's tally per local day
 
     @property
     def totals(self) -> Tally:
@@ -198,12 +217,18 @@ def outcome_of(planned: Planned, logs: Sequence[Log], now: datetime, grace: time
         if now < planned.end + grace:
             return Outcome(planned, "upcoming", 0.0, None)
         return Outcome(planned, "missed", 0.0, NO_REPORT)
+    status, aired, reason = judged(planned.seconds, logs)
+    return Outcome(planned, status, aired, reason, tuple(logs))
+
+
+def judged(planned_s: float, logs: Sequence[Log]) -> tuple[str, float, str | None]:
+    """(status, aired seconds, reason) of an airing from the logs sent for it (at least one)."""
     aired = sum(
         max(0.0, (log.ended_at - log.started_at).total_seconds())
         for log in logs
         if log.started_at is not None and log.ended_at is not None
     )
-    aired = min(aired, planned.seconds)
+    aired = min(aired, planned_s)
     statuses = {log.status for log in logs}
     if statuses == {"played"}:
         status = "played"
@@ -212,16 +237,31 @@ def outcome_of(planned: Planned, logs: Sequence[Log], now: datetime, grace: time
     else:
         status = next(s for s in ("interrupted", "failed", "missed") if s in statuses)
     details = [log.detail for log in logs if log.detail]
-    return Outcome(planned, status, aired, "; ".join(details) or None, tuple(logs))
+    return status, aired, "; ".join(details) or None
 
 
-def roll_up(stations: Sequence[Station], airs: set[str], outcomes: Mapping[str, list[Outcome]]
-            ) -> list[Row]:  # fmt: skip
-    """A row per station (parents first), each summing its own airings and its subtree's."""
+def verified_of(logs: Sequence[Log]) -> bool | None:
+    """True when every log that was checked matched; False when one did not; None when
+    nothing was checked."""
+    checked = [log.verified for log in logs if log.verified is not None]
+    return all(checked) if checked else None
+
+
+def roll_up(
+    stations: Sequence[Station],
+    airs: set[str],
+    outcomes: Mapping[str, list[Outcome]],
+    settled: Mapping[str, Tally] | None = None,
+) -> list[Row]:
+    """A row per station (parents first), each summing its own airings (and the ``settled``
+    tallies of days already written down) and its subtree's."""
     rows = {s.code: Row(s, s.code in airs) for s in stations}
     for code, found in outcomes.items():
         for outcome in found:
             rows[code].tally.add(outcome)
+    for code, tally in (settled or {}).items():
+        if code in rows:
+            rows[code].tally.merge(tally)
     for station in sorted(stations, key=lambda s: -s.depth):  # children before parents
         parent = station.parent.code if station.parent is not None else None
         if parent in rows:
@@ -240,27 +280,108 @@ def compliance(
     now: datetime,
     min_fragment: timedelta,
     grace: timedelta,
+    *,
+    settled: bool = True,
 ) -> Report:
-    """The compliance report of ``root``'s subtree over ``period`` (local days of the root)."""
+    """The compliance report of ``root``'s subtree over ``period`` (local days of the root).
+
+    With ``settled`` the days already written down (``scheduler.settle``) are summed in SQL
+    and only the rest is resolved and matched here; without it every airing is, with its
+    logs (a drill-down needs them)."""
     stations = list(subtree(session, root))
     airs = airing_stations(session, stations)
+    wanted = wanted_for(session, filters)
+    zone = ZoneInfo(root.timezone)
     window = local_day_window(period.first, period.last, root.timezone)
+    tallies: dict[str, Tally] = {}
+    days: dict[date, Tally] = defaultdict(Tally)
+    done = settled_through(session, period) if settled else None
+    if done is not None:
+        upto = local_day_window(period.first, done, root.timezone)[1]
+        tallies, by_day = settled_tallies(session, stations, (window[0], upto), wanted)
+        days.update(by_day)
+        window = (upto, window[1])
+    outcomes: dict[str, list[Outcome]] = {}
+    if window[0] < window[1]:
+        outcomes = live_outcomes(session, stations, airs, window, wanted, now, min_fragment,
+                                 grace)  # fmt: skip
+        for found in outcomes.values():
+            for outcome in found:
+                days[outcome.planned.scheduled_start.astimezone(zone).date()].add(outcome)
+    rows = roll_up(stations, airs, outcomes, tallies)
+    return Report(root, period, filters, rows, outcomes, dict(days))
+
+
+def live_outcomes(
+    session: Session,
+    stations: Sequence[Station],
+    airs: set[str],
+    window: tuple[datetime, datetime],
+    wanted: Callable[[Planned], bool],
+    now: datetime,
+    min_fragment: timedelta,
+    grace: timedelta,
+) -> dict[str, list[Outcome]]:
+    """Each airing station's planned airings in ``window``, resolved now and matched with
+    their logs."""
     tree = with_ancestors(session, stations)
     timelines = tree_timelines(session, tree, window, min_fragment)
-    wanted = _filter(session, filters)
     planned = {
         code: [p for p in planned_airings(code, timelines.get(code, []), window) if wanted(p)]
         for code in sorted(airs)
     }
     logs = _logs(session, [s for s in stations if s.code in airs], window)
-    outcomes = {
+    return {
         code: [
             outcome_of(p, logs.get((code, p.airing.broadcast, p.scheduled_start), []), now, grace)
             for p in found
         ]
         for code, found in planned.items()
     }
-    return Report(root, period, filters, roll_up(stations, airs, outcomes), outcomes)
+
+
+def settled_through(session: Session, period: Period) -> date | None:
+    """The last day of the unbroken run of settled days that begins the period, if any."""
+    days = set(session.scalars(
+        select(SettledDay.day).where(SettledDay.day >= period.first, SettledDay.day <= period.last)
+    ))  # fmt: skip
+    last = None
+    day = period.first
+    while day in days:
+        last, day = day, day + timedelta(days=1)
+    return last
+
+
+def settled_tallies(
+    session: Session,
+    stations: Sequence[Station],
+    window: tuple[datetime, datetime],
+    wanted: _Wanted,
+) -> tuple[dict[str, Tally], dict[date, Tally]]:
+    """The tallies of the written-down airings in ``window``: per station and per day."""
+    code_of = {s.id: s.code for s in stations}
+    ids = list(code_of)
+    verified_s = case((AiringOutcome.verified.is_(True), AiringOutcome.aired_s), else_=0.0)
+    sums = (func.count(), func.sum(AiringOutcome.planned_s), func.sum(AiringOutcome.aired_s),
+            func.sum(case((AiringOutcome.verified.is_(True), 1), else_=0)),
+            func.sum(verified_s))  # fmt: skip
+    per_station: dict[str, Tally] = defaultdict(Tally)
+    per_day: dict[date, Tally] = defaultdict(Tally)
+    for chunk in range(0, len(ids), 1000):
+        where = [AiringOutcome.station_id.in_(ids[chunk : chunk + 1000]),
+                 AiringOutcome.scheduled_start >= window[0],
+                 AiringOutcome.scheduled_start < window[1], *wanted.sql()]  # fmt: skip
+        for station_id, status, *values in session.execute(
+            select(AiringOutcome.station_id, AiringOutcome.status, *sums)
+            .where(*where).group_by(AiringOutcome.station_id, AiringOutcome.status)
+        ):  # fmt: skip
+            per_station[code_of[station_id]].count(status, *values)
+        for day, status, *values in session.execute(
+            select(AiringOutcome.day, AiringOutcome.status, *sums)
+            .where(*where).group_by(AiringOutcome.day, AiringOutcome.status)
+        ):  # fmt: skip
+            per_day[day].count(status, *values)
+    return dict(per_station), dict(per_day)
 
 
 def airing_stations(session: Session, stations: Sequence[Station]) -> set[str]:
@@ -279,7 +400,8 @@ def airing_stations(session: Session, stations: Sequence[Station]) -> set[str]:
     return {s.code for s in stations if s.id not in parents or s.id in with_agent}
 
 
-def _filter(session: Session, filters: Filters) -> _Wanted:
+def wanted_for(session: Session, filters: Filters) -> _Wanted:
+    """The test an airing must pass to be counted under ``filters``."""
     programs: set[int] | None = None
     if filters.campaign is not None:
         campaign = session.scalar(select(Campaign).where(Campaign.code == filters.campaign))
@@ -299,6 +421,18 @@ def _filter(session: Session, filters: Filters) -> _Wanted:
 class _Wanted:
     filters: Filters
     programs: set[int] | None
+
+    def sql(self) -> list[Any]:
+        """The same filters as conditions on ``airing_outcomes``."""
+        f = self.filters
+        found: list[Any] = []
+        if f.kind is not None:
+            found.append(AiringOutcome.kind == f.kind)
+        if f.origin is not None:
+            found.append(AiringOutcome.origin == f.origin)
+        if self.programs is not None:
+            found.append(AiringOutcome.program_id.in_(sorted(self.programs) or [-1]))
+        return found
 
     def __call__(self, planned: Planned) -> bool:
         airing, f = planned.airing, self.filters

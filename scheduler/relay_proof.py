@@ -8,7 +8,7 @@ each relaying station's off-air fingerprint is compared with it (``scheduler.ver
 its log comes in or when the sample is done, whichever is later.
 
 One sampler must run per deployment: ``loaxa serve`` starts one in-process; under gunicorn
-run ``loaxa sample-relays`` beside the workers (README, production).
+run ``loaxa server-jobs`` beside the workers (README, production).
 """
 
 from __future__ import annotations

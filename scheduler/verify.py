@@ -23,6 +23,7 @@ from audio.fingerprint import SAME_AUDIO, available, fingerprint, similarity
 from config import Settings
 from scheduler.models import Broadcast, Kind, MediaFile, PlayLog, Program, SourceSample
 from scheduler.segments import store_for
+from scheduler.settle import refresh
 
 log = logging.getLogger(__name__)
 KEY = "chromaprint"
@@ -41,6 +42,7 @@ def verify(session: Session, settings: Settings, ids: Sequence[str]) -> None:
         .join(Broadcast, PlayLog.broadcast_id == Broadcast.id)
         .where(PlayLog.id.in_(list(ids)), PlayLog.fingerprint.is_not(None))
     ).all()
+    checked: list[tuple[int, int | None, datetime]] = []
     for play, broadcast in rows:
         reference = reference_for(session, settings, play, broadcast)
         if reference is None:
@@ -48,6 +50,9 @@ def verify(session: Session, settings: Settings, ids: Sequence[str]) -> None:
         score = similarity(play.fingerprint or [], reference)
         play.similarity = round(score, 4) if score is not None else None
         play.verified = None if score is None else score >= SAME_AUDIO
+        checked.append((play.station_id, play.broadcast_id, play.scheduled_start))
+    session.flush()
+    refresh(session, checked)  # a day already written down counts the proof too
 
 
 def reference_for(

@@ -315,3 +315,42 @@ def test_fingerprints_of_what_aired_verify_the_airing_or_not(week, app, network,
     assert (bulletin["status"], bulletin["verified"]) == ("played", False)
     [relay] = [a for a in airings if a["kind"] == "relay"]
     assert relay["verified"] is None  # no fingerprint sent: not checked, not counted
+
+
+# --- days written down (scheduler.settle) ----------------------------------------------------
+
+
+def settle_week(app: Any) -> list[date]:
+    from scheduler.server_jobs import ServerJobs
+
+    extensions = app.extensions["loaxa"]
+    jobs = ServerJobs(extensions["sessions"], extensions["settings"], clock=lambda: FROZEN_NOW)
+    settled: list[date] = []
+    while done := jobs.settle():  # a few days per call, oldest first
+        settled += done
+    return settled
+
+
+def test_written_down_days_give_the_same_report_and_late_logs_still_count(week, app, network):
+    """Once the week is written down the report is summed from the table — and must say
+    exactly what the live report said; a log that arrives later still changes it."""
+    from scheduler.models import AiringOutcome
+
+    live = report(week["district"], station=PHU_LY).json
+    live_relays = report(week["district"], station=PHU_LY, kind="relay").json
+    assert set(WEEK) <= set(settle_week(app))  # 20/4, today, is not over: not written down
+    assert network.query(AiringOutcome).count() == 42
+    assert report(week["district"], station=PHU_LY).json == live
+    assert report(week["district"], station=PHU_LY, kind="relay").json == live_relays
+
+    # Châu Cầu's agent comes back and uploads Thursday's programme after all.
+    token = accounts.new_station_token(network, FROZEN_NOW, CHAU_CAU)
+    network.commit()
+    thursday = datetime(2026, 4, 16, 17, 0, tzinfo=ZONE)
+    sent = app.test_client().post("/api/v1/agent/plays",
+                                  json=[log(week["program"], thursday, 15, "played")],
+                                  headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert sent.json["accepted"] == 1
+    after = rows_by_code(report(week["district"], station=PHU_LY).json)
+    assert (after[CHAU_CAU]["played"], after[CHAU_CAU]["missed"]) == (7, 7)
+    assert after[CHAU_CAU]["aired_minutes"] == 150.0 and after[PHU_LY]["played"] == 28

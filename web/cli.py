@@ -127,15 +127,15 @@ def init(demo: bool) -> None:
     help="Also run this many station agents in-process (no sound), for demos.",
 )
 @click.option(
-    "--sample-relays/--no-sample-relays",
+    "--server-jobs/--no-server-jobs",
     default=True,
     show_default=True,
-    help="Fingerprint relay sources during their windows, to check what communes aired.",
+    help="Also run the server's periodic jobs (relay source sampling, report days).",
 )
-def serve(host: str, port: int, threads: int, demo_agents: int, sample_relays: bool) -> None:
+def serve(host: str, port: int, threads: int, demo_agents: int, server_jobs: bool) -> None:
     from waitress import serve as waitress_serve
 
-    from scheduler.relay_proof import RelaySampler
+    from scheduler.server_jobs import ServerJobs
     from web import create_app
 
     try:
@@ -145,8 +145,8 @@ def serve(host: str, port: int, threads: int, demo_agents: int, sample_relays: b
     sessions = app.extensions["loaxa"]["sessions"]
     if interrupted := fail_interrupted(sessions, now_utc()):
         click.echo(f"{interrupted} unfinished upload(s)/render(s) from the last run marked failed")
-    if sample_relays:
-        RelaySampler(sessions, app.extensions["loaxa"]["settings"]).start()
+    if server_jobs:
+        ServerJobs(sessions, app.extensions["loaxa"]["settings"]).start()
     agents = []
     if demo_agents:
         from web.demo_agents import schedule_warm_up, start_demo_agents
@@ -171,25 +171,26 @@ def serve(host: str, port: int, threads: int, demo_agents: int, sample_relays: b
 
 
 @main.command(
-    "sample-relays",
-    help="Fingerprint relay sources during their windows (one per "
-    "deployment; 'serve' runs one itself). Runs until stopped.",
+    "server-jobs",
+    help="Run the server's periodic jobs: relay sources sampled during their windows, "
+    "finished days written down for reports. One per deployment ('serve' runs one itself). "
+    "Runs until stopped.",
 )
 @_friendly
-def sample_relays() -> None:
-    from scheduler.relay_proof import RelaySampler
+def server_jobs_command() -> None:
+    from scheduler.server_jobs import ServerJobs
 
     settings = _settings()
-    sampler = RelaySampler(make_sessionmaker(make_engine(settings.database_url)), settings)
-    if not sampler.start().running:
-        raise click.ClickException("fpcalc is not installed (apt-get install libchromaprint-tools)")
-    click.echo("Sampling relay sources (Ctrl+C to stop)")
+    jobs = ServerJobs(make_sessionmaker(make_engine(settings.database_url)), settings).start()
+    if not jobs.sampler.running:
+        click.echo("fpcalc is not installed: relays will not be checked against their sources")
+    click.echo("Server jobs running (Ctrl+C to stop)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:
             time.sleep(3600)
     finally:
-        sampler.stop()
+        jobs.stop()
 
 
 @main.group(help="The station tree.")

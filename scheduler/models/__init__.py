@@ -16,10 +16,11 @@ from scheduler.models.broadcasts import (
 )
 from scheduler.models.campaigns import Campaign, Topic
 from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
-from scheduler.models.plays import PlayLog, SourceSample
+from scheduler.models.plays import AiringOutcome, PlayLog, SettledDay, SourceSample
 from scheduler.models.stations import Station
 
 __all__ = [
+    "AiringOutcome",
     "Alert",
     "AlertReceipt",
     "AlertState",
@@ -39,6 +40,7 @@ __all__ = [
     "ProgramItem",
     "Role",
     "Segment",
+    "SettledDay",
     "SourceSample",
     "Station",
     "StationToken",

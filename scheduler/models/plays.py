@@ -3,9 +3,9 @@ source actually sent (the reference their fingerprints are checked against)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.db import Base, UTCDateTime
@@ -50,3 +50,33 @@ class SourceSample(Base):
     sampled_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fingerprint: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)  # why there is no fingerprint
+
+
+class AiringOutcome(Base):
+    """What became of one planned airing at one station, written once its day is over
+    (``scheduler.settle``) so a report over a month of the country is one SQL aggregate;
+    rewritten when a late log or a verification changes it."""
+
+    __tablename__ = "airing_outcomes"
+
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheduled_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    day: Mapped[date] = mapped_column(Date, index=True)  # the local day it was planned on
+    kind: Mapped[str] = mapped_column(String(10))
+    origin: Mapped[str] = mapped_column(String(20))  # the broadcast owner's station code
+    program_id: Mapped[int | None] = mapped_column(Integer)
+    planned_s: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    aired_s: Mapped[float] = mapped_column(Float)
+    verified: Mapped[bool | None] = mapped_column()
+
+
+class SettledDay(Base):
+    """A local day whose airings are all in ``airing_outcomes``."""
+
+    __tablename__ = "settled_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    settled_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -56,7 +56,7 @@ def campaign(fmt: str | None = None) -> Response:
     found = session().scalar(select(Campaign).where(Campaign.code == code))
     if found is None:
         raise NotFound(f"campaign: there is no campaign {code!r}", "campaign")
-    made = campaign_report(session(), found, build(user))
+    made = campaign_report(session(), found, build(user, settled=False))
     if fmt is None and request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
         fmt = "csv"
     if fmt in ("csv", "xlsx"):
@@ -116,7 +116,7 @@ def airings_report() -> Response:
     user = require_user()
     if not request.args.get("station"):
         raise Invalid("station: name the station whose airings to list", "station")
-    report = build(user)
+    report = build(user, settled=False)
     station = report.root
     zone = ZoneInfo(station.timezone)
     found = report.outcomes.get(station.code)
@@ -130,8 +130,9 @@ def airings_report() -> Response:
     })  # fmt: skip
 
 
-def build(user: User) -> compliance.Report:
-    """The report the query asks for, every parameter checked at the boundary."""
+def build(user: User, *, settled: bool = True) -> compliance.Report:
+    """The report the query asks for, every parameter checked at the boundary; ``settled``
+    False when each airing is wanted (drill-downs), not only the sums."""
     db = session()
     code = request.args.get("station")
     root = _station(code, "station") if code else user.station
@@ -150,7 +151,8 @@ def build(user: User) -> compliance.Report:
     cfg = settings()
     return compliance.compliance(db, root, period, filters, now_utc(),
                                  timedelta(seconds=cfg.min_fragment_s),
-                                 timedelta(seconds=cfg.report_grace_s))  # fmt: skip
+                                 timedelta(seconds=cfg.report_grace_s),
+                                 settled=settled)  # fmt: skip
 
 
 def report_json(report: compliance.Report) -> dict[str, Any]:

@@ -5,7 +5,6 @@ form again with the sentence that says why (400/403/404), never a traceback."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -99,7 +98,7 @@ def _root(me: User, code: str) -> Station:
     return root
 
 
-def _report(me: User, q: Query) -> compliance.Report:
+def _report(me: User, q: Query, *, settled: bool = True) -> compliance.Report:
     root = _root(me, q.station)
     try:
         period = compliance.Period.checked(q.first, q.last)
@@ -110,6 +109,7 @@ def _report(me: User, q: Query) -> compliance.Report:
     return compliance.compliance(
         session(), root, period, compliance.Filters(kind=q.kind or None), now_utc(),
         timedelta(seconds=cfg.min_fragment_s), timedelta(seconds=cfg.report_grace_s),
+        settled=settled,
     )  # fmt: skip
 
 
@@ -121,20 +121,11 @@ def _worst_first(rows: list[compliance.Row]) -> list[compliance.Row]:
 
 
 def _by_day(report: compliance.Report) -> list[tuple[str, float | None]]:
-    zone = ZoneInfo(report.root.timezone)
-    planned: dict[date, float] = defaultdict(float)
-    aired: dict[date, float] = defaultdict(float)
-    for found in report.outcomes.values():
-        for outcome in found:
-            if outcome.status == "upcoming":
-                continue
-            day = outcome.planned.scheduled_start.astimezone(zone).date()
-            planned[day] += outcome.planned.seconds
-            aired[day] += outcome.aired_s
     days = []
     day = report.period.first
     while day <= report.period.last:
-        days.append((f"{day.day}/{day.month}", aired[day] / planned[day] if planned[day] else None))
+        tally = report.days.get(day)
+        days.append((f"{day.day}/{day.month}", tally.rate_minutes if tally else None))
         day += timedelta(days=1)
     return days
 
@@ -185,7 +176,7 @@ def station(code: str) -> ResponseReturnValue:
     me = panel_user()
     q = _query(me)
     q.station = code
-    report = _report(me, q)
+    report = _report(me, q, settled=False)
     found = report.outcomes.get(report.root.code)
     if found is None:
         raise Invalid(_("Đài %(code)s không tự phát; hãy chọn một đài xã.", code=code), "station")
