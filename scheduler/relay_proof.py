@@ -51,9 +51,10 @@ def windows_due(session: Session, now: datetime, ahead: timedelta = AHEAD) -> li
     broadcasts, and all their communes, share one sample)."""
     span = (now, now + ahead + BEFORE)
     found: dict[tuple[str, datetime], datetime] = {}
-    for rule in load_rules(session, span):
+    relays = select(Broadcast.id).where(Broadcast.kind == Kind.relay)  # every 15 s: only these
+    for rule in load_rules(session, span, only=relays):
         url = rule.airing.stream_url
-        if rule.airing.kind != Kind.relay.value or not url:
+        if not url:
             continue
         for occurrence in expand(rule, span):
             key = (url, occurrence.start)

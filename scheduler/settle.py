@@ -20,7 +20,6 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from scheduler.compliance import (
-    STATUSES,
     Filters,
     Log,
     airing_stations,
@@ -103,27 +102,32 @@ def settle_due(
 
 def refresh(session: Session, keys: Iterable[tuple[int, int | None, datetime]]) -> int:
     """Rewrite the settled outcomes of these (station id, broadcast, scheduled start) airings
-    from their logs as they now are; return how many changed."""
-    changed = 0
-    for station_id, broadcast, start in set(keys):
-        if broadcast is None:
-            continue
-        row = session.get(AiringOutcome, (station_id, broadcast, start))
-        if row is None:
-            continue  # not settled (yet), or not a planned airing
+    from their logs as they now are; return how many changed. Called on every log upload:
+    one query when (as nearly always) none of them is on a day already written down."""
+    wanted = {(s, b, t) for s, b, t in keys if b is not None}
+    if not wanted:
+        return 0
+    settled = [
+        row
+        for row in session.scalars(
+            select(AiringOutcome).where(
+                AiringOutcome.station_id.in_({s for s, _, _ in wanted}),
+                AiringOutcome.scheduled_start.in_({t for _, _, t in wanted}),
+            )
+        )
+        if (row.station_id, row.broadcast_id, row.scheduled_start) in wanted
+    ]
+    for row in settled:
         logs = [
             Log(p.status, p.started_at, p.ended_at, p.detail, p.verified, p.fingerprint_source)
             for p in session.scalars(
-                select(PlayLog).where(PlayLog.station_id == station_id,
-                                      PlayLog.broadcast_id == broadcast,
-                                      PlayLog.scheduled_start == start)
+                select(PlayLog).where(PlayLog.station_id == row.station_id,
+                                      PlayLog.broadcast_id == row.broadcast_id,
+                                      PlayLog.scheduled_start == row.scheduled_start)
                 .order_by(PlayLog.started_at)
             )
         ]  # fmt: skip
-        if not logs:
-            continue
-        status, aired, _ = judged(row.planned_s, logs)
-        assert status in STATUSES
-        row.status, row.aired_s, row.verified = status, aired, verified_of(logs)
-        changed += 1
-    return changed
+        if logs:
+            row.status, row.aired_s, _ = judged(row.planned_s, logs)
+            row.verified = verified_of(logs)
+    return len(settled)
