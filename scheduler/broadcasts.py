@@ -43,6 +43,7 @@ from scheduler.models import (
     Station,
     User,
 )
+from scheduler.programs import unapproved_segments
 from scheduler.recurrence import (
     EARLIEST,
     LATEST,
@@ -50,7 +51,9 @@ from scheduler.recurrence import (
     check_rule,
 )
 from scheduler.rules import RuleWarning
+from scheduler.schedule import next_airing, rule_of
 from scheduler.stations import bump_revisions, stations_by_code
+from scheduler.timeline import Occurrence
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 STREAM_SCHEMES = ("http://", "https://", "rtsp://", "rtmp://", "udp://", "rtp://", "srt://")
@@ -130,6 +133,8 @@ class SaveResult:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     conflicts_total: int = 0
     warnings: list[RuleWarning] = field(default_factory=list)
+    first_airing: Occurrence | None = None  # the next airing still to come (or on air)
+    revised: bool = False  # kept as a pending revision; the approved version stays on air
 
 
 def spec_of(broadcast: Broadcast) -> BroadcastSpec:
@@ -172,12 +177,83 @@ def save_broadcast(
     """Create (or, with ``existing``, change) a broadcast. See the module docstring.
 
     On any refusal the session is rolled back, so a caller cannot commit half a change.
+
+    A change to an approved broadcast by someone who may not approve it is kept as a pending
+    revision beside it (:func:`_propose`): what is on air stays on air until an approver
+    accepts the change.
     """
     try:
-        return _save(session, settings, actor, spec, now, existing)
+        if existing is not None and (
+            needs_revision(actor, existing) or _waits_for_bulletins(session, spec, existing)
+        ):
+            return _propose(session, settings, actor, spec, now, existing)
+        result = _save(session, settings, actor, spec, now, existing)
+        if existing is not None:
+            _drop_revision(existing)  # an approver's own change replaces any waiting one
+        return result
     except DomainError:
         session.rollback()
         raise
+
+
+def needs_revision(actor: User, existing: Broadcast) -> bool:
+    """Would this user's change to this broadcast wait beside it (rather than replace it)?"""
+    return existing.status == BroadcastStatus.approved and not permissions.can_approve(
+        actor, existing.owner
+    )
+
+
+def _waits_for_bulletins(session: Session, spec: BroadcastSpec, existing: Broadcast) -> bool:
+    """An approved broadcast switched to a programme whose bulletins are not all approved
+    yet: the switch waits too (saving it would take the approved version off air)."""
+    if existing.status != BroadcastStatus.approved or spec.kind != "program" or not spec.program:
+        return False
+    program = session.get(Program, spec.program) if spec.program <= MAX_ID else None
+    return program is not None and bool(unapproved_segments(program))
+
+
+def _propose(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    spec: BroadcastSpec,
+    now: datetime,
+    existing: Broadcast,
+) -> SaveResult:
+    """Check the change exactly as a save would (clashes refused unless forced, conflicts
+    and warnings previewed), undo it, and keep it as the broadcast's pending revision."""
+    broadcast_id = existing.id
+    try:
+        seen = _save(session, settings, actor, spec, now, existing)
+        checked = (seen.conflicts, seen.conflicts_total, seen.warnings, seen.first_airing)
+    finally:
+        session.rollback()  # the caller's session holds nothing else (as for a preview)
+    broadcast = get_broadcast(session, broadcast_id)
+    broadcast.revision = spec.model_dump(mode="json")
+    broadcast.revision_by_id = actor.id
+    broadcast.revision_at = now
+    audit.record(
+        session, now, actor, "broadcast.revise", broadcast, broadcast.owner_id,
+        title=spec.title, status="pending",
+    )  # fmt: skip
+    conflicts, total, warnings, first = checked
+    return SaveResult(
+        broadcast=broadcast, created=False, conflicts=conflicts, conflicts_total=total,
+        warnings=warnings, first_airing=first, revised=True,
+    )  # fmt: skip
+
+
+def revision_of(broadcast: Broadcast) -> BroadcastSpec | None:
+    """The change waiting for approval, as the spec it would save (None: nothing waits)."""
+    if not broadcast.revision:
+        return None
+    return BroadcastSpec.model_validate(broadcast.revision)
+
+
+def _drop_revision(broadcast: Broadcast) -> None:
+    broadcast.revision = None
+    broadcast.revision_by_id = None
+    broadcast.revision_at = None
 
 
 def _save(
@@ -236,7 +312,7 @@ def _save(
     broadcast.updated_at = now
     broadcast.targets = [BroadcastTarget(station=t) for t in targets]
     broadcast.exceptions = [_exception(x) for x in spec.exdates]
-    approved = permissions.can_approve(actor, owner)
+    approved = permissions.can_approve(actor, owner) and not what.unapproved
     broadcast.status = BroadcastStatus.approved if approved else BroadcastStatus.pending
     broadcast.approved_by_id = actor.id if approved else None
     broadcast.approved_at = now if approved else None
@@ -244,6 +320,10 @@ def _save(
         session.add(broadcast)
     session.flush()
 
+    first = next_airing(rule_of(broadcast), now)
+    if first is None and retimed:
+        # Nobody schedules the past on purpose: it is a typo in the date (or an old form).
+        raise Invalid("start: every airing of this broadcast is already over", "start")
     forced = spec.force or (existing is not None and existing.forced and not retimed)
     clashes = find_clashes(session, settings, broadcast, now)
     if clashes and not forced:
@@ -253,7 +333,7 @@ def _save(
             clashes=clashes,
         )
     broadcast.forced = bool(clashes) and forced
-    result = SaveResult(broadcast=broadcast, created=existing is None)
+    result = SaveResult(broadcast=broadcast, created=existing is None, first_airing=first)
     result.conflicts, result.conflicts_total, result.warnings = preview(
         session, settings, broadcast, now
     )
@@ -277,6 +357,7 @@ class _What:
     program: Program | None = None
     source: Station | None = None
     stream_url: str | None = None
+    unapproved: list[int] = field(default_factory=list)  # the programme's segments awaiting
 
 
 def _what(session: Session, spec: BroadcastSpec, owner: Station) -> _What:
@@ -301,15 +382,9 @@ def _what(session: Session, spec: BroadcastSpec, owner: Station) -> _What:
             raise Unprocessable(
                 f"program: programme {program.id} is not rendered yet ({program.status})", "program"
             )
-        unapproved = [
-            i.segment_id for i in program.items if i.segment and not i.segment.approved_at
-        ]
-        if unapproved:
-            listed = ", ".join(str(s) for s in unapproved)
-            raise Unprocessable(
-                f"program: programme {program.id} has unapproved segments ({listed})", "program"
-            )
-        return _What(program=program)
+        # Bulletins still awaiting approval do not block scheduling: the broadcast waits
+        # (pending) and airs only once they and it are approved.
+        return _What(program=program, unapproved=unapproved_segments(program))
     if not spec.duration_s:
         raise Invalid("duration_s: a relay needs its length in seconds", "duration_s")
     if spec.program is not None:
@@ -361,14 +436,31 @@ def get_broadcast(session: Session, broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def approve(session: Session, actor: User, broadcast: Broadcast, now: datetime) -> None:
+def approve(
+    session: Session, settings: Settings, actor: User, broadcast: Broadcast, now: datetime
+) -> None:
+    """Approve a pending broadcast, or the revision waiting beside an approved one (which
+    is then saved over it, with the approver's checks: a clash now refuses it)."""
     permissions.require_approve(actor, broadcast.owner)
     if broadcast.status == BroadcastStatus.cancelled:
         raise Unprocessable("a cancelled broadcast cannot be approved")
-    if broadcast.kind == Kind.program and broadcast.program is not None:
-        unapproved = [i for i in broadcast.program.items if i.segment and not i.segment.approved_at]
-        if unapproved:
+    revision = revision_of(broadcast)
+    if revision is not None:
+        if _waits_for_bulletins(session, revision, broadcast):
             raise Unprocessable("program: the programme has unapproved segments", "program")
+        try:
+            _save(session, settings, actor, revision, now, broadcast)
+        except DomainError:
+            session.rollback()
+            raise
+        _drop_revision(broadcast)
+        audit.record(
+            session, now, actor, "broadcast.approve", broadcast, broadcast.owner_id, revision=True
+        )
+        return
+    program = broadcast.program if broadcast.kind == Kind.program else None
+    if program is not None and unapproved_segments(program):
+        raise Unprocessable("program: the programme has unapproved segments", "program")
     if broadcast.status != BroadcastStatus.approved:
         broadcast.status = BroadcastStatus.approved
         broadcast.approved_by_id = actor.id
@@ -385,6 +477,7 @@ def cancel(
     if broadcast.status != BroadcastStatus.cancelled:
         broadcast.status = BroadcastStatus.cancelled
         broadcast.cancelled_at = now
+        _drop_revision(broadcast)
         bump_revisions(session, [t.station for t in broadcast.targets])
         detail = {"reason": reason} if reason else {}
         audit.record(
@@ -399,8 +492,16 @@ def cancel(
 
 def reject(session: Session, actor: User, broadcast: Broadcast, now: datetime, reason: str) -> None:
     """An approver turns a pending broadcast down: it is cancelled (history kept) and the
-    reason is audited, so its editor can read why."""
+    reason is audited, so its editor can read why. Turning down a revision drops only the
+    change: the approved version goes on airing."""
     permissions.require_approve(actor, broadcast.owner)
+    if broadcast.revision and broadcast.status == BroadcastStatus.approved:
+        _drop_revision(broadcast)
+        audit.record(
+            session, now, actor, "broadcast.reject", broadcast, broadcast.owner_id,
+            reason=reason, revision=True,
+        )  # fmt: skip
+        return
     if broadcast.status != BroadcastStatus.pending:
         raise Unprocessable("only a broadcast waiting for approval can be rejected")
     broadcast.status = BroadcastStatus.cancelled
@@ -421,6 +522,8 @@ class Preview:
     conflicts: list[dict[str, Any]]
     conflicts_total: int
     warnings: list[RuleWarning]
+    first_airing: Occurrence | None = None
+    revision: bool = False  # the change would wait beside the approved version
 
 
 def preview_broadcast(
@@ -438,6 +541,7 @@ def preview_broadcast(
     exactly as it would be), examined, and the transaction is rolled back whatever happens:
     call it on a session with nothing else pending.
     """
+    revision = existing is not None and needs_revision(actor, existing)
     try:
         forced = spec.model_copy(update={"force": True})
         result = _save(session, settings, actor, forced, now, existing)
@@ -449,6 +553,8 @@ def preview_broadcast(
             conflicts=result.conflicts,
             conflicts_total=result.conflicts_total,
             warnings=result.warnings,
+            first_airing=result.first_airing,
+            revision=revision,
         )
     finally:
         session.rollback()

@@ -22,6 +22,11 @@ from scheduler.stations import stations_by_code
 MAX_SILENCE_MS = 10 * 60 * 1000
 
 
+def unapproved_segments(program: Program) -> list[int]:
+    """Ids of the programme's bulletins not yet approved (it cannot air while any is)."""
+    return sorted({i.segment.id for i in program.items if i.segment and not i.segment.approved_at})
+
+
 class ItemSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

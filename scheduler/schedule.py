@@ -215,6 +215,23 @@ def expand(rule: Rule, window: tuple[datetime, datetime]) -> list[Occurrence]:
     ]
 
 
+# How far ahead :func:`next_airing` looks, nearest first: most rules air within days.
+LOOKAHEAD = (timedelta(days=8), timedelta(days=400), timedelta(days=5 * 366))
+
+
+def next_airing(rule: Rule, now: datetime) -> Occurrence | None:
+    """The first airing still on air or to come at ``now`` (None: every airing is past).
+
+    A rule is refused when this is None, and the editor is told when it first really airs
+    (a weekly rule started last month airs next on its weekday, not on its start date).
+    """
+    for ahead in LOOKAHEAD:
+        found = [o for o in expand(rule, (now, now + ahead)) if o.end > now]
+        if found:
+            return min(found, key=lambda o: o.start)
+    return None
+
+
 # A broadcast's owner and relay source: aliased once, not on every query (every manifest).
 _owner, _source = aliased(Station), aliased(Station)
 

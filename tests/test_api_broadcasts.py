@@ -449,18 +449,30 @@ def test_patch_moves_the_broadcast_and_the_timeline_follows(make_caller):
     assert approver.get(url).json["start"] == f"{TUESDAY}T18:15:00"
 
 
-def test_patch_by_an_editor_sends_an_approved_broadcast_back_to_pending(make_caller):
+def test_patch_by_an_editor_waits_beside_the_approved_broadcast_which_stays_on_air(make_caller):
     approver = make_caller("approver", PHU_LY)
     editor = make_caller("editor", PHU_LY)
     created = create(approver, relay())
+    url = f"/api/v1/broadcasts/{created['id']}"
 
-    changed = editor.patch(f"/api/v1/broadcasts/{created['id']}", json={"title": "Đổi tên"})
+    changed = editor.patch(url, json={"title": "Đổi tên", "start": f"{TUESDAY}T16:45:00"})
     assert changed.status_code == 200, changed.json
-    assert changed.json["status"] == "pending"
-    assert timeline(editor, QUANG_TRUNG) == []
+    assert changed.json["status"] == "approved"  # still on air as approved…
+    assert changed.json["title"] == created["title"]
+    assert changed.json["revision"]["title"] == "Đổi tên"  # …the change waits beside it
+    assert airings(editor, QUANG_TRUNG) == [("17:00", "scheduled", created["id"])]
+    # A second change builds on the first.
+    again = editor.patch(url, json={"duration_s": 900})
+    assert again.json["revision"]["title"] == "Đổi tên"
+    assert again.json["revision"]["duration_s"] == 900
 
-    approver.post(f"/api/v1/broadcasts/{created['id']}/approve")
-    assert [e["title"] for e in timeline(editor, QUANG_TRUNG)] == ["Đổi tên"]
+    approved = approver.post(f"{url}/approve")
+    assert approved.status_code == 200, approved.json
+    assert approved.json["revision"] is None
+    entries = timeline(editor, QUANG_TRUNG)
+    assert [(e["title"], e["start"][11:16], e["end"][11:16]) for e in entries] == [
+        ("Đổi tên", "16:45", "17:00")
+    ]
 
 
 def test_patch_into_a_clash_is_refused_and_changes_nothing(make_caller):

@@ -31,6 +31,7 @@ PROVINCE, PHU_LY, LY_NHAN = "35", "347", "353"
 QUANG_TRUNG, LE_HONG_PHONG, CHAU_CAU = "13285", "13291", "13294"
 WARDS = [QUANG_TRUNG, LE_HONG_PHONG, CHAU_CAU]
 WEEK = [date(2026, 4, 13) + timedelta(days=n) for n in range(7)]
+SCHEDULED_AT = datetime(2026, 4, 10, 1, 0, tzinfo=ZONE)  # the Friday before the week
 DIED = date(2026, 4, 16)  # Thursday: Châu Cầu's agent is silent from here on
 
 
@@ -192,7 +193,7 @@ def test_bad_queries_are_refused_naming_the_field(make_caller, query, status, fi
 
 
 def test_the_campaign_report_attributes_minutes_to_topics_and_marks_key_dates(
-    week, app, network, tmp_path
+    week, app, network, tmp_path, frozen
 ):
     """A 90-second programme of the learning-society campaign — 60 s on lifelong learning,
     30 s on people learning by themselves — airs at Quang Trung Mon–Wed at 18:00; the agent
@@ -212,10 +213,12 @@ def test_the_campaign_report_attributes_minutes_to_topics_and_marks_key_dates(
     program = district.post("/api/v1/programs", json={
         "title": "Chuyên đề xã hội học tập", "items": [{"segment": i} for i in ids]})  # fmt: skip
     assert program.status_code == 201 and program.json["duration_ms"] == 90_000, program.json
+    frozen.move_to(SCHEDULED_AT)  # scheduled the week before (the past is refused)
     saved = district.post("/api/v1/broadcasts", json={
         "title": "Chuyên đề xã hội học tập", "owner": PHU_LY, "kind": "program",
         "program": program.json["id"], "start": "2026-04-13T18:00:00",
         "rrule": "FREQ=DAILY;COUNT=3", "targets": [QUANG_TRUNG]})  # fmt: skip
+    frozen.move_to(FROZEN_NOW)
     assert saved.status_code == 201, saved.json
     token = accounts.new_station_token(network, FROZEN_NOW, QUANG_TRUNG)
     network.commit()
@@ -258,7 +261,9 @@ def test_the_campaign_report_attributes_minutes_to_topics_and_marks_key_dates(
 # --- proof beyond the agent's word ------------------------------------------------------------
 
 
-def test_fingerprints_of_what_aired_verify_the_airing_or_not(week, app, network, tmp_path):
+def test_fingerprints_of_what_aired_verify_the_airing_or_not(
+    week, app, network, tmp_path, frozen
+):
     """Two wards air a spoken bulletin. Quang Trung's off-air capture (the file, re-encoded
     at 64 kbit/s as a capture would be) matches the planned audio; Lê Hồng Phong's is of
     another bulletin (a wrong file aired): its airing is played but not verified."""
@@ -280,9 +285,11 @@ def test_fingerprints_of_what_aired_verify_the_airing_or_not(week, app, network,
     assert district.post(f"/api/v1/segments/{made.json['id']}/approve").status_code == 200
     program = district.post("/api/v1/programs", json={
         "title": "Bản tin 9 giờ", "items": [{"segment": made.json["id"]}]}).json  # fmt: skip
+    frozen.move_to(SCHEDULED_AT)  # scheduled the week before (the past is refused)
     saved = district.post("/api/v1/broadcasts", json={
         "title": "Bản tin 9 giờ", "owner": PHU_LY, "kind": "program", "program": program["id"],
         "start": "2026-04-14T09:00:00", "targets": [QUANG_TRUNG, LE_HONG_PHONG]}).json  # fmt: skip
+    frozen.move_to(FROZEN_NOW)
     stored = tmp_path / "aired.mp3"
     stored.write_bytes(district.get(f"/api/v1/segments/{made.json['id']}/audio").data)
     off_air = convert(stored, tmp_path / "off-air.mp3", "-b:a", "64k")

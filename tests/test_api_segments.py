@@ -186,13 +186,18 @@ def test_programme_renders_and_airs_only_once_approved(make_caller, tmp_path):
         "start": "2026-04-21T11:00:00",
         "targets": ["13285"],
     }
-    refused = approver.post("/api/v1/broadcasts", json=broadcast)
-    assert refused.status_code == 422 and refused.json["field"] == "program"
+    # Scheduled before its bulletins are approved, even by an approver, it waits: it
+    # cannot be approved (nor air) while one of them waits.
+    waiting = approver.post("/api/v1/broadcasts", json=broadcast)
+    assert waiting.status_code == 201 and waiting.json["status"] == "pending", waiting.json
+    early = approver.post(f"/api/v1/broadcasts/{waiting.json['id']}/approve")
+    assert early.status_code == 422 and early.json["field"] == "program"
+    assert approver.get("/api/v1/stations/13285/timeline?from=2026-04-21").json == []
     for segment in (first, second):
         assert editor.post(f"/api/v1/segments/{segment['id']}/approve").status_code == 403
         assert approver.post(f"/api/v1/segments/{segment['id']}/approve").status_code == 200
-    saved = approver.post("/api/v1/broadcasts", json=broadcast)
-    assert saved.status_code == 201, saved.json
+    saved = approver.post(f"/api/v1/broadcasts/{waiting.json['id']}/approve")
+    assert saved.status_code == 200 and saved.json["status"] == "approved", saved.json
     timeline = approver.get("/api/v1/stations/13285/timeline?from=2026-04-21").json
     airing = next(e for e in timeline if e["broadcast"] == saved.json["id"])
     assert airing["start"] == "2026-04-21T11:00:00+07:00"

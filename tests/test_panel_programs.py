@@ -231,9 +231,12 @@ def test_a_programme_of_two_recordings_and_a_silence_renders_and_plays(
     assert program.duration_ms == pytest.approx(expected, abs=300)
 
     page = client.get(saved.headers["Location"]).get_data(as_text=True)
-    assert "Đã lưu chương trình" in page and "Sẵn sàng" in page
+    assert "Đã lưu chương trình" in page
+    # Rendered, but its bulletins still await approval: not "Sẵn sàng", and it says why.
+    assert "Chờ duyệt bản tin" in page and "Sẵn sàng" not in page
     assert f'src="/programs/{program.id}/audio"' in page
-    assert "chưa được duyệt" in page  # the segments still await approval
+    assert "chưa được duyệt" in page and "Tin sáng" in page
+    assert f'href="/schedule/new?program={program.id}"' in page  # "Lên lịch phát"
     audio = client.get(f"/programs/{program.id}/audio", headers={"Range": "bytes=0-99"})
     assert audio.status_code == 206 and audio.mimetype == "audio/mpeg" and len(audio.data) == 100
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime
@@ -73,6 +74,11 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An editor's change to an approved broadcast, waiting for approval (the spec it would
+    # save): the approved version stays on air until an approver accepts or rejects it.
+    revision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    revision_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revision_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[Station] = relationship(foreign_keys=[owner_id], lazy="joined")
     source: Mapped[Station | None] = relationship(foreign_keys=[source_id])

@@ -142,16 +142,16 @@ def test_a_bulletin_from_upload_to_a_communes_phone_calendar(
     expect(editor.locator("#items > li .label")).to_have_text([BULLETIN, RECORDING, "Khoảng lặng"])
     editor.get_by_role("button", name="Lưu và dựng").click()
     expect(editor.get_by_text(f"Đã lưu chương trình “{TITLE}”.")).to_be_visible()
-    expect(editor.locator("#program-state")).to_have_text("Sẵn sàng")
+    # Rendered, but not ready to air: it says so, and why.
+    expect(editor.locator("#program-state")).to_have_text("Chờ duyệt bản tin")
     expect(editor.get_by_text("Có 2 bản tin chưa được duyệt")).to_be_visible()
     length = editor.locator("dt:text-is('Thời lượng') + dd").inner_text()  # like 0:12
     assert re.fullmatch(r"0:\d\d", length), length
     programme = editor.url.rsplit("/", 1)[1]
 
     # --- 2. The approver approves the two bulletins ----------------------------------------
-    # The app schedules a programme only once its bulletins are approved (the schedule form's
-    # preview and save both refuse it: "Chương trình còn bản tin chưa được duyệt."), so the
-    # approver approves them before the editor can go on.
+    # A programme can be scheduled before its bulletins are approved (the broadcast waits);
+    # here the approver approves them first, from the dashboard.
     sign_in(approver, "duyet.phuly", live_server.user("duyet.phuly")["full_name"])
     waiting = approver.locator("#approvals")
     expect(waiting).to_contain_text("Chờ tôi duyệt")
@@ -170,6 +170,7 @@ def test_a_bulletin_from_upload_to_a_communes_phone_calendar(
     # --- 3. The editor schedules it for two communes on chosen days -------------------------
     editor.reload()
     expect(editor.get_by_text("bản tin chưa được duyệt")).to_have_count(0)
+    expect(editor.locator("#program-state")).to_have_text("Sẵn sàng")
     nav(editor).get_by_role("link", name="Lịch phát").click()
     editor.get_by_role("link", name="Thêm buổi phát").click()
     editor.get_by_label("Tên buổi phát").fill(TITLE)
@@ -177,9 +178,8 @@ def test_a_bulletin_from_upload_to_a_communes_phone_calendar(
     chosen.select_option(programme)
     expect(chosen.locator("option:checked")).to_contain_text(f"{TITLE} — {length}")
     tree = editor.locator("#targets")
-    district = tree.get_by_role("checkbox", name="(347)")
-    expect(district).to_be_checked()  # "Thêm buổi phát" from the district's calendar
-    district.uncheck()  # …but this one is for two of its communes only
+    # Nothing is ticked to begin with (ticking the district would lock its communes).
+    expect(tree.get_by_role("checkbox", name="(347)")).not_to_be_checked()
     tree.get_by_role("checkbox", name="(13285)").check()
     tree.get_by_role("checkbox", name="(13291)").check()
     editor.get_by_label("Các thứ trong tuần").check()

@@ -83,9 +83,10 @@ def test_an_editor_uploads_writes_builds_and_listens(
     expect(page.locator("#total")).to_have_text(total)
     page.get_by_role("button", name="Lưu và dựng").click()
 
-    # 4. The render plays.
+    # 4. The render plays; its bulletins still await approval, and the page says so.
     expect(page).to_have_url(re.compile(r"/programs/\d+$"))
-    expect(page.locator("#program-state")).to_have_text("Sẵn sàng")
+    expect(page.locator("#program-state")).to_have_text("Chờ duyệt bản tin")
+    expect(page.locator("#not-ready")).to_contain_text("Ngày Sách 21/4")
     expect(page.locator("table.items tbody tr td:nth-child(2)")).to_have_text(
         ["Phỏng vấn mô hình học tập", "Ngày Sách 21/4", "Khoảng lặng"]
     )

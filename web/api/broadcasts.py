@@ -88,7 +88,9 @@ def patch_broadcast(broadcast_id: int) -> Response:
     broadcast = service.get_broadcast(db, broadcast_id)
     _visible(user, broadcast)
     changes = json_object()
-    merged = service.spec_of(broadcast).model_dump(exclude_unset=False)
+    # An editor's second change to an approved broadcast builds on the first, still waiting.
+    waiting = service.revision_of(broadcast) if service.needs_revision(user, broadcast) else None
+    merged = (waiting or service.spec_of(broadcast)).model_dump(exclude_unset=False)
     if changes.get("kind", merged["kind"]) != merged["kind"]:
         # Switching between relay and programme: the other kind's fields and defaults go.
         for key in ("program", "source", "stream_url", "duration_s", "conflict"):
@@ -120,7 +122,7 @@ def approve_broadcast(broadcast_id: int) -> Response:
     db = session()
     broadcast = service.get_broadcast(db, broadcast_id)
     _visible(user, broadcast)
-    service.approve(db, user, broadcast, now_utc())
+    service.approve(db, settings(), user, broadcast, now_utc())
     db.commit()
     notify_stations(broadcast.target_codes)
     return jsonify(serialize.broadcast(broadcast))

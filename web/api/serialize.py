@@ -68,6 +68,9 @@ def broadcast(b: Broadcast) -> dict[str, Any]:
         "updated_at": b.updated_at.isoformat(),
         "approved_at": b.approved_at.isoformat() if b.approved_at else None,
         "cancelled_at": b.cancelled_at.isoformat() if b.cancelled_at else None,
+        # A change waiting for approval; what is above stays on air until it is approved.
+        "revision": b.revision,
+        "revision_at": b.revision_at.isoformat() if b.revision_at else None,
     }
 
 

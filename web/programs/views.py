@@ -21,7 +21,8 @@ from scheduler import library, permissions
 from scheduler import programs as service
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, NotFound
-from scheduler.models import Program, Segment, User
+from scheduler.models import Program, Role, Segment, User
+from scheduler.programs import unapproved_segments
 from scheduler.segments import MAX_ID, store_for
 from web.auth import login_required, panel_user
 from web.db import jobs, session, sessions, settings
@@ -56,13 +57,22 @@ def status_labels() -> dict[str, str]:
         "draft": _("Bản nháp"),
         "rendering": _("Đang dựng"),
         "ready": _("Sẵn sàng"),
+        "awaiting": _("Chờ duyệt bản tin"),
         "failed": _("Lỗi khi dựng"),
     }
 
 
+def program_state(program: Program) -> str:
+    """Its status, except that a rendered programme with bulletins still awaiting approval
+    is not "ready" to anyone who reads the label: it cannot air yet."""
+    if program.status == "ready" and unapproved_segments(program):
+        return "awaiting"
+    return program.status
+
+
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
-    return {"program_status_labels": status_labels}
+    return {"program_status_labels": status_labels, "program_state": program_state}
 
 
 def visible_program(program_id: int) -> Program:
@@ -115,6 +125,7 @@ def show(program_id: int) -> ResponseReturnValue:
         total=sum(r.ms for r in rows),
         unapproved=unapproved,
         author=author,
+        can_schedule=panel_user().role in (Role.admin, Role.editor, Role.approver),
     )
 
 

@@ -290,3 +290,7 @@ class BroadcastForm(FlaskForm):
     def max_delay(self) -> timedelta | None:
         minutes = self.max_delay_min.number
         return None if minutes is None else timedelta(minutes=minutes)
+
+
+class ApproveManyForm(FlaskForm):
+    """The approval queue's "approve the ticked ones" (the CSRF token; ids come as a list)."""

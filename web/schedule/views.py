@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from scheduler import broadcasts as service
 from scheduler import conflicts, permissions
@@ -20,9 +20,11 @@ from scheduler.broadcasts import BroadcastSpec
 from scheduler.db import now_utc
 from scheduler.errors import Clash, DomainError, Forbidden, NotFound
 from scheduler.models import AuditEvent, Broadcast, BroadcastStatus, Program, Role, Station, User
+from scheduler.programs import unapproved_segments
 from scheduler.rules import RuleWarning
 from scheduler.schedule import pending_occurrences, station_timeline
 from scheduler.stations import subtree
+from scheduler.timeline import Occurrence
 from web.auth import login_required, panel_user, require_station, role_required
 from web.db import notify_stations, session, settings
 from web.forms import options
@@ -32,10 +34,12 @@ from web.schedule.forms import (
     CONFLICT_LABELS,
     KIND_LABELS,
     PRIORITY_LABELS,
+    ApproveManyForm,
     BroadcastForm,
     parse_days,
 )
 from web.schedule.recurrence import build, describe, read, vn_date, weekday_name
+from web.segments.views import mmss
 
 SCHEDULERS = (Role.admin, Role.editor, Role.approver)
 APPROVERS = (Role.admin, Role.approver)
@@ -81,9 +85,26 @@ def _may_change(me: User, broadcast: Broadcast) -> bool:
 
 
 def _may_approve(me: User, broadcast: Broadcast) -> bool:
-    return broadcast.status == BroadcastStatus.pending and permissions.can_approve(
-        me, broadcast.owner
+    waits = broadcast.status == BroadcastStatus.pending or (
+        broadcast.status == BroadcastStatus.approved and bool(broadcast.revision)
     )
+    return waits and permissions.can_approve(me, broadcast.owner)
+
+
+def _revision_view(broadcast: Broadcast) -> dict[str, Any] | None:
+    """The change waiting beside an approved broadcast, in words (None: nothing waits)."""
+    spec = service.revision_of(broadcast)
+    if spec is None:
+        return None
+    start = spec.start.replace(tzinfo=None)
+    targets = _stations_named(spec.targets or [spec.owner])
+    return {
+        "title": spec.title,
+        "when": describe(start, spec.rrule, spec.until, spec.exdates),
+        "targets": [targets[c].name if c in targets else c for c in spec.targets or [spec.owner]],
+        "by": _users([broadcast.revision_by_id]).get(broadcast.revision_by_id or 0),
+        "at": broadcast.revision_at,
+    }
 
 
 # --- The week calendar -----------------------------------------------------------------------
@@ -195,6 +216,7 @@ def show(broadcast_id: int) -> ResponseReturnValue:
         may_change=_may_change(me, broadcast),
         may_approve=_may_approve(me, broadcast),
         ended=_rejection(broadcast) if broadcast.status == BroadcastStatus.cancelled else None,
+        revision=_revision_view(broadcast),
         users=_users([broadcast.created_by_id, broadcast.approved_by_id]),
         priority_labels=PRIORITY_LABELS,
         kind_labels=KIND_LABELS,
@@ -227,8 +249,10 @@ def _programs(me: User, keep: int | None = None) -> list[tuple[str, str]]:
     pairs = [("", _("— Chọn chương trình —"))]
     for p in found:
         if permissions.can_use(me, p.owner) or p.id == keep:
-            minutes, seconds = divmod((p.duration_ms or 0) // 1000, 60)
-            pairs.append((str(p.id), f"{p.title} — {minutes}:{seconds:02d} ({p.owner.name})"))
+            label = f"{p.title} — {mmss(p.duration_ms)} ({p.owner.name})"
+            if unapproved_segments(p):
+                label += " — " + _("còn bản tin chờ duyệt")
+            pairs.append((str(p.id), label))
     return pairs
 
 
@@ -318,6 +342,8 @@ def _invalid(form: BroadcastForm, exc: ValidationError) -> None:
 def _domain_message(exc: DomainError) -> str:
     """The domain's refusal in the panel's words (matched on what it is about)."""
     text = exc.message
+    if isinstance(exc, Clash):
+        return _("Trùng giờ với buổi phát cùng cấp và cùng mức ưu tiên; hãy đổi giờ hoặc đài.")
     if exc.field == "program":
         if isinstance(exc, Forbidden):
             return _("Chương trình này thuộc địa bàn khác.")
@@ -333,6 +359,9 @@ def _domain_message(exc: DomainError) -> str:
             return _("Quy tắc này không có lần phát nào trong 400 ngày đầu.")
         return _("Quy tắc lặp lại không dùng được: %(reason)s", reason=text.removeprefix("rrule: "))
     messages = {
+        "start": _(
+            "Giờ phát này đã qua: buổi phát không còn lần phát nào. Hãy kiểm tra ngày và giờ."
+        ),
         "until": _("Ngày kết thúc phải sau ngày phát đầu tiên."),
         "targets": _("Có đài nằm ngoài phạm vi của đài lập lịch hoặc của bạn."),
         "owner": _("Hãy chọn một đài trong phạm vi của bạn."),
@@ -431,27 +460,38 @@ def _initial(form: BroadcastForm, me: User, station: str | None) -> None:
         form.targets.data = [station]
 
 
-def _from_broadcast(form: BroadcastForm, b: Broadcast) -> None:
-    choice = read(b.start_local.date(), b.rrule, b.until)
-    form.title.data = b.title
-    form.owner.data = b.owner.code
-    form.kind.data = b.kind.value
-    form.program.data = str(b.program_id or "")
-    form.source.data = b.source.code if b.source else ""
-    form.stream_url.data = b.stream_url or ""
-    form.duration_min.data = str((b.duration_s or 0) // 60) if b.duration_s else ""
+def _initial_program(form: BroadcastForm, wanted: str) -> None:
+    """ "Lên lịch phát" from a programme's page: that programme, titled after it."""
+    if wanted and wanted in {str(choice[0]) for choice in form.program.iter_choices()}:
+        program = session().get(Program, int(wanted))
+        if program is not None:
+            form.program.data = wanted
+            form.title.data = program.title
+
+
+def _from_spec(form: BroadcastForm, spec: BroadcastSpec) -> None:
+    """Fill the form with a broadcast as saved, or with the change waiting beside it."""
+    start = spec.start.replace(tzinfo=None)
+    choice = read(start.date(), spec.rrule, spec.until)
+    form.title.data = spec.title
+    form.owner.data = spec.owner
+    form.kind.data = spec.kind
+    form.program.data = str(spec.program or "")
+    form.source.data = spec.source or ""
+    form.stream_url.data = spec.stream_url or ""
+    form.duration_min.data = str(spec.duration_s // 60) if spec.duration_s else ""
     form.recurrence.data = choice.mode
-    form.start_date.data = b.start_local.date().isoformat()
-    form.start_time.data = f"{b.start_local:%H:%M}"
+    form.start_date.data = start.date().isoformat()
+    form.start_time.data = f"{start:%H:%M}"
     form.days.data = choice.days
     form.dates.data = ", ".join(vn_date(d) for d in choice.dates)
-    form.rrule.data = b.rrule or "" if choice.mode == "custom" else ""
-    form.until.data = b.until.isoformat() if b.until and choice.mode != "dates" else ""
-    form.exdates.data = ", ".join(vn_date(x) for x in b.exdates if not isinstance(x, datetime))
-    form.targets.data = b.target_codes
-    form.priority.data = b.priority.value
-    form.conflict.data = b.conflict.value
-    form.max_delay_min.data = str(b.max_delay_s // 60)
+    form.rrule.data = spec.rrule or "" if choice.mode == "custom" else ""
+    form.until.data = spec.until.isoformat() if spec.until and choice.mode != "dates" else ""
+    form.exdates.data = ", ".join(vn_date(x) for x in spec.exdates if not isinstance(x, datetime))
+    form.targets.data = list(spec.targets or [spec.owner])
+    form.priority.data = spec.priority
+    form.conflict.data = spec.conflict or ""
+    form.max_delay_min.data = str((spec.max_delay_s or 0) // 60)
 
 
 def _form_page(
@@ -461,6 +501,7 @@ def _form_page(
     existing: Broadcast | None = None,
     report: dict[str, Any] | None = None,
     outcome: str | None = None,
+    first: Occurrence | None = None,
 ) -> ResponseReturnValue:
     wording = ""
     if not form.errors and form.start_time.clock is not None:
@@ -482,6 +523,9 @@ def _form_page(
         report=report,
         outcome=outcome,
         wording=wording,
+        first=first.start if first else None,
+        revises=existing is not None and service.needs_revision(panel_user(), existing),
+        owner_zone=next((s.timezone for s in area if s.code == form.owner.data), None),
     ), status
 
 
@@ -508,7 +552,8 @@ def _handle(
         report = _report(
             seen.clashes, seen.conflicts, seen.conflicts_total, seen.warnings, seen.draft_id
         )
-        return _form_page(form, area, 200, existing, report, seen.status.value)
+        outcome = "revision" if seen.revision else seen.status.value
+        return _form_page(form, area, 200, existing, report, outcome, seen.first_airing)
     before = existing.target_codes if existing is not None else []
     try:
         result = service.save_broadcast(db, settings(), me, spec, now_utc(), existing)
@@ -532,7 +577,16 @@ def _handle(
     broadcast = result.broadcast
     db.commit()
     notify_stations([*before, *broadcast.target_codes])
-    if broadcast.status == BroadcastStatus.approved:
+    if result.revised:
+        flash(
+            _(
+                "Đã gửi thay đổi «%(title)s» chờ duyệt. Lịch đã duyệt vẫn phát như cũ cho đến "
+                "khi thay đổi được duyệt.",
+                title=spec.title,
+            ),
+            "success",
+        )
+    elif broadcast.status == BroadcastStatus.approved:
         flash(_("Đã lưu và duyệt «%(title)s».", title=broadcast.title), "success")
     else:
         flash(_("Đã lưu «%(title)s»; buổi phát đang chờ duyệt.", title=broadcast.title), "success")
@@ -557,8 +611,13 @@ def new() -> ResponseReturnValue:
     form = BroadcastForm()
     area = _setup(form, me)
     if request.method == "GET":
+        # From a commune's calendar that commune is ticked; from a district's, nothing is:
+        # ticking the district would tick (and lock) every commune under it unasked.
         wanted = request.args.get("station")
-        _initial(form, me, wanted if wanted in {s.code for s in area} else None)
+        parents = {s.parent_id for s in area}
+        communes = {s.code for s in area if s.id not in parents}
+        _initial(form, me, wanted if wanted in communes else None)
+        _initial_program(form, request.args.get("program", ""))
         return _form_page(form, area, 200)
     return _handle(form, area, None)
 
@@ -576,7 +635,9 @@ def edit(broadcast_id: int) -> ResponseReturnValue:
     form = BroadcastForm()
     area = _setup(form, me, keep_program=broadcast.program_id)
     if request.method == "GET":
-        _from_broadcast(form, broadcast)
+        waiting = service.revision_of(broadcast)
+        mine = waiting if waiting and service.needs_revision(me, broadcast) else None
+        _from_spec(form, mine or service.spec_of(broadcast))
         return _form_page(form, area, 200, broadcast)
     return _handle(form, area, broadcast)
 
@@ -601,25 +662,43 @@ def cancel(broadcast_id: int) -> ResponseReturnValue:
 
 
 def _queue(me: User) -> list[Broadcast]:
+    """Pending broadcasts, and approved ones with a change waiting beside them."""
+    waiting = or_(
+        Broadcast.status == BroadcastStatus.pending,
+        (Broadcast.status == BroadcastStatus.approved) & Broadcast.revision_at.is_not(None),
+    )
     query = (
         select(Broadcast)
         .join(Station, Broadcast.owner_id == Station.id)
-        .where(Broadcast.status == BroadcastStatus.pending)
+        .where(waiting)
         .order_by(Broadcast.start_local, Broadcast.id)
     )
     if me.role in APPROVERS:
         query = query.where(Station.path.startswith(me.station.path, autoescape=True))
     else:
-        query = query.where(Broadcast.created_by_id == me.id)
+        query = query.where(
+            or_(Broadcast.created_by_id == me.id, Broadcast.revision_by_id == me.id)
+        )
     return list(session().scalars(query))
 
 
 def _queue_item(b: Broadcast) -> dict[str, Any]:
-    found, total, warnings = conflicts.preview(session(), settings(), b, now_utc())
+    revision = _revision_view(b)
+    if revision is None:
+        found, total, warnings = conflicts.preview(session(), settings(), b, now_utc())
+        report = _report([], found, total, warnings, b.id)
+    else:
+        report = None  # the change is previewed when it is approved (a clash refuses it)
+    program = b.program if b.program is not None and b.kind.value == "program" else None
     return {
         "b": b,
         "when": describe(b.start_local, b.rrule, b.until, b.exdates),
-        "report": _report([], found, total, warnings, b.id),
+        "report": report,
+        "revision": revision,
+        "program": program,
+        "bulletins": [i.segment for i in program.items if i.segment and not i.segment.approved_at]
+        if program
+        else [],
     }
 
 
@@ -635,6 +714,7 @@ def _approvals_page(
         users=_users(i["b"].created_by_id for i in items),
         errors=errors or {},
         reasons=kept or {},
+        many=ApproveManyForm(),
         priority_labels=PRIORITY_LABELS,
         kind_labels=KIND_LABELS,
     ), status
@@ -651,7 +731,7 @@ def approvals() -> ResponseReturnValue:
 def approve(broadcast_id: int) -> ResponseReturnValue:
     broadcast = _broadcast(broadcast_id)
     try:
-        service.approve(session(), panel_user(), broadcast, now_utc())
+        service.approve(session(), settings(), panel_user(), broadcast, now_utc())
     except Forbidden:
         session().rollback()
         abort(403)
@@ -662,6 +742,41 @@ def approve(broadcast_id: int) -> ResponseReturnValue:
     session().commit()
     notify_stations(broadcast.target_codes)
     flash(_("Đã duyệt «%(title)s».", title=broadcast.title), "success")
+    return redirect(url_for(".approvals"))
+
+
+@bp.post("/schedule/approvals")
+@role_required(*APPROVERS)
+def approve_many() -> ResponseReturnValue:
+    """Approve the ticked broadcasts of the queue, each on its own: one refused (a clash, a
+    bulletin still waiting) does not hold back the others, and says why."""
+    if not ApproveManyForm().validate_on_submit():
+        abort(400)
+    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 10})
+    if not ids:
+        flash(_("Hãy chọn ít nhất một buổi phát để duyệt."), "error")
+        return redirect(url_for(".approvals"))
+    me, db = panel_user(), session()
+    done: list[str] = []
+    refused: list[str] = []
+    for broadcast_id in ids:
+        broadcast = db.get(Broadcast, broadcast_id)
+        if broadcast is None or not _may_approve(me, broadcast):
+            continue
+        title, targets = broadcast.title, broadcast.target_codes
+        try:
+            service.approve(db, settings(), me, broadcast, now_utc())
+        except DomainError as exc:
+            db.rollback()
+            refused.append(f"«{title}»: {_domain_message(exc)}")
+            continue
+        db.commit()
+        notify_stations(targets)
+        done.append(title)
+    if done:
+        flash(_("Đã duyệt %(n)d buổi phát.", n=len(done)), "success")
+    for line in refused:
+        flash(_("Không duyệt được %(what)s", what=line), "error")
     return redirect(url_for(".approvals"))
 
 

@@ -211,6 +211,8 @@ def approve(segment_id: int) -> ResponseReturnValue:
     else:
         session().commit()
         flash(_("Đã duyệt bản tin “%(title)s”.", title=segment.title), "success")
+    if request.form.get("next") == "approvals":  # approved from the broadcasts' queue
+        return redirect(url_for("schedule.approvals"))
     return redirect(url_for(".show", segment_id=segment.id))
 
 

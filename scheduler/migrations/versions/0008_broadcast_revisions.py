@@ -1,0 +1,43 @@
+"""pending revisions of approved broadcasts
+
+An editor's change to an approved broadcast waits beside it (as the spec it would save)
+until an approver accepts it; the approved version stays on air meanwhile.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03 18:50:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import scheduler.db
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("revision", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("revision_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("revision_at", scheduler.db.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_broadcasts_revision_by_id_users"), "users", ["revision_by_id"], ["id"]
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_broadcasts_revision_by_id_users"), type_="foreignkey"
+        )
+        batch_op.drop_column("revision_at")
+        batch_op.drop_column("revision_by_id")
+        batch_op.drop_column("revision")
