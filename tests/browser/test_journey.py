@@ -213,6 +213,8 @@ def test_a_bulletin_from_upload_to_a_communes_phone_calendar(
 
     # --- 5. Quang Trung's operator, on a phone ------------------------------------------------
     sign_in(operator, "vanhanh.quangtrung", live_server.user("vanhanh.quangtrung")["full_name"])
+    expect(nav(operator)).to_be_hidden()  # folded away on a phone, behind one button
+    operator.get_by_role("button", name="Trình đơn: Tổng quan").click()
     nav(operator).get_by_role("link", name="Lịch tiếp âm").click()
     expect(operator.get_by_role("heading", level=1)).to_have_text(
         "Lịch tiếp âm — Đài truyền thanh Phường Quang Trung"

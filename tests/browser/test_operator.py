@@ -53,6 +53,10 @@ def test_operator_reads_the_relay_schedule_on_a_phone(page: Any, live_server: Li
     page.get_by_role("button", name="Đăng nhập").click()
 
     menu = page.get_by_role("navigation", name="Điều hướng chính")
+    expect(menu).to_be_hidden()  # folded on a phone: the page starts near the top
+    header = page.locator("header.top").bounding_box()
+    assert header is not None and header["height"] < 80, header
+    page.get_by_role("button", name="Trình đơn: Tổng quan").click()
     menu.get_by_role("link", name="Lịch tiếp âm").click()
     expect(page).to_have_url(live_server.url + "/stations/13285/relay")
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -63,6 +67,11 @@ def test_operator_reads_the_relay_schedule_on_a_phone(page: Any, live_server: Li
     expect(today.get_by_text("Đài Phát thanh và Truyền hình Hà Nam")).to_be_visible()
     expect(today.get_by_text(re.compile(r"^17:30$"))).to_be_visible()
     expect(today.get_by_text("30 phút")).to_be_visible()
+    # What the operator came for — has it aired? — is in view, not behind a sideways scroll.
+    aired = today.locator("tr", has_text=RELAY).locator("td[data-label='Đã phát']")
+    expect(aired).to_be_in_viewport()
+    box = aired.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
