@@ -261,9 +261,7 @@ def test_the_campaign_report_attributes_minutes_to_topics_and_marks_key_dates(
 # --- proof beyond the agent's word ------------------------------------------------------------
 
 
-def test_fingerprints_of_what_aired_verify_the_airing_or_not(
-    week, app, network, tmp_path, frozen
-):
+def test_fingerprints_of_what_aired_verify_the_airing_or_not(week, app, network, tmp_path, frozen):
     """Two wards air a spoken bulletin. Quang Trung's off-air capture (the file, re-encoded
     at 64 kbit/s as a capture would be) matches the planned audio; Lê Hồng Phong's is of
     another bulletin (a wrong file aired): its airing is played but not verified."""
