@@ -195,14 +195,22 @@ def decode(work: Work, settings: Settings) -> Work:
 
 def trim_silence(work: Work, settings: Settings) -> Work:
     """Cut the silent edges (20 ms frames below ``silence_threshold_db``), keeping a
-    100 ms pad; everything between the first and last sound stays, pauses included."""
+    100 ms pad; everything between the first and last sound stays, pauses included.
+
+    A recording with no frame that loud but some above ``inaudible_db`` is quiet, not
+    silent (a phone held far away): its edges are cut at the lower level, the loudness
+    step raises it, and the result is flagged ``quiet`` so the editor is warned. Only one
+    with nothing audible at all is refused."""
     x, sr = work.samples, settings.sample_rate
     assert x is not None
     frame = round(FRAME_S * sr)
     power = frame_power(x, frame)
     loud = np.flatnonzero(power > 10 ** (settings.silence_threshold_db / 10))
+    quiet = loud.size == 0
+    if quiet:
+        loud = np.flatnonzero(power > 10 ** (settings.inaudible_db / 10))
     if loud.size == 0:
-        raise Silent(detail=f"no 20 ms frame above {settings.silence_threshold_db} dBFS")
+        raise Silent(detail=f"no 20 ms frame above {settings.inaudible_db} dBFS")
     pad = round(EDGE_PAD_S * sr)
     start = max(0, int(loud[0]) * frame - pad)
     end = min(len(x), (int(loud[-1]) + 1) * frame + pad)
@@ -212,6 +220,7 @@ def trim_silence(work: Work, settings: Settings) -> Work:
         samples=x[start:end],
         trimmed_start_ms=round(start * 1000 / sr),
         trimmed_end_ms=round((len(x) - end) * 1000 / sr),
+        quiet=quiet,
     )
 
 

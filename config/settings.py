@@ -72,6 +72,9 @@ class Settings(BaseModel):
     min_duration_s: float = Field(0.5, ge=0.1, le=60)
     # Edges quieter than this (dBFS, short-term RMS) are trimmed; pauses inside stay.
     silence_threshold_db: float = Field(-50.0, ge=-90.0, le=-20.0)
+    # A recording is refused as silent only when no 20 ms frame is louder than this
+    # (inaudible); a quieter one than the edge threshold is kept, raised and flagged.
+    inaudible_db: float = Field(-60.0, ge=-100.0, le=-30.0)
     ffmpeg_path: str | None = None  # default: ffmpeg on PATH, else the imageio-ffmpeg wheel's
     # Work this small is done inside the request (answer "ready"); longer goes to a job.
     sync_audio_max_s: int = Field(120, ge=0, le=3600)

@@ -243,6 +243,30 @@ def test_trim_silence_refuses_a_silent_recording(
     assert refused.value.status == 422
 
 
+def test_a_quiet_but_audible_recording_is_kept_raised_to_the_target_and_flagged(
+    tmp_path: Path, store: MediaStore, settings: Settings
+) -> None:
+    """A 440 Hz tone at −51 dBFS RMS (a phone held far from the speaker) is quiet, not
+    silent: below the −50 dB edge threshold everywhere, yet plainly audible."""
+    amplitude = 10 ** (-51 / 20) * np.sqrt(2)
+    quiet = af.tone(tmp_path / "quiet.wav", 3, 440, amplitude=amplitude)
+    done = pipeline.ingest(quiet, settings, store)
+    assert done.analysis["quiet"] is True
+    assert done.duration_ms == pytest.approx(3000, abs=250)  # nothing of it trimmed away
+    assert done.analysis["loudness_after_lufs"] == pytest.approx(settings.target_lufs, abs=1.0)
+    loud = pipeline.ingest(af.tone(tmp_path / "loud.wav", 3, 440), settings, store)
+    assert loud.analysis["quiet"] is False
+
+
+def test_only_an_inaudible_recording_is_refused_as_silent(
+    tmp_path: Path, store: MediaStore, settings: Settings
+) -> None:
+    faint = af.tone(tmp_path / "faint.wav", 3, 440, amplitude=10 ** (-65 / 20) * np.sqrt(2))
+    with pytest.raises(Silent, match="im lặng") as refused:
+        pipeline.ingest(faint, settings, store)
+    assert "-60" in (refused.value.detail or "")
+
+
 def test_normalize_measures_a_tone_as_bs1770_says_and_reaches_the_target(
     clips: dict[str, Path], tmp_path: Path, store: MediaStore, settings: Settings
 ) -> None:

@@ -214,6 +214,19 @@ def test_a_phone_recording_becomes_a_ready_segment(
     assert audio.status_code == 206 and audio.mimetype == "audio/mpeg" and len(audio.data) == 100
 
 
+def test_a_quiet_recording_is_accepted_with_a_warning_to_listen_again(
+    panel: Panel, network: Any, tmp_path: Path
+) -> None:
+    from tests.audio_fixtures import tone
+
+    client = panel.client("editor", DISTRICT)
+    quiet = tone(tmp_path / "xa-loa.wav", 3, 440, amplitude=10 ** (-51 / 20) * 2**0.5)
+    response = _upload(client, quiet)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bản ghi rất nhỏ" in page and "im lặng" not in page
+
+
 def test_the_upload_script_gets_json(panel: Panel, network: Any, tmp_path: Path) -> None:
     client = panel.client("editor", DISTRICT)
     done = _upload(client, make_recording(tmp_path / "a.m4a", seconds=2), xhr=True)

@@ -31,6 +31,15 @@
     }
   }
 
+  // The file was refused (or the connection lost): the bar and its "processing…" go, so
+  // nothing beside the red message still says the upload is on its way.
+  function done() {
+    button.disabled = false;
+    box.hidden = true;
+    bar.value = 0;
+    text.textContent = "";
+  }
+
   function setProgress(percent) {
     bar.value = percent;
     text.textContent = percent + " %";
@@ -60,8 +69,7 @@
       var answer = null;
       try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = null; }
       if (answer && answer.redirect) { window.location.assign(answer.redirect); return; }
-      button.disabled = false;
-      box.hidden = true;
+      done();
       if (answer && answer.errors) {
         Object.keys(answer.errors).forEach(function (name) {
           answer.errors[name].forEach(function (m) { showError(name, m); });
@@ -72,8 +80,7 @@
       }
     });
     xhr.addEventListener("error", function () {
-      button.disabled = false;
-      box.hidden = true;
+      done();
       showError("", form.dataset.failed);
     });
     setProgress(0);
