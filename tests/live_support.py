@@ -122,7 +122,7 @@ def play(
         started_at=start + timedelta(seconds=late_s) if status != "missed" else None,
         ended_at=start + timedelta(minutes=minutes) if status != "missed" else None,
         status=status,
-        detail=None if status == "played" else "stream dropped",
+        detail=None if status == "played" else "the stream broke",
     )
     record_plays(db, station(db, code), [report], FROZEN_NOW)
     db.commit()

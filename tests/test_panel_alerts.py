@@ -439,7 +439,13 @@ def test_alert_audio_is_hidden_from_the_bulletin_and_programme_lists_unless_aske
             "media missing: /var/cache/loaxa/ab12.opus",
             "Thiếu tệp âm thanh: /var/cache/loaxa/ab12.opus",
         ),
-        ("joined 3.2 s late; cut after 00:41.0", "Vào phát muộn 3.2 giây; Bị cắt sau 00:41.0"),
+        ("joined 3.2 s late; cut after 00:41.0", "Vào phát muộn 3,2 giây; Bị cắt sau 00:41,0"),
+        (  # a relay's own account: amounts, not its UTC clock times
+            "source on 22:30:01.250–22:50:00.000 (19:58.8 of 30:00.0); 2 breaks: the stream "
+            "broke; could not reach the source; filler 10:01.2",
+            "Nguồn phát được 19:58,8 trên 30:00,0; Mất nguồn 2 lần: Luồng phát bị đứt; "
+            "Không kết nối được tới nguồn; Phát nhạc đệm 10:01,2",
+        ),
         (
             "status: a Test message is recorded, not aired; only Actual messages go on air",
             "Bản tin CAP loại Test chỉ được lưu; chỉ bản tin Actual mới được phát",

@@ -112,6 +112,23 @@ def test_relay_shows_what_when_from_whom_and_what_aired(panel: Panel, app: Any) 
     assert 'class="tone bad">Bỏ lỡ' in last_week
 
 
+def test_a_past_airing_nobody_reported_reads_as_the_reports_judge_it(
+    panel: Panel, app: Any
+) -> None:
+    """08:00 now. The 06:30 relay ended an hour ago with no log: missed, as the reports say
+    (not "no report yet"); the 07:45 one ended five minutes ago: still inside the grace."""
+    db = panel.db
+    early = live.relay(app, db, start="06:30", day=13)
+    recent = live.relay(app, db, start="07:45", minutes=10, day=13, title="Tin vắn")
+    today = _today(
+        panel.client("operator", COMMUNE).get(f"/stations/{COMMUNE}/relay").get_data(as_text=True)
+    )
+    missed = _line(today, f"{early.id}-20260419T233000Z")
+    assert "Bỏ lỡ — không có báo cáo" in missed
+    assert "Chờ máy trạm báo về" in _line(today, f"{recent.id}-20260420T004500Z")
+    assert "Chưa có báo cáo" not in today
+
+
 def test_a_displaced_airing_says_why(panel: Panel, app: Any) -> None:
     db = panel.db
     relay = live.relay(app, db, start="18:00")

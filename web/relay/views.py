@@ -61,7 +61,11 @@ def _state(line: overview.Line, now: datetime) -> tuple[str, Any]:
         return "info", _("Sắp phát")
     if line.entry.end > now:
         return "info", _("Đang đến giờ phát")
-    return "muted", _("Chưa có báo cáo")
+    # As the reports judge it: past its end plus the grace with nothing reported is missed
+    # (a dead station is counted, not only one whose agent says so).
+    if now < line.entry.end + timedelta(seconds=settings().report_grace_s):
+        return "muted", _("Chờ máy trạm báo về")
+    return "bad", _("Bỏ lỡ — không có báo cáo")
 
 
 def _page(station: Station, token: str | None = None) -> tuple[str, int]:
