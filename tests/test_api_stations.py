@@ -236,6 +236,11 @@ def test_ics_feed_is_a_calendar_of_the_stations_airings(make_caller):
     assert phu_ly[0].decoded("DTEND") == datetime(2026, 4, 21, 17, 30, tzinfo=HCM)
     assert len({str(e["UID"]) for e in events}) == len(events)
     assert daily["id"] != once["id"]
+    # In words a phone shows: names, not codes; the panel's labels, not enum values.
+    assert str(vov[0]["SUMMARY"]) == "Tiếp âm Thời sự VOV1"  # not "Tiếp âm: Tiếp âm …"
+    description = str(phu_ly[0]["DESCRIPTION"])
+    assert "Đơn vị phát: Thành phố Phủ Lý" in description and "347" not in description
+    assert phu_ly[0]["CATEGORIES"].to_ical().decode() == "Tiếp âm,Thường"
 
 
 def test_ics_feed_accepts_the_token_in_the_query_for_phones(make_caller):

@@ -122,3 +122,21 @@ def test_pages_of_fifty_newest_first(panel: Panel) -> None:
     assert "/audit?page=2&amp;action=note" in first
     second = client.get("/audit?action=note&page=2").get_data(as_text=True)
     assert second.count('data-event="') == 10
+
+
+def test_events_read_as_sentences_with_names_and_local_times(panel: Panel, app: Any) -> None:
+    """What an approver reads: who did what to which named thing, stations by name, lengths
+    and instants in local time — the codes only in the folded raw record."""
+    bulletin = live.program_broadcast(app, panel.db, start="18:10")  # through the service
+    _event(panel, COMMUNE, "alert.create", actor="admin", title="Cảnh báo lũ",
+           targets=[COMMUNE, OTHER_COMMUNE], expires="2026-04-20T03:00:00+00:00",
+           repeat_count=2)  # fmt: skip
+    _event(panel, COMMUNE, "alert.air", actor="admin", duration_ms=47_400)
+    page = panel.client("admin", "35").get("/audit").get_data(as_text=True)
+    assert f"tạo buổi phát «{bulletin.title}»" in page
+    assert "phát cảnh báo khẩn cấp «Phường Quang Trung»" in page  # the event's object
+    assert "Phường Quang Trung, " in page and OTHER_COMMUNE not in page.split("Bản ghi gốc")[0]
+    assert "10:00 20/4/2026" in page  # 03:00 UTC, in Hà Nam
+    assert "0:47" in page and "duration_ms" not in page.split('<pre class="json">')[0]
+    assert "<code>alert.create</code>" in page  # the raw record, folded
+    assert '<option value="broadcast.create">Tạo buổi phát</option>' in page

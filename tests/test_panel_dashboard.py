@@ -54,7 +54,7 @@ def test_what_airs_next_and_what_was_displaced(panel: Panel, app: Any) -> None:
     bulletin = live.program_broadcast(app, db, start="17:30")  # loses to the province's relay
     page = panel.client("editor", DISTRICT).get("/").get_data(as_text=True)
     upcoming = _section(page, "next")
-    assert "17:30 Tiếp âm Tiếp âm Thời sự Đài PT-TH Hà Nam" in upcoming
+    assert "17:30 Tiếp âm Thời sự Đài PT-TH Hà Nam" in upcoming
     assert "30 phút · từ Đài Phát thanh và Truyền hình Hà Nam · 15 đài" in upcoming
     assert "Bản tin học tập suốt đời" in upcoming and "18:00" in upcoming  # shifted after it
     conflicts = _section(page, "conflicts")

@@ -235,7 +235,8 @@ def test_calendar_puts_blocks_in_their_day_with_outcomes_and_reasons(
 def test_calendar_defaults_to_my_station_this_week_and_pages_weeks(panel: Panel) -> None:
     client = panel.client("operator", COMMUNE)
     html = client.get("/schedule").get_data(as_text=True)
-    assert "Tuần 2026-W17" in html and "20/4/2026" in html and "26/4/2026" in html
+    assert "Tuần từ 20/4/2026 đến 26/4/2026 (giờ Việt Nam)" in html
+    assert "Asia/Ho_Chi_Minh" not in html
     assert "week=2026-W16" in html and "week=2026-W18" in html
     assert 'class="day today"' in html and 'data-day="2026-04-20"' in html
     assert "Thêm buổi phát" not in html  # operators do not schedule

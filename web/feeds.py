@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response
 from icalendar import Calendar, Event
+from sqlalchemy import select
 
 from scheduler import permissions
 from scheduler.db import now_utc
 from scheduler.errors import DomainError
+from scheduler.models import Broadcast, Station
 from scheduler.schedule import station_timeline
 from scheduler.stations import get_station
 from web.api.auth import require_user
@@ -25,6 +27,21 @@ bp = Blueprint("feeds", __name__)
 FEED_DAYS = 14
 KIND_LABEL = {"relay": "Tiếp âm", "program": "Chương trình"}
 PRIORITY_LABEL = {"normal": "thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
+OUTCOME_LABEL = {"shifted": "dời giờ", "truncated": "rút ngắn", "preempted": "bị thay thế"}
+
+
+def _names(codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = session().execute(select(Station.code, Station.name).where(Station.code.in_(codes)))
+    return {str(code): str(name) for code, name in rows}
+
+
+def _titles(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session().execute(select(Broadcast.id, Broadcast.title).where(Broadcast.id.in_(ids)))
+    return {int(i): str(t) for i, t in rows}
 
 
 @bp.errorhandler(DomainError)
@@ -52,6 +69,9 @@ def schedule_ics(code: str) -> Response:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", f"Lịch phát thanh — {station.station_name}")
     calendar.add("x-wr-timezone", station.timezone)
+    airings = [e.occurrence.payload for e in entries if e.airs]
+    names = _names({a.origin for a in airings} | {a.source for a in airings if a.source})
+    titles = _titles({e.by for e in entries if e.airs and e.by})
     for entry in entries:
         if not entry.airs:
             continue
@@ -65,15 +85,18 @@ def schedule_ics(code: str) -> Response:
         said = airing.title.lower().startswith(label.lower())
         event.add("summary", airing.title if said else f"{label}: {airing.title}")
         details = [
-            f"Đơn vị phát: {airing.origin}",
+            f"Đơn vị phát: {names.get(airing.origin, airing.origin)}",
             f"Mức ưu tiên: {PRIORITY_LABEL[airing.priority]}",
         ]
         if airing.source:
-            details.append(f"Nguồn tiếp âm: {airing.source}")
+            details.append(f"Nguồn tiếp âm: {names.get(airing.source, airing.source)}")
         if entry.outcome != "scheduled":
-            details.append(f"Điều chỉnh: {entry.outcome} (do chương trình #{entry.by})")
+            why = OUTCOME_LABEL.get(entry.outcome, entry.outcome)
+            by = titles.get(entry.by or 0, f"#{entry.by}")
+            details.append(f"Điều chỉnh: {why}, nhường cho «{by}»")
         event.add("description", "\n".join(details))
-        event.add("categories", [airing.kind, airing.priority])
+        # Words a phone shows as the event's category, as the panel says them.
+        event.add("categories", [label, PRIORITY_LABEL[airing.priority].capitalize()])
         calendar.add_component(event)
     calendar.add_missing_timezones()  # VTIMEZONE, so phone calendars place events right
     response = Response(calendar.to_ical(), mimetype="text/calendar")

@@ -109,6 +109,15 @@ def format_datetime(value: DateTime | None, where: Where = None) -> str:
     return f"{local:%H:%M} {local.day}/{local.month}/{local.year}"
 
 
+def zone_label(zone: str) -> str:
+    """A time zone as people say it ("giờ Việt Nam"), not its tz database name."""
+    from flask_babel import gettext as _
+
+    if zone in ("Asia/Ho_Chi_Minh", "Asia/Saigon"):
+        return _("giờ Việt Nam")
+    return zone
+
+
 def _template_globals() -> dict[str, Any]:
     from flask_babel import get_locale
 
@@ -117,6 +126,7 @@ def _template_globals() -> dict[str, Any]:
         "current_lang": current,
         "other_languages": [(code, LANGUAGE_NAMES[code]) for code in LOCALES if code != current],
         "switch_url": switch_url,
+        "zone_label": zone_label,
     }
 
 

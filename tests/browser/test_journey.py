@@ -130,7 +130,9 @@ def test_a_bulletin_from_upload_to_a_communes_phone_calendar(
     editor.get_by_role("button", name="Đọc thành bản tin").click()
     expect(editor.get_by_text(f"Đã đọc xong bản tin “{BULLETIN}”.")).to_be_visible()
     expect(editor.locator("#segment-state")).to_have_text("Chờ duyệt")
-    expect(editor.locator("dt:text-is('Bộ đọc') + dd")).to_have_text("espeak")
+    expect(editor.locator("dt:text-is('Bộ đọc') + dd")).to_have_text(
+        "espeak-ng (máy đọc, không cần mạng)"
+    )
 
     nav(editor).get_by_role("link", name="Chương trình").click()
     editor.get_by_role("link", name="Dựng chương trình").click()

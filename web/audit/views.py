@@ -4,7 +4,6 @@ import from the command line) are shown to readers at the top of the tree only."
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -21,6 +20,7 @@ from scheduler import overview
 from scheduler.models import AuditEvent, Role, Station, User
 from scheduler.recurrence import EARLIEST, LATEST, local_day_window
 from web.audit import bp
+from web.audit.wording import action_label, tell
 from web.auth import panel_user, role_required
 from web.db import session
 from web.forms import ChoiceField, options, strip
@@ -64,24 +64,6 @@ def _page_number() -> int:
     return max(1, min(int(raw), MAX_PAGE)) if raw.isdigit() else 1
 
 
-def detail_text(detail: Any) -> list[tuple[str, str]]:
-    """The details JSON as (key, value) lines; nested values as indented JSON."""
-    if not isinstance(detail, dict):
-        return [("", json.dumps(detail, ensure_ascii=False))] if detail else []
-    lines = []
-    for key, value in detail.items():
-        if value is None or value == [] or value == {}:
-            continue
-        if isinstance(value, (dict, list)):
-            text = json.dumps(
-                value, ensure_ascii=False, indent=1 if isinstance(value, dict) else None
-            )
-        else:
-            text = str(value)
-        lines.append((str(key), text))
-    return lines
-
-
 @bp.get("/audit")
 @role_required(Role.admin, Role.approver)
 def index() -> ResponseReturnValue:
@@ -90,7 +72,9 @@ def index() -> ResponseReturnValue:
     scope = _scope(me)
     actions = sorted(db.scalars(select(AuditEvent.action).where(scope).distinct()))
     form = AuditFilter(request.args)
-    form.action.choices = options([("", str(_("Mọi thao tác"))), *((a, a) for a in actions)])
+    form.action.choices = options(
+        [("", str(_("Mọi thao tác"))), *((a, action_label(a)) for a in actions)]
+    )
     if not request.args.get("action"):
         form.action.data = ""
     valid = form.validate() if request.args else True
@@ -130,11 +114,10 @@ def index() -> ResponseReturnValue:
     return render_template(
         "audit/index.html",
         form=form,
-        events=events,
+        events=tell(db, events, zone),
         stations=stations,
         total=total,
         page=page,
         pages=pages,
         args=args,
-        detail_text=detail_text,
     ), 200 if valid else 400

@@ -192,7 +192,7 @@ class BroadcastForm(FlaskForm):
         invalid=_l("Hãy chọn thứ trong tuần từ T2 đến CN."),
     )
     dates = TextAreaField(_l("Các ngày phát"), filters=[strip], render_kw={"rows": 2})
-    rrule = StringField(_l("Quy tắc RRULE"), filters=[strip])
+    rrule = StringField(_l("Quy tắc lặp (theo chuẩn lịch RFC 5545)"), filters=[strip])
     until = DayField(_l("Phát đến hết ngày"))
     exdates = TextAreaField(_l("Trừ các ngày"), filters=[strip], render_kw={"rows": 2})
     targets = CheckboxesField(

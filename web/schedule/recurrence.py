@@ -31,7 +31,7 @@ MODE_LABELS = {
     "weekdays": _l("Ngày làm việc (T2–T6)"),
     "days": _l("Các thứ trong tuần"),
     "dates": _l("Các ngày cụ thể"),
-    "custom": _l("Quy tắc RRULE (nâng cao)"),
+    "custom": _l("Quy tắc lặp tự viết (nâng cao)"),
 }
 WORKDAYS = WEEKDAYS[:5]
 

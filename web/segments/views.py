@@ -79,6 +79,8 @@ def _helpers() -> dict[str, Any]:
         "segment_state": segment_state,
         "segment_state_labels": state_labels,
         "voice_labels": VOICE_LABELS,
+        "engine_labels": engine_labels,
+        "speed_text": speed_text,
     }
 
 
@@ -352,13 +354,23 @@ def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
 # --- TTS composer ---------------------------------------------------------------------------
 
 
-def _engine_options() -> list[tuple[str, str]]:
-    cfg = settings()
-    pairs = [("", _("Tự động (theo cấu hình máy chủ)"))]
-    labels = {
+def engine_labels() -> dict[str, str]:
+    """The voices' names as an editor reads them (not the engine's code)."""
+    return {
         "gtts": _("Google (cần mạng Internet)"),
         "espeak": _("espeak-ng (máy đọc, không cần mạng)"),
     }
+
+
+def speed_text(speed: float | None) -> str:
+    """``0,8×``, ``1×``, ``1,25×``: the decimal comma, as the speed choices write it."""
+    return f"{speed or 1:g}×".replace(".", ",")
+
+
+def _engine_options() -> list[tuple[str, str]]:
+    cfg = settings()
+    pairs = [("", _("Tự động (theo cấu hình máy chủ)"))]
+    labels = engine_labels()
     for engine in engines_info(cfg):
         label = labels.get(engine["name"], engine["name"])
         if not engine["available"]:

@@ -149,6 +149,16 @@ def reason_text(reason: str | None) -> str:
     return "; ".join(_one(part) or part for part in reason.split("; "))
 
 
+def after_kind(title: str, kind: str) -> str:
+    """The title beside its kind's badge, without saying the kind twice: the badge "Tiếp âm"
+    and "Tiếp âm Thời sự VOV1" read "Tiếp âm · Thời sự VOV1", not "Tiếp âm Tiếp âm …"."""
+    label = str(KINDS.get(kind, ""))
+    if label and title.lower().startswith(label.lower() + " "):
+        rest = title[len(label) :].strip()
+        return rest[:1].upper() + rest[1:]
+    return title
+
+
 def duration_text(value: timedelta | int | None) -> str:
     """``30 phút``, ``1 giờ 15 phút``, ``45 giây`` (an int is milliseconds)."""
     if value is None:
@@ -192,6 +202,7 @@ def helpers() -> dict[str, Any]:
     return {
         "play_status": PLAY_STATUS,
         "reason_text": reason_text,
+        "after_kind": after_kind,
         "play_tone": PLAY_TONE,
         "outcomes": OUTCOMES,
         "kinds": KINDS,
