@@ -10,7 +10,7 @@ export LOAXA_INSTANCE ?= $(CURDIR)/instance
 # Debian packages the audio pipeline, TTS and the station player use.
 SYSTEM_PACKAGES := ffmpeg espeak-ng libvlc5 vlc-plugin-base libchromaprint-tools
 
-.PHONY: run test lint system-packages clean
+.PHONY: run test lint screenshots system-packages clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ run: $(BIN)/.installed system-packages
 ## The whole test suite (PostgreSQL too when LOAXA_TEST_DATABASE_URL is set).
 test: $(BIN)/.installed system-packages
 	$(BIN)/pytest
+
+## Screenshots of the main pages at 390 px and 1366 px → docs/screenshots/ (needs chromium).
+screenshots: $(BIN)/.installed system-packages
+	$(BIN)/python docs/screenshots.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -171,6 +171,11 @@ def test_calendar_link_with_a_token_made_for_me(panel: Panel, app: Any) -> None:
     assert found
     url = found.group(1).replace("&amp;", "&")
     assert url.startswith(f"http://localhost/stations/{COMMUNE}/schedule.ics?token=lxu_")
+    # A webcal:// link a phone subscribes to (not a one-off download), and a copy button.
+    token = url.split("token=", 1)[1]
+    shown = response.get_data(as_text=True)
+    assert f'href="webcal://localhost/stations/{COMMUNE}/schedule.ics?token={token}"' in shown
+    assert 'data-copy="#ics-link"' in shown
     feed = panel.anonymous().get(url.removeprefix("http://localhost"))
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     events = [c for c in Calendar.from_ical(feed.data).walk("VEVENT")]

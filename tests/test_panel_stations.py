@@ -245,3 +245,22 @@ def test_rotation_without_csrf_is_refused(panel: Panel) -> None:
     response = client.post(f"/stations/{COMMUNE}/token")
     assert response.status_code == 400
     assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
+
+
+def test_stations_are_found_by_name_or_code_anywhere_below(panel: Panel) -> None:
+    client = panel.client("admin", "35")
+
+    def found(query: str) -> list[str]:
+        html = client.get(f"/stations?{query}").get_data(as_text=True)
+        return re.findall(r'<tr data-code="([^"]+)"', html)
+
+    assert found("q=Quang+Trung") == [COMMUNE]  # a commune, two levels below the province
+    assert found(f"q={COMMUNE}") == [COMMUNE]
+    assert found("q=%25") == []  # "%" is looked for as a character
+    assert "1 đài khớp «Quang Trung»" in client.get("/stations?q=Quang+Trung").get_data(
+        as_text=True
+    )
+    # Only inside my area: a district admin does not find another district's communes.
+    district = panel.client("admin", DISTRICT)
+    other = district.get(f"/stations?q={OTHER_COMMUNE}").get_data(as_text=True)
+    assert 'data-code="' not in other

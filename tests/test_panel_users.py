@@ -377,3 +377,29 @@ def test_dates_in_the_list_are_vietnamese(panel: Panel) -> None:
     client = panel.client("admin", "35")
     assert FROZEN_NOW.day == 20
     assert "20/4/2026" in client.get("/users").get_data(as_text=True)
+
+
+def test_users_are_searched_and_filtered_by_role(panel: Panel) -> None:
+    panel.user("operator", COMMUNE, username="vanhanh.quangtrung")
+    panel.user("operator", OTHER_COMMUNE, username="vanhanh.khac")
+    panel.user("editor", DISTRICT, username="bientap.phuly")
+    client = panel.client("admin", "35")
+
+    def listed(query: str) -> set[str]:
+        html = client.get(f"/users?{query}").get_data(as_text=True)
+        return set(re.findall(r'<a href="/users/\d+">([^<]+)</a>', html))
+
+    assert listed("q=quang") == {"vanhanh.quangtrung"}  # by username
+    assert listed("q=Quang+Trung") == {"vanhanh.quangtrung"}  # by station name
+    assert listed("role=operator") == {"vanhanh.quangtrung", "vanhanh.khac"}
+    assert listed("q=phuly&role=editor") == {"bientap.phuly"}
+    assert listed("q=%25") == set()  # a wildcard is a character, not "everything"
+    assert client.get("/users?role=king").status_code == 200  # an unknown role: no filter
+
+
+def test_the_station_picker_groups_communes_under_their_district(panel: Panel) -> None:
+    html = panel.client("admin", "35").get("/users/new").get_data(as_text=True)
+    group = re.search(r'<optgroup label="Thành phố Phủ Lý">(.*?)</optgroup>', html, re.S)
+    assert group, "no Phủ Lý group"
+    assert f'value="{COMMUNE}"' in group.group(1) and 'value="347"' not in group.group(1)
+    assert 'value="347"' in html  # the district itself stays choosable

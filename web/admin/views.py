@@ -23,12 +23,25 @@ from web.admin import bp
 from web.admin.forms import PasswordResetForm, UserCreateForm, UserEditForm, station_choices
 from web.auth import panel_user, role_required
 from web.db import session
-from web.forms import options, show_error
+from web.forms import SelectChoice, options, show_error
 
 
 def _stations() -> list[Any]:
+    """The station picker, its communes grouped under their district (an optgroup each), so
+    a province admin scrolls by district rather than through a hundred names."""
     me = panel_user()
-    return options(station_choices(subtree(session(), me.station), me.station))
+    area = list(subtree(session(), me.station))
+    if SelectChoice is None:  # pragma: no cover - older WTForms: indented, ungrouped
+        return options(station_choices(area, me.station))
+    names = {s.id: s.name for s in area}
+    parents = {s.parent_id for s in area}
+    grouped = []
+    for s in area:
+        leaf = s.id not in parents and s.depth > me.station.depth
+        group = names.get(s.parent_id or 0) if leaf else None
+        label = f"{s.name} ({s.code})"
+        grouped.append(SelectChoice(s.code, label, optgroup=group))
+    return grouped
 
 
 def _user_in_scope(user_id: int) -> User:
@@ -55,8 +68,23 @@ def _field_messages() -> dict[str, str]:
 @bp.get("/users")
 @role_required(Role.admin)
 def users() -> ResponseReturnValue:
+    """Everyone in my area, searched by name or username and filtered by role (a national
+    admin has thousands of accounts)."""
     people = accounts.users_in_scope(session(), panel_user())
-    return render_template("admin/users.html", users=people)
+    query = (request.args.get("q") or "").strip()[:100]
+    role = request.args.get("role", "")
+    if role not in {r.value for r in Role}:
+        role = ""
+    if query:
+        wanted = query.casefold()
+        people = [
+            u for u in people
+            if wanted in u.username.casefold() or wanted in (u.full_name or "").casefold()
+            or wanted in u.station.name.casefold() or u.station.code.startswith(query)
+        ]  # fmt: skip
+    if role:
+        people = [u for u in people if u.role.value == role]
+    return render_template("admin/users.html", users=people, query=query, role=role)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -107,6 +107,9 @@ def _page(station: Station, token: str | None = None) -> tuple[str, int]:
         "now": now,
         "token": token,
         "ics_url": url_for("feeds.schedule_ics", code=station.code, _external=True),
+        # webcal:// makes a phone offer "subscribe" instead of downloading the file once.
+        "webcal_url": "webcal://"
+        + url_for("feeds.schedule_ics", code=station.code, _external=True).split("://", 1)[1],
         "prev_week": (monday - timedelta(days=7)).isoformat(),
         "next_week": (monday + timedelta(days=7)).isoformat(),
         "this_week": monday <= today <= sunday,

@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from scheduler import accounts, overview
 from scheduler.db import now_utc
@@ -56,7 +56,14 @@ def index() -> ResponseReturnValue:
     status = request.args.get("status", "")
     if status and status not in FILTERS:
         status = ""
+    query = (request.args.get("q") or "").strip()[:100]
     condition = _filter(status) if status else Station.depth <= root.depth + LEVELS_SHOWN
+    if query:  # a name or a code anywhere below (a national admin has 10,000 stations)
+        found = or_(
+            Station.code.startswith(query, autoescape=True),
+            Station.name.icontains(query, autoescape=True),
+        )
+        condition = found & _filter(status) if status else found
     rows = list(
         session().scalars(
             select(Station)
@@ -89,6 +96,7 @@ def index() -> ResponseReturnValue:
         children=children,
         cut=cut,
         status=status,
+        query=query,
         counts=overview.station_counts(session(), root, now, offline_after()),
         max_rows=MAX_ROWS,
         is_mine=root.id == me.station_id,
