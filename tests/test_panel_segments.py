@@ -424,6 +424,38 @@ def test_tts_shows_the_normalised_text_then_speaks(panel: Panel, network: Any) -
     assert audio.status_code == 206 and len(audio.data) > 1000
 
 
+def test_the_voice_is_heard_before_anything_is_saved(panel: Panel, network: Any) -> None:
+    """ "Nghe thử": the first two sentences, spoken by the chosen voice at the chosen speed,
+    answered as audio and stored nowhere; a slower speed gives longer audio."""
+    import io
+    import wave
+
+    client = panel.client("editor", DISTRICT)
+    text = (
+        "Kính thưa bà con. UBND phường tổ chức Ngày Sách 21/4 lúc 17h30. "
+        "Câu thứ ba này không được đọc thử. Câu thứ tư cũng vậy."
+    )
+
+    def listen(speed: str) -> float:
+        answer = client.form_post("/segments/tts/listen", {
+            "text": text, "engine": "espeak", "voice": "north", "speed": speed,
+        }, page="/segments/tts")  # fmt: skip
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.mimetype == "audio/wav" and answer.headers["Cache-Control"] == "no-store"
+        with wave.open(io.BytesIO(answer.data)) as heard:
+            return heard.getnframes() / heard.getframerate()
+
+    normal, slow = listen("1.0"), listen("0.8")
+    assert 2 < normal < 12, normal  # two sentences, not four
+    assert slow > normal * 1.1, (slow, normal)
+    assert _count(network) == 0  # nothing saved
+    empty = client.form_post("/segments/tts/listen", {"text": " ", "engine": "espeak",
+                             "voice": "north", "speed": "1.0"}, page="/segments/tts")  # fmt: skip
+    assert empty.status_code == 400 and empty.json and empty.json["error"]
+    no_csrf = client.post("/segments/tts/listen", data={"text": text})
+    assert no_csrf.status_code == 400
+
+
 def test_tts_will_not_speak_text_changed_after_the_preview(panel: Panel, network: Any) -> None:
     client = panel.client("editor", DISTRICT)
     checked = input_value(_tts(client, "preview").get_data(as_text=True), "checked") or ""
@@ -540,3 +572,15 @@ def test_approval_needs_the_csrf_token(panel: Panel, network: Any, make_segment:
     assert response.status_code == 400
     network.expire_all()
     assert network.get(Segment, segment.id).approval == "pending"
+
+
+def test_a_notice_template_fills_the_composer(panel: Panel) -> None:
+    client = panel.client("editor", DISTRICT)
+    page = client.get("/segments/tts").get_data(as_text=True)
+    for name in ("Mời họp dân", "Lịch tiêm chủng", "Cảnh báo bão, mưa lớn"):
+        assert name in page
+    storm = client.get("/segments/tts?mau=bao").get_data(as_text=True)
+    assert input_value(storm, "title") == "Cảnh báo bão số [số]"
+    assert "chằng chống nhà cửa" in storm and "Thay các chỗ […]" in storm
+    unknown = client.get("/segments/tts?mau=khong-co")
+    assert unknown.status_code == 200 and "Thay các chỗ" not in unknown.get_data(as_text=True)

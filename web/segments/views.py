@@ -10,11 +10,24 @@ form post works the same without JavaScript.
 from __future__ import annotations
 
 import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -26,6 +39,7 @@ from audio.pipeline import ingest
 from audio.tts.base import TtsError
 from audio.tts.normalize_vi import normalize
 from audio.tts.registry import engines_info
+from audio.tts.speak import speak, split_sentences
 from scheduler import library, permissions
 from scheduler import segments as service
 from scheduler.db import now_utc
@@ -427,6 +441,50 @@ def _spoken(segment: Segment) -> ResponseReturnValue:
     return redirect(url_for(".show", segment_id=segment.id))
 
 
+@lru_cache(maxsize=1)
+def notice_templates() -> tuple[dict[str, str], ...]:
+    """The bundled notice templates (``config/notices.json``): meeting, vaccination, storm…"""
+    raw = resources.files("config").joinpath("notices.json").read_text("utf-8")
+    return tuple(json.loads(raw)["templates"])
+
+
+def _template_code(wanted: str | None) -> str | None:
+    return next((t["code"] for t in notice_templates() if t["code"] == wanted), None)
+
+
+PREVIEW_SENTENCES = 2  # "Nghe thử": the first sentences only, so it answers in a second or two
+
+
+@bp.post("/segments/tts/listen")
+@login_required
+def listen() -> ResponseReturnValue:
+    """Hear the chosen voice and speed read the text's first sentences, before anything is
+    saved: a WAV answered straight back, stored nowhere."""
+    form = TtsForm()
+    form.fill(session(), panel_user())
+    form.engine.choices = options(_engine_options())
+    form.validate_on_submit()  # the same checks as speaking, of what a preview needs:
+    wanted = ("csrf_token", "text", "engine", "voice", "speed")  # no title yet, say
+    problems = [m for name in wanted for m in form.errors.get(name, [])]
+    if not form.is_submitted() or problems:
+        return jsonify(error=str(problems[0] if problems else _("Không nghe thử được."))), 400
+    opening = " ".join(split_sentences(str(form.text.data))[:PREVIEW_SENTENCES])
+    with TemporaryDirectory(prefix="loaxa-listen-") as tmp:
+        try:
+            spoken = speak(
+                opening, settings(), Path(tmp), engine=form.engine.data or None,
+                voice=str(form.voice.data), speed=float(str(form.speed.data)),
+                normalize=normalize,
+            )  # fmt: skip
+        except TtsError as exc:
+            return jsonify(error=str(exc)), 422
+        audio = spoken.path.read_bytes()
+    response = make_response(audio)
+    response.mimetype = "audio/wav"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/segments/tts", methods=["GET", "POST"])
 @login_required
 def tts() -> ResponseReturnValue:
@@ -437,6 +495,10 @@ def tts() -> ResponseReturnValue:
     if request.method == "GET":
         form.engine.data = cfg.tts_engine if cfg.tts_engine != "auto" else ""
         form.voice.data, form.speed.data = "north", "1.0"
+        code = _template_code(request.args.get("mau"))
+        chosen = next((t for t in notice_templates() if t["code"] == code), None)
+        if chosen is not None:  # "Mẫu thông báo": the blanks […] are the editor's to fill
+            form.title.data, form.text.data = chosen["title"], chosen["text"]
     normalized = None
     valid = form.validate_on_submit()
     text = str(form.text.data or "")
@@ -460,5 +522,6 @@ def tts() -> ResponseReturnValue:
                     )]  # fmt: skip
             form.checked.data = fingerprint(text)
     return render_template(
-        "segments/tts.html", form=form, normalized=normalized, max_chars=cfg.tts_max_chars
-    ), 400 if form.errors else 200
+        "segments/tts.html", form=form, normalized=normalized, max_chars=cfg.tts_max_chars,
+        templates=notice_templates(), chosen=_template_code(request.args.get("mau")),
+    ), 400 if form.errors else 200  # fmt: skip
