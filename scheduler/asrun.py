@@ -66,6 +66,7 @@ class Heartbeat(BaseModel):
     agent_version: str = Field("", max_length=40)
     now: AwareDatetime
     playing: str | None = Field(None, max_length=300)
+    playing_until: AwareDatetime | None = None
     disk_free_bytes: int | None = Field(None, ge=0)
     cache_ok: bool | None = None
     alerts: list[Receipt] = Field(default_factory=list, max_length=200)
@@ -116,6 +117,7 @@ def record_heartbeat(session: Session, station: Station, beat: Heartbeat, now: d
     station.clock_offset_ms = int((beat.now - now).total_seconds() * 1000)
     station.disk_free_bytes = beat.disk_free_bytes
     station.now_playing = beat.playing
+    station.now_playing_until = beat.playing_until if beat.playing else None
     record_receipts(session, station, beat.alerts)
 
 

@@ -137,13 +137,16 @@ def heartbeat(
     offset_ms: int = 120,
     disk: int | None = 12 * 1024**3,
     version: str = "0.1.0",
+    until: datetime | None = None,
 ) -> None:
-    """A heartbeat received ``ago_s`` seconds before the frozen now."""
+    """A heartbeat received ``ago_s`` seconds before the frozen now (``until``: when what
+    it plays is due to end)."""
     received = FROZEN_NOW - timedelta(seconds=ago_s)
     beat = Heartbeat(
         agent_version=version,
         now=received + timedelta(milliseconds=offset_ms),
         playing=playing,
+        playing_until=until,
         disk_free_bytes=disk,
     )
     record_heartbeat(db, station(db, code), beat, received)

@@ -273,8 +273,14 @@ def test_demo_agents_bring_the_first_run_alive(live, tmp_path):
     def on_air() -> bool:
         with loaxa["sessions"]() as db:
             station = db.query(Station).filter_by(code="13285").one()
-            return station.now_playing == "Phát thử khi khởi động (demo)"
+            ends = station.now_playing_until
+            return station.now_playing == "Phát thử khi khởi động (demo)" and ends is not None
 
-    wait_for(on_air, 10, "the panel's 'now playing' for Quang Trung")
+    wait_for(on_air, 10, "the panel's 'now playing' for Quang Trung, with when it ends")
+    with loaxa["sessions"]() as db:  # the agent's plan: a one-second test tone, ending soon
+        ends = db.query(Station).filter_by(code="13285").one().now_playing_until
+        assert ends is not None and now_utc() - timedelta(seconds=5) < ends < now_utc() + timedelta(
+            seconds=30
+        )
     wait_for(lambda: [p for p in live.plays() if p["status"] == "played"], 15,
              "the warm-up broadcast aired at Quang Trung")  # fmt: skip

@@ -5,6 +5,7 @@ once (and the old one refused), install steps; scope per role."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -121,8 +122,9 @@ def test_station_page_shows_status_streams_rules_install_and_plays(panel: Panel,
     db = panel.db
     relay = live.relay(app, db, start="05:30")
     live.play(db, COMMUNE, relay, live.local(20, 5, 30), status="partial", late_s=40)
-    live.heartbeat(db, COMMUNE, playing="Bản tin sáng")
+    live.heartbeat(db, COMMUNE, playing="Bản tin sáng", until=FROZEN_NOW + timedelta(minutes=12))
     page = panel.client("operator", COMMUNE).get(f"/stations/{COMMUNE}").get_data(as_text=True)
+    assert "Bản tin sáng" in page and "(còn 12 phút)" in page  # what is on air, how long left
     assert "Đài truyền thanh Phường Quang Trung" in page
     assert "Trực tuyến" in page and "Bản tin sáng" in page
     assert live.PROVINCE_STREAM in page  # the province's stream, relayed from above

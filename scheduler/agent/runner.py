@@ -551,6 +551,8 @@ class Agent:
             "agent_version": VERSION,
             "now": now.isoformat(),
             "playing": item.title if item else None,
+            # When what is on air is due to end, so the panel can say how long it has left.
+            "playing_until": item.end.isoformat() if item else None,
             "disk_free_bytes": self.cache.disk_free(),
             "cache_ok": all(self.cache.has_media(sha) for sha in needed),
             "alerts": self._receipts(),

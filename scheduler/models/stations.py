@@ -43,6 +43,7 @@ class Station(Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(Integer)
     disk_free_bytes: Mapped[int | None] = mapped_column(BigInteger)
     now_playing: Mapped[str | None] = mapped_column(Text)
+    now_playing_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the agent's plan
 
     parent: Mapped[Station | None] = relationship(remote_side="Station.id", lazy="joined")
 

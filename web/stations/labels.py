@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from scheduler.alert_status import NO_REPORT
+from scheduler.db import now_utc
 
 PLAY_STATUS = {
     "played": _l("Đã phát"),
@@ -159,6 +160,18 @@ def after_kind(title: str, kind: str) -> str:
     return title
 
 
+def remaining_text(station: Any) -> str:
+    """How long what a station plays has left, as its agent planned it: ``còn 12 phút``
+    (empty when unknown or already past — an old heartbeat says nothing of now)."""
+    until = getattr(station, "now_playing_until", None)
+    if until is None:
+        return ""
+    left = until - now_utc()
+    if left.total_seconds() <= 0:
+        return ""
+    return _("còn %(left)s", left=duration_text(left))
+
+
 def duration_text(value: timedelta | int | None) -> str:
     """``30 phút``, ``1 giờ 15 phút``, ``45 giây`` (an int is milliseconds)."""
     if value is None:
@@ -203,6 +216,7 @@ def helpers() -> dict[str, Any]:
         "play_status": PLAY_STATUS,
         "reason_text": reason_text,
         "after_kind": after_kind,
+        "remaining_text": remaining_text,
         "play_tone": PLAY_TONE,
         "outcomes": OUTCOMES,
         "kinds": KINDS,

@@ -1,7 +1,8 @@
-"""pending revisions of approved broadcasts
+"""pending revisions of approved broadcasts; when what a station plays ends
 
 An editor's change to an approved broadcast waits beside it (as the spec it would save)
-until an approver accepts it; the approved version stays on air meanwhile.
+until an approver accepts it; the approved version stays on air meanwhile. A station's
+heartbeat says when its current item is due to end (the panel's "còn 12 phút").
 
 Revision ID: 0008
 Revises: 0007
@@ -31,9 +32,15 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_broadcasts_revision_by_id_users"), "users", ["revision_by_id"], ["id"]
         )
+    with op.batch_alter_table("stations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("now_playing_until", scheduler.db.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stations", schema=None) as batch_op:
+        batch_op.drop_column("now_playing_until")
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_broadcasts_revision_by_id_users"), type_="foreignkey"
