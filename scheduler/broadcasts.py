@@ -378,6 +378,11 @@ def _what(session: Session, spec: BroadcastSpec, owner: Station) -> _What:
             program.owner.path
         ):
             raise Forbidden(f"program: programme {program.id} belongs to another area", "program")
+        if program.archived_at is not None:
+            raise Unprocessable(
+                f"program: programme {program.id} is archived; restore it to schedule it",
+                "program",
+            )
         if program.status != "ready" or not program.duration_ms:
             raise Unprocessable(
                 f"program: programme {program.id} is not rendered yet ({program.status})", "program"

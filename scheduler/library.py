@@ -40,6 +40,7 @@ class SegmentFilter:
     owner: str | None = None
     text: str | None = None
     alerts: bool = False  # also the audio made for emergency alerts (hidden by default)
+    archived: bool = False  # the archived ones instead of the ones in use
 
 
 def ancestor_paths(station: Station) -> list[str]:
@@ -74,6 +75,8 @@ def _segments(user: User, wanted: SegmentFilter) -> Select[Any]:
     query = select(Segment).join(Station, Segment.owner_id == Station.id).where(usable_by(user))
     if not wanted.alerts:
         query = query.where(~Segment.for_alert)
+    archived = Segment.archived_at.is_not(None)
+    query = query.where(archived if wanted.archived else ~archived)
     if wanted.owner:
         query = query.where(Station.code == wanted.owner)
     if wanted.campaign:
@@ -126,9 +129,11 @@ def program_candidates(
 
 
 def program_page(
-    session: Session, user: User, page: int = 1, per_page: int = 25, alerts: bool = False
-) -> Page:
-    """Newest first; the one-off programmes of emergency alerts only with ``alerts``."""
+    session: Session, user: User, page: int = 1, per_page: int = 25, alerts: bool = False,
+    archived: bool = False,
+) -> Page:  # fmt: skip
+    """Newest first; the one-off programmes of emergency alerts only with ``alerts``; the
+    archived ones (only) with ``archived``."""
     query = (
         select(Program)
         .join(Station, Program.owner_id == Station.id)
@@ -137,6 +142,8 @@ def program_page(
     )
     if not alerts:
         query = query.where(~Program.for_alert)
+    put_away = Program.archived_at.is_not(None)
+    query = query.where(put_away if archived else ~put_away)
     return _page(session, query, page, per_page)
 
 

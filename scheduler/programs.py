@@ -73,6 +73,11 @@ def create_program(session: Session, actor: User, spec: ProgramSpec, now: dateti
                 f"items.{position}: segment {segment.id} is {segment.status}, not ready audio",
                 f"items.{position}",
             )
+        if segment.archived_at is not None:
+            raise Unprocessable(
+                f"items.{position}: segment {segment.id} is archived; restore it to use it",
+                f"items.{position}",
+            )
         items.append(ProgramItem(position=position, segment=segment))
     if not any(i.segment is not None for i in items):
         raise Invalid("items: a programme needs at least one segment", "items")

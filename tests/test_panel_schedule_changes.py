@@ -331,3 +331,47 @@ def test_the_form_from_a_district_calendar_ticks_nothing(panel: Panel, make_prog
     assert re.findall(r'name="targets" value="[^"]+" checked', html) == []
     commune = editor.get(f"/schedule/new?station={COMMUNE}").get_data(as_text=True)
     assert re.findall(r'name="targets" value="([^"]+)" checked', commune) == [COMMUNE]
+
+
+# --- Archiving what is no longer used ---------------------------------------------------------
+
+
+def test_bulletins_and_programmes_are_archived_with_their_history_and_restored(
+    panel: Panel, app: Any
+) -> None:
+    program, (bulletin,) = _program_with_bulletins(app, panel.db, True)
+    b = _schedule(
+        panel.db, app, panel.user("approver", DISTRICT), title="Tin tuần này", owner=DISTRICT,
+        kind="program", program=program, start="2026-04-21T19:00:00", targets=[COMMUNE],
+    )  # fmt: skip
+    editor = panel.client("editor", DISTRICT)
+    # Still in use: the bulletin by the programme, the programme by a broadcast to come.
+    editor.form_post(f"/segments/{bulletin}/archive", page=f"/segments/{bulletin}")
+    page = editor.get(f"/segments/{bulletin}").get_data(as_text=True)
+    assert "Chưa lưu trữ được" in page and "«Chương trình chờ duyệt»" in page
+    editor.form_post(f"/programs/{program}/archive", page=f"/programs/{program}")
+    page = editor.get(f"/programs/{program}").get_data(as_text=True)
+    assert "còn được phát trong «Tin tuần này»" in page
+
+    editor.form_post(f"/schedule/{b.id}/cancel", {"reason": "Hết đợt"}, page=f"/schedule/{b.id}")
+    done = editor.form_post(f"/programs/{program}/archive", page=f"/programs/{program}")
+    assert done.status_code == 302
+    assert "Đã lưu trữ chương trình" in editor.get(done.location).get_data(as_text=True)
+    editor.form_post(f"/segments/{bulletin}/archive", page=f"/segments/{bulletin}")
+    # Out of the lists and pickers; still readable, with its history.
+    assert "Chương trình chờ duyệt" not in editor.get("/programs").get_data(as_text=True)
+    assert "Chương trình chờ duyệt" in editor.get("/programs?archived=1").get_data(as_text=True)
+    assert "Tin số 1" not in editor.get("/segments").get_data(as_text=True)
+    assert "Tin số 1" in editor.get("/segments?archived=1").get_data(as_text=True)
+    assert f'value="{program}"' not in editor.get("/schedule/new").get_data(as_text=True)
+    assert f'value="add-{bulletin}"' not in editor.get("/programs/new").get_data(as_text=True)
+    assert editor.get(f"/schedule/{b.id}").status_code == 200  # the broadcast's record stays
+    refused = editor.form_post("/schedule/new", _form(program), page="/schedule/new")
+    assert refused.status_code == 400
+    # Restored, it is back.
+    editor.form_post(f"/programs/{program}/archive", {"restore": "1"}, page=f"/programs/{program}")
+    assert "Chương trình chờ duyệt" in editor.get("/programs").get_data(as_text=True)
+    actions = panel.db.scalars(select(AuditEvent.action)).all()
+    assert {"program.archive", "program.restore", "segment.archive"} <= set(actions)
+    operator = panel.client("operator", "13291")  # another commune's operator may not
+    assert operator.form_post(f"/programs/{program}/archive", page="/").status_code in (403, 404)

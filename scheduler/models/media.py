@@ -63,6 +63,8 @@ class Segment(Base):
     # Published by an approver to the e-portal feed (/feeds/bulletins.rss, /ban-tin).
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Put away when no longer used: out of the lists and pickers, its history kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[Station] = relationship(lazy="joined")
     media_file: Mapped[MediaFile | None] = relationship(lazy="joined")
@@ -93,6 +95,7 @@ class Program(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     for_alert: Mapped[bool] = mapped_column(default=False, server_default=false())
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # put away, kept
 
     owner: Mapped[Station] = relationship(lazy="joined")
     media_file: Mapped[MediaFile | None] = relationship(lazy="joined")

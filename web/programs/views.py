@@ -17,10 +17,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
+from scheduler import archive as archiving
 from scheduler import library, permissions
 from scheduler import programs as service
 from scheduler.db import now_utc
-from scheduler.errors import DomainError, NotFound
+from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Program, Role, Segment, User
 from scheduler.programs import unapproved_segments
 from scheduler.segments import MAX_ID, store_for
@@ -29,6 +30,7 @@ from web.db import jobs, session, sessions, settings
 from web.forms import options
 from web.programs import bp
 from web.programs.forms import CROSSFADES, ProgramForm
+from web.segments.forms import ApproveForm as CsrfOnly
 from web.segments.forms import campaign_choices
 
 PER_PAGE = 25
@@ -94,9 +96,40 @@ def _page_number() -> int:
 @login_required
 def index() -> ResponseReturnValue:
     found = library.program_page(
-        session(), panel_user(), _page_number(), PER_PAGE, alerts=request.args.get("alerts") == "1"
-    )
+        session(), panel_user(), _page_number(), PER_PAGE,
+        alerts=request.args.get("alerts") == "1", archived=request.args.get("archived") == "1",
+    )  # fmt: skip
     return render_template("programs/index.html", found=found)
+
+
+@bp.post("/programs/<int:program_id>/archive")
+@login_required
+def archive(program_id: int) -> ResponseReturnValue:
+    """Put a programme no longer aired away (``restore=1``: bring it back); history stays."""
+    program = visible_program(program_id)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    back = request.form.get("restore") == "1"
+    try:
+        (archiving.restore if back else archiving.archive)(
+            session(), panel_user(), program, now_utc()
+        )
+    except Forbidden:
+        session().rollback()
+        abort(403)
+    except DomainError as exc:
+        session().rollback()
+        users = exc.message.partition(": ")[2]
+        flash(_("Chưa lưu trữ được: chương trình còn được phát trong %(users)s.", users=users),
+              "error")  # fmt: skip
+    else:
+        session().commit()
+        if back:
+            flash(_("Đã khôi phục chương trình “%(title)s”.", title=program.title), "success")
+        else:
+            flash(_("Đã lưu trữ chương trình “%(title)s”; lịch sử vẫn được giữ.",
+                    title=program.title), "success")  # fmt: skip
+    return redirect(url_for(".show", program_id=program.id))
 
 
 # --- One programme --------------------------------------------------------------------------

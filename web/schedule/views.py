@@ -243,7 +243,10 @@ def _programs(me: User, keep: int | None = None) -> list[tuple[str, str]]:
     """Ready programmes the user may schedule: owned in their area or above it."""
     found = session().scalars(
         select(Program)
-        .where((Program.status == "ready") | (Program.id == (keep or 0)))
+        .where(
+            ((Program.status == "ready") & Program.archived_at.is_(None))
+            | (Program.id == (keep or 0))
+        )
         .order_by(Program.created_at.desc(), Program.id.desc())
     )
     pairs = [("", _("— Chọn chương trình —"))]
@@ -347,6 +350,8 @@ def _domain_message(exc: DomainError) -> str:
     if exc.field == "program":
         if isinstance(exc, Forbidden):
             return _("Chương trình này thuộc địa bàn khác.")
+        if "archived" in text:
+            return _("Chương trình này đã được lưu trữ; hãy khôi phục trước khi lên lịch.")
         if "not rendered" in text:
             return _("Chương trình chưa dựng xong nên chưa phát được.")
         if "unapproved" in text:

@@ -40,10 +40,11 @@ from audio.tts.base import TtsError
 from audio.tts.normalize_vi import normalize
 from audio.tts.registry import engines_info
 from audio.tts.speak import speak, split_sentences
+from scheduler import archive as archiving
 from scheduler import library, permissions
 from scheduler import segments as service
 from scheduler.db import now_utc
-from scheduler.errors import DomainError, NotFound
+from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Campaign, Segment, User
 from web import panel
 from web.auth import login_required, panel_user
@@ -145,6 +146,7 @@ def index() -> ResponseReturnValue:
         owner=args.get("owner", "")[:32] or None,
         text=args.get("q", "").strip()[:100] or None,
         alerts=args.get("alerts") == "1",
+        archived=args.get("archived") == "1",
     )
     found = library.segment_page(db, me, wanted, _page_number(), PER_PAGE)
     people = library.people(
@@ -166,6 +168,14 @@ def index() -> ResponseReturnValue:
 # --- One segment ----------------------------------------------------------------------------
 
 
+def _may_author(me: User, segment: Segment) -> bool:
+    try:
+        permissions.require_author(me, segment.owner)
+    except Forbidden:
+        return False
+    return True
+
+
 def _show(segment: Segment, reject_form: RejectForm | None = None, status: int = 200) -> Any:
     me = panel_user()
     people = library.people(session(), [segment.created_by_id, segment.approved_by_id])
@@ -174,6 +184,7 @@ def _show(segment: Segment, reject_form: RejectForm | None = None, status: int =
         segment=segment,
         people=people,
         can_approve=permissions.can_approve(me, segment.owner) and segment.status == "ready",
+        can_archive=_may_author(me, segment) and segment.status != "processing",
         approve_form=ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
     ), status
@@ -229,6 +240,36 @@ def approve(segment_id: int) -> ResponseReturnValue:
         flash(_("Đã duyệt bản tin “%(title)s”.", title=segment.title), "success")
     if request.form.get("next") == "approvals":  # approved from the broadcasts' queue
         return redirect(url_for("schedule.approvals"))
+    return redirect(url_for(".show", segment_id=segment.id))
+
+
+@bp.post("/segments/<int:segment_id>/archive")
+@login_required
+def archive(segment_id: int) -> ResponseReturnValue:
+    """Put a bulletin no longer used away (``restore=1``: bring it back); history stays."""
+    segment = visible_segment(segment_id)
+    if not ApproveForm().validate_on_submit():
+        abort(400)
+    back = request.form.get("restore") == "1"
+    try:
+        (archiving.restore if back else archiving.archive)(
+            session(), panel_user(), segment, now_utc()
+        )
+    except Forbidden:
+        session().rollback()
+        abort(403)
+    except DomainError as exc:
+        session().rollback()
+        users = exc.message.partition(": ")[2]
+        flash(_("Chưa lưu trữ được: bản tin còn nằm trong chương trình %(users)s.", users=users),
+              "error")  # fmt: skip
+    else:
+        session().commit()
+        if back:
+            flash(_("Đã khôi phục bản tin “%(title)s”.", title=segment.title), "success")
+        else:
+            flash(_("Đã lưu trữ bản tin “%(title)s”; lịch sử vẫn được giữ.", title=segment.title),
+                  "success")  # fmt: skip
     return redirect(url_for(".show", segment_id=segment.id))
 
 

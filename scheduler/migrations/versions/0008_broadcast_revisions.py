@@ -1,8 +1,9 @@
-"""pending revisions of approved broadcasts; when what a station plays ends
+"""pending revisions of approved broadcasts; when what a station plays ends; archiving
 
 An editor's change to an approved broadcast waits beside it (as the spec it would save)
 until an approver accepts it; the approved version stays on air meanwhile. A station's
-heartbeat says when its current item is due to end (the panel's "còn 12 phút").
+heartbeat says when its current item is due to end (the panel's "còn 12 phút"). Bulletins
+and programmes no longer used are archived: out of the lists and pickers, history kept.
 
 Revision ID: 0008
 Revises: 0007
@@ -32,6 +33,11 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_broadcasts_revision_by_id_users"), "users", ["revision_by_id"], ["id"]
         )
+    for table in ("segments", "programs"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column("archived_at", scheduler.db.UTCDateTime(timezone=True), nullable=True)
+            )
     with op.batch_alter_table("stations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("now_playing_until", scheduler.db.UTCDateTime(timezone=True), nullable=True)
@@ -39,6 +45,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("programs", "segments"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("archived_at")
     with op.batch_alter_table("stations", schema=None) as batch_op:
         batch_op.drop_column("now_playing_until")
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
