@@ -27,6 +27,8 @@ WIDTHS = {"phone": 390, "desktop": 1366}
 PAGES = [
     ("tong-quan", "admin", "/"),
     ("lich-phat", "bientap.phuly", "/schedule?station=13285"),
+    ("lich-phat-thang", "bientap.phuly", "/schedule?station=13285&view=month"),
+    ("lich-phat-ngay", "bientap.phuly", "/schedule?station=13285&view=day"),
     ("them-buoi-phat", "bientap.phuly", "/schedule/new"),
     ("cho-duyet", "duyet.phuly", "/schedule/approvals"),
     ("ban-tin", "bientap.phuly", "/segments"),

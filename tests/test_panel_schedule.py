@@ -266,6 +266,93 @@ def test_pending_broadcasts_show_for_editors_not_operators(
     assert "Chờ duyệt thử" not in operator
 
 
+def test_day_and_month_views_show_the_same_airings_and_page_by_their_unit(
+    panel: Panel, app: Any, make_program: Any
+) -> None:
+    approver = panel.user("approver", DISTRICT)
+    province = panel.user("admin", "35")
+    _schedule(
+        panel.db,
+        app,
+        approver,
+        title="Bản tin Phủ Lý",
+        owner=DISTRICT,
+        kind="program",
+        program=make_program(DISTRICT, 15, "Bản tin Phủ Lý"),
+        start="2026-04-21T17:30:00",
+        targets=[COMMUNE],
+    )
+    _schedule(
+        panel.db,
+        app,
+        province,
+        title="Tiếp âm Thời sự tỉnh",
+        owner="35",
+        kind="relay",
+        stream_url="http://127.0.0.1:8000/live/ha-nam.mp3",
+        start="2026-04-21T17:30:00",
+        duration_s=1800,
+        rrule="FREQ=DAILY",
+        priority="priority",
+        targets=["35"],
+    )
+    client = panel.client("editor", DISTRICT)
+
+    day = client.get(f"/schedule?station={COMMUNE}&view=day&day=2026-04-21")
+    html = day.get_data(as_text=True)
+    assert day.status_code == 200
+    assert "Thứ Ba 21/4/2026 (giờ Việt Nam)" in html
+    assert html.count('<section class="day') == 1  # one column, that day's
+    tuesday = _day(html, "2026-04-21")
+    assert "Dời từ 17:30 sang 18:00 vì trùng giờ với «Tiếp âm Thời sự tỉnh»." in tuesday
+    assert "day=2026-04-20" in html and "day=2026-04-22" in html  # previous and next day
+    assert "view=week&amp;week=2026-W17" in html and "view=month&amp;month=2026-04" in html
+
+    month = client.get(f"/schedule?station={COMMUNE}&view=month&month=2026-04")
+    html = month.get_data(as_text=True)
+    assert month.status_code == 200
+    assert "Tháng 4/2026 (giờ Việt Nam)" in html
+    cells = dict(
+        re.findall(
+            r'<section role="cell" class="mday[^"]*" data-day="([\d-]+)">(.*?)</section>',
+            html,
+            re.S,
+        )
+    )
+    # the grid runs Monday 30/3 to Sunday 3/5; the daily relay from 21/4 on, the bulletin moved
+    assert min(cells) == "2026-03-30" and max(cells) == "2026-05-03" and len(cells) == 35
+    assert "Tiếp âm Thời sự tỉnh" not in cells["2026-04-20"]
+    assert "Tiếp âm Thời sự tỉnh" in cells["2026-04-30"]
+    tuesday = cells["2026-04-21"]
+    assert '<span class="when">17:30</span> Tiếp âm Thời sự tỉnh' in tuesday
+    assert '<span class="when">18:00</span> Bản tin Phủ Lý' in tuesday
+    assert "Dời từ 17:30 sang 18:00" in tuesday  # the reason as the item's title
+    assert "view=day&amp;day=2026-04-21" in tuesday  # a day opens its day view
+    assert "month=2026-03" in html and "month=2026-05" in html
+    # the printed list keeps to April
+    table = html.split('class="list week-print"', 1)[1]
+    assert "30/4/2026" in table and "1/5/2026" not in table and "30/3/2026" not in table
+
+    empty = client.get(f"/schedule?station={COMMUNE}&view=month&month=2026-02")
+    assert "Tháng này chưa có buổi phát nào cho đài này." in empty.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "view=year",
+        "view=day&day=2026-13-01",
+        "view=day&day=hom-nay",
+        "view=month&month=2026-13",
+        "view=month&month=1999-12",
+        "view=month&month=2026",
+        "view=day&day=9999-01-01",
+    ],
+)
+def test_a_bad_day_month_or_view_is_a_400(panel: Panel, query: str) -> None:
+    assert panel.client("editor", DISTRICT).get(f"/schedule?{query}").status_code == 400
+
+
 @pytest.mark.parametrize(
     "week", ["2026-W60", "tuan-17", "2026W17", "9999-W01", "2026-W1" + "7" * 30]
 )

@@ -234,3 +234,30 @@ def test_main_pages_fit_and_say_things_in_words(
         expect(page.get_by_role("navigation", name="Điều hướng chính")).to_be_hidden()
         open_menu(page, width)
     expect(page.get_by_role("navigation", name="Điều hướng chính")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_day_and_month_views_fit_and_lead_from_one_to_the_other(
+    page: Any, live_server: LiveServer, width: int
+) -> None:
+    at = _tomorrow(6)
+    program = _programme(live_server, "Bản tin sáng")
+    _broadcast(live_server, "duyet.phuly", "Bản tin sáng", program, at)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "bientap.phuly")
+    page.goto(f"/schedule?station=13285&view=month&month={at:%Y-%m}")
+    fits(page, width, "the month view")
+    expect(page.locator(".week-range")).to_contain_text(f"Tháng {at.month}/{at.year}")
+    cell = page.locator(f'.mday[data-day="{at.date().isoformat()}"]')
+    expect(cell.locator(".item")).to_have_text("06:00 Bản tin sáng")
+    expect(cell.locator(".item")).to_be_in_viewport()
+    cell.locator("h2 a").click()  # the day's heading opens that day
+    expect(page.locator(".week-range")).to_contain_text(f"{at.day}/{at.month}/{at.year}")
+    expect(page.locator("section.day")).to_have_count(1)
+    block = page.locator("section.day .block")
+    expect(block).to_contain_text("Bản tin sáng")
+    expect(block).to_contain_text("06:00–06:01")
+    fits(page, width, "the day view")
+    page.get_by_role("navigation", name="Kiểu xem").get_by_role("link", name="Tuần").click()
+    expect(page.locator("section.day")).to_have_count(7)
+    expect(page.locator(f'section.day[data-day="{at.date().isoformat()}"] .block')).to_have_count(1)

@@ -1,5 +1,6 @@
-"""The week calendar's layout: resolved entries (and pending airings) → blocks placed by time
-in day columns, each with the words that say what happened to it and why."""
+"""The calendar's layout: resolved entries (and pending airings) → blocks placed by time in
+day columns (a day, a week) or listed in a month's grid, each with the words that say what
+happened to it and why."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ class Day:
 
 @dataclass
 class Week:
-    monday: date
+    """Day columns side by side (seven for a week, one for a day view)."""
+
+    first: date
     days: list[Day]
     first_hour: int
     last_hour: int
@@ -109,8 +112,48 @@ def build_week(
     titles: Mapping[int, str],
 ) -> Week:
     """Day columns Monday to Sunday with each entry's block; pending airings last."""
-    last = monday + timedelta(days=6)
-    days = {monday + timedelta(days=i): Day(monday + timedelta(days=i), False) for i in range(7)}
+    return build_days(entries, pending, zone, monday, monday + timedelta(days=6), today, titles)
+
+
+def build_month(span: Week, month: date) -> Month:
+    """The month's weeks, Monday to Sunday, from the days of ``month_grid(month)`` (the
+    neighbouring months' days included, greyed by the page)."""
+    weeks = [span.days[i : i + 7] for i in range(0, len(span.days), 7)]
+    return Month(month.replace(day=1), weeks)
+
+
+def month_grid(month: date) -> tuple[date, date]:
+    """The Monday on or before the 1st and the Sunday on or after the month's last day."""
+    start = month.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return start - timedelta(days=start.weekday()), end + timedelta(days=6 - end.weekday())
+
+
+@dataclass
+class Month:
+    first: date  # the 1st
+    weeks: list[list[Day]]
+
+    def within(self, day: date) -> bool:
+        return (day.year, day.month) == (self.first.year, self.first.month)
+
+    @property
+    def empty(self) -> bool:
+        return not any(d.blocks for week in self.weeks for d in week if self.within(d.day))
+
+
+def build_days(
+    entries: Sequence[Entry],
+    pending: Sequence[Occurrence],
+    zone: ZoneInfo,
+    first: date,
+    last: date,
+    today: date,
+    titles: Mapping[int, str],
+) -> Week:
+    """A column for each day from ``first`` to ``last`` with each entry's block."""
+    count = (last - first).days + 1
+    days = {first + timedelta(days=i): Day(first + timedelta(days=i), False) for i in range(count)}
     if today in days:
         days[today].today = True
     items: list[tuple[Occurrence, datetime, datetime, str, str]] = [
@@ -121,7 +164,7 @@ def build_week(
     ]
     for occurrence, start, end, outcome, why in items:
         airing = occurrence.payload
-        for day, a, b in _pieces(start.astimezone(zone), end.astimezone(zone), monday, last):
+        for day, a, b in _pieces(start.astimezone(zone), end.astimezone(zone), first, last):
             days[day].blocks.append(
                 Block(
                     airing.broadcast,
@@ -143,7 +186,7 @@ def build_week(
             last_hour = max(last_hour, 24 if block.end.date() > column.day else end_hour)
     for column in days.values():
         _place(column, first_hour, last_hour)
-    return Week(monday, list(days.values()), first_hour, last_hour)
+    return Week(first, list(days.values()), first_hour, last_hour)
 
 
 def _place(day: Day, first_hour: int, last_hour: int) -> None:

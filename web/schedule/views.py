@@ -29,7 +29,7 @@ from web.auth import login_required, panel_user, require_station, role_required
 from web.db import notify_stations, session, settings
 from web.forms import options
 from web.schedule import bp
-from web.schedule.calendar import build_week
+from web.schedule.calendar import build_days, build_month, month_grid
 from web.schedule.forms import (
     CONFLICT_LABELS,
     KIND_LABELS,
@@ -145,6 +145,43 @@ def _picker(me: User) -> list[Station]:
     return list(subtree(session(), me.station))
 
 
+def _day(text: str | None, today: date) -> date:
+    """``2026-12-04`` → that day; none → today; anything else → 400."""
+    if not text:
+        return today
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        abort(400)
+    if not 2000 <= day.year <= 2099:
+        abort(400)
+    return day
+
+
+def _month(text: str | None, today: date) -> date:
+    """``2026-12`` → its 1st; none → this month; anything else → 400."""
+    if not text:
+        return today.replace(day=1)
+    year, sep, month = text.strip().partition("-")
+    if not (sep and len(year) == 4 and year.isdigit() and month.isdigit() and len(month) <= 2):
+        abort(400)
+    if not (2000 <= int(year) <= 2099 and 1 <= int(month) <= 12):
+        abort(400)
+    return date(int(year), int(month), 1)
+
+
+def month_code(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def _shift_month(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+VIEWS = ("day", "week", "month")
+
+
 @bp.get("/schedule")
 @login_required
 def index() -> ResponseReturnValue:
@@ -153,19 +190,47 @@ def index() -> ResponseReturnValue:
     station = require_station(code)
     if me.role == Role.operator and station.id != me.station_id:
         abort(403)
+    view = request.args.get("view") or "week"
+    if view not in VIEWS:
+        abort(400)
     zone = ZoneInfo(station.timezone)
     today = now_utc().astimezone(zone).date()
-    monday = _week_start(request.args.get("week"), today)
-    sunday = monday + timedelta(days=6)
+    nav: dict[str, dict[str, str]]
+    month: date | None = None
+    if view == "day":
+        first = last = _day(request.args.get("day"), today)
+        nav = {
+            "prev": {"day": (first - timedelta(days=1)).isoformat()},
+            "now": {"day": today.isoformat()},
+            "next": {"day": (first + timedelta(days=1)).isoformat()},
+        }
+        anchor = first
+    elif view == "month":
+        month = _month(request.args.get("month"), today)
+        first, last = month_grid(month)
+        nav = {
+            "prev": {"month": month_code(_shift_month(month, -1))},
+            "now": {"month": month_code(today)},
+            "next": {"month": month_code(_shift_month(month, 1))},
+        }
+        anchor = today if (today.year, today.month) == (month.year, month.month) else month
+    else:
+        first = _week_start(request.args.get("week"), today)
+        last = first + timedelta(days=6)
+        nav = {
+            "prev": {"week": iso_week(first - timedelta(days=7))},
+            "now": {"week": iso_week(today)},
+            "next": {"week": iso_week(first + timedelta(days=7))},
+        }
+        anchor = today if first <= today <= last else first
     entries = station_timeline(
-        session(), station, monday, sunday, timedelta(seconds=settings().min_fragment_s)
+        session(), station, first, last, timedelta(seconds=settings().min_fragment_s)
     )
-    pending = (
-        pending_occurrences(session(), station, monday, sunday) if me.role in SCHEDULERS else []
-    )
+    pending = pending_occurrences(session(), station, first, last) if me.role in SCHEDULERS else []
     titles = {e.occurrence.broadcast: e.occurrence.payload.title for e in entries}
     titles |= _titles(e.by for e in entries if e.by and e.by not in titles)
-    week = build_week(entries, pending, zone, monday, today, titles)
+    days = build_days(entries, pending, zone, first, last, today, titles)
+    grid = build_month(days, month) if month else None
     origins = {
         s.code: s
         for s in session().scalars(select(Station).where(Station.code.in_(station.ancestor_codes)))
@@ -175,13 +240,21 @@ def index() -> ResponseReturnValue:
         me=me,
         station=station,
         stations=_picker(me),
-        week=week,
+        view=view,
+        week=days,
+        month=grid,
         origins=origins,
-        week_code=iso_week(monday),
-        prev_week=iso_week(monday - timedelta(days=7)),
-        next_week=iso_week(monday + timedelta(days=7)),
-        this_week=iso_week(today),
-        sunday=sunday,
+        first=first,
+        last=last,
+        nav=nav,
+        # Where each view opens from here: the day shown, today within this span, or its start.
+        views={
+            "day": {"day": anchor.isoformat()},
+            "week": {"week": iso_week(anchor)},
+            "month": {"month": month_code(anchor)},
+        },
+        week_code=iso_week(first),
+        month_value=month_code(anchor),
         can_create=me.role in SCHEDULERS,
         priority_labels=PRIORITY_LABELS,
         kind_labels=KIND_LABELS,
