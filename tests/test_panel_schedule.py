@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import broadcasts
 from scheduler.broadcasts import BroadcastSpec
-from scheduler.models import Broadcast, BroadcastStatus, Station
+from scheduler.models import Broadcast, BroadcastStatus, Program, Station
 from tests.conftest import FROZEN_NOW
 from tests.panel_support import (
     COMMUNE,
@@ -787,3 +787,26 @@ def test_values_are_kept_when_the_form_comes_back(panel: Panel, make_program: An
     assert re.search(rf'name="targets" value="{SECOND_COMMUNE}" checked', html)
     assert re.search(r'checked[^>]*value="SA"|value="SA"[^>]*checked', html)
     assert "30/4/2026" in html and 'value="17:30"' in html
+
+
+def test_a_programme_reads_the_same_length_on_every_page(
+    panel: Panel, app: Any, make_program: Any
+) -> None:
+    """46.6 s is 0:47 everywhere (it read 0:46 on the broadcast page, 0:47 elsewhere)."""
+    program_id = make_program(DISTRICT, 1, "Thông báo ngắn")
+    program = panel.db.get(Program, program_id)
+    assert program is not None
+    program.duration_ms = 46_600
+    panel.db.commit()
+    broadcast = _schedule(
+        panel.db, app, panel.user("approver", DISTRICT), title="Thông báo ngắn", owner=DISTRICT,
+        kind="program", program=program_id, start="2026-04-22T11:00:00", targets=[COMMUNE],
+    )  # fmt: skip
+    client = panel.client("editor", DISTRICT)
+    pages = {
+        "broadcast": client.get(f"/schedule/{broadcast.id}").get_data(as_text=True),
+        "programme": client.get(f"/programs/{program_id}").get_data(as_text=True),
+        "programmes": client.get("/programs").get_data(as_text=True),
+    }
+    for name, html in pages.items():
+        assert "0:47" in html and "0:46" not in html, name

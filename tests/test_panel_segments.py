@@ -238,6 +238,71 @@ def test_the_upload_script_gets_json(panel: Panel, network: Any, tmp_path: Path)
     assert as_json(refused)["errors"]["file"] == ["Hãy chọn tệp âm thanh để tải lên."]
 
 
+def _upload_several(client: PanelClient, files: list[tuple[bytes, str]], **form: str) -> Any:
+    token = csrf_token(client.get("/segments/new").get_data(as_text=True))
+    data: dict[str, Any] = {"csrf_token": token, "title": "", "owner": "347", **form}
+    data["file"] = [(io.BytesIO(content), name) for content, name in files]
+    return client.post("/segments/new", data=data, content_type="multipart/form-data")
+
+
+def test_several_files_at_once_each_become_a_bulletin_and_a_refused_one_costs_only_itself(
+    panel: Panel, network: Any, tmp_path: Path
+) -> None:
+    client = panel.client("editor", DISTRICT)
+    morning = make_recording(tmp_path / "ban_tin_sang.m4a", seconds=2).read_bytes()
+    evening = make_recording(tmp_path / "ban-tin-chieu.m4a", seconds=2).read_bytes()
+    files = [(morning, "ban_tin_sang.m4a"), ("không phải âm thanh".encode(), "ghi-chu.txt"),
+             (evening, "ban-tin-chieu.m4a")]  # fmt: skip
+    response = _upload_several(client, files)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Đã tải lên 2/3 tệp." in html
+    refused = re.search(r'<li class="refused">(.*?)</li>', html, re.S)
+    assert refused and "ghi-chu.txt" in refused.group(1)
+    assert "Tệp không phải âm thanh" in refused.group(1)
+    titles = sorted(network.scalars(select(Segment.title)))
+    assert titles == ["ban tin sang", "ban-tin-chieu"]  # named after their files
+    for segment in network.scalars(select(Segment)):
+        assert f'href="/segments/{segment.id}"' in html and segment.status == "ready"
+
+    # a typed title goes before each file's name
+    again = _upload_several(client, files[:1] + files[2:], title="Tuần học tập")
+    assert "Đã tải lên 2/2 tệp." in again.get_data(as_text=True)
+    assert {"Tuần học tập — ban tin sang", "Tuần học tập — ban-tin-chieu"} <= set(
+        network.scalars(select(Segment.title))
+    )
+
+
+def test_the_upload_script_sends_several_files_one_request_each(
+    panel: Panel, network: Any, tmp_path: Path
+) -> None:
+    client = panel.client("editor", DISTRICT)
+    done = _upload(client, make_recording(tmp_path / "loa_xa_so_3.m4a", seconds=2), xhr=True,
+                   title="", several="1")  # fmt: skip
+    assert done.status_code == 200
+    answer = as_json(done)
+    assert answer["title"] == "loa xa so 3"
+    assert answer["redirect"] == f"/segments/{network.scalar(select(Segment.id))}"
+
+
+def test_several_files_that_cannot_go_in_are_refused_with_nothing_stored(
+    panel: Panel, network: Any, tmp_path: Path
+) -> None:
+    client = panel.client("editor", DISTRICT)
+    recording = make_recording(tmp_path / "a.m4a", seconds=2).read_bytes()
+    too_many = _upload_several(client, [(recording, f"{i}.m4a") for i in range(21)])
+    assert too_many.status_code == 400
+    assert field_errors(too_many.get_data(as_text=True), "file") == ["Chọn tối đa 20 tệp mỗi lần."]
+    elsewhere = _upload_several(client, [(recording, "a.m4a")] * 2, owner=OTHER_DISTRICT)
+    assert elsewhere.status_code == 400
+    assert field_errors(elsewhere.get_data(as_text=True), "owner") == [
+        "Hãy chọn một đài trong phạm vi của bạn."
+    ]
+    junk = _upload_several(client, [(b"", "a.mp3"), (bytes(range(256)) * 8, "b.mp3")])
+    assert junk.status_code == 400 and "Đã tải lên 0/2 tệp." in junk.get_data(as_text=True)
+    assert _count(network) == 0
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [

@@ -6,6 +6,8 @@ broadcast, the approval queue, a refused upload, the audit log in words."""
 from __future__ import annotations
 
 import hashlib
+import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -261,3 +263,119 @@ def test_day_and_month_views_fit_and_lead_from_one_to_the_other(
     page.get_by_role("navigation", name="Kiểu xem").get_by_role("link", name="Tuần").click()
     expect(page.locator("section.day")).to_have_count(7)
     expect(page.locator(f'section.day[data-day="{at.date().isoformat()}"] .block')).to_have_count(1)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_several_files_upload_each_with_its_own_progress_and_result(
+    page: Any, live_server: LiveServer, width: int, tmp_path: Path
+) -> None:
+    from tests.test_api_segments import make_recording
+
+    morning = make_recording(tmp_path / "ban_tin_sang.m4a", seconds=2)
+    broken = tmp_path / "ghi-chu.mp3"
+    broken.write_bytes(bytes(range(256)) * 200)
+    evening = make_recording(tmp_path / "ban_tin_chieu.m4a", seconds=2)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "bientap.phuly")
+    page.goto("/segments/new")
+    page.get_by_label("Tiêu đề").fill("Tuần học tập")
+    page.get_by_label("Tệp âm thanh").set_input_files([str(morning), str(broken), str(evening)])
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.locator(".upload-summary")).to_have_text("Đã tải lên 2/3 tệp.", timeout=60_000)
+    rows = page.locator("ol.upload-files li")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_have_class("stored")
+    expect(rows.nth(0).get_by_role("link")).to_have_text("Tuần học tập — ban tin sang")
+    expect(rows.nth(1)).to_have_class("refused")
+    expect(rows.nth(1)).to_contain_text("ghi-chu.mp3")
+    expect(rows.nth(1)).to_contain_text("Tệp không phải âm thanh")
+    expect(rows.nth(2).get_by_role("link")).to_have_text("Tuần học tập — ban tin chieu")
+    expect(page).to_have_url(f"{live_server.url}/segments/new")  # the results stay in view
+    fits(page, width, "the upload of several files")
+    rows.nth(2).get_by_role("link").click()
+    expect(page.locator("h1")).to_contain_text("Tuần học tập — ban tin chieu")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_waiting_programme_says_why_and_can_still_be_scheduled(
+    page: Any, live_server: LiveServer, width: int
+) -> None:
+    program = _programme(live_server, "Bản tin chờ duyệt", approved=False)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "bientap.phuly")
+    page.goto(f"/programs/{program}")
+    expect(page.locator("#program-state")).to_have_text("Chờ duyệt bản tin")
+    expect(page.locator("#not-ready")).to_contain_text("Có 1 bản tin chưa được duyệt")
+    expect(page.locator("#not-ready")).to_contain_text("Bản tin chờ duyệt (bản tin)")
+    fits(page, width, "a programme waiting for its bulletins")
+    page.get_by_role("link", name="Lên lịch phát").click()
+    expect(page).to_have_url(re.compile(rf"/schedule/new\?program={program}$"))
+    expect(page.locator("#program")).to_have_value(str(program))
+    fits(page, width, "the broadcast form from a programme")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_quiet_recording_is_kept_and_flagged_not_called_silence(
+    page: Any, live_server: LiveServer, width: int, tmp_path: Path
+) -> None:
+    from tests.audio_fixtures import tone
+
+    quiet = tone(tmp_path / "xa-loa-nho.wav", 3, 440, amplitude=10 ** (-51 / 20) * 2**0.5)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "bientap.phuly")
+    page.goto("/segments/new")
+    page.get_by_label("Tiêu đề").fill("Thông báo thu nhỏ")
+    page.get_by_label("Tệp âm thanh").set_input_files(str(quiet))
+    page.get_by_role("button", name="Tải lên").click()
+    expect(page.locator("h1")).to_have_text("Thông báo thu nhỏ", timeout=30_000)
+    expect(page.get_by_text("Bản ghi rất nhỏ").first).to_be_visible()
+    expect(page.get_by_text("im lặng")).to_have_count(0)
+    fits(page, width, "a quiet recording's page")
+
+
+def _past_relay(live: LiveServer) -> datetime:
+    """A five-minute relay to Quang Trung that ended today a little while ago, which no agent
+    reported; the report grace made short so the test need not wait ten minutes."""
+    cfg = live.app.extensions["loaxa"]["settings"]
+    live.app.extensions["loaxa"]["settings"] = cfg.model_copy(update={"report_grace_s": 30})
+    now = datetime.now(ZONE)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now.replace(second=0, microsecond=0) - timedelta(minutes=8), midnight)
+    end = start + timedelta(minutes=1)
+    while datetime.now(ZONE) < end + timedelta(seconds=31):  # only just after midnight
+        threading.Event().wait(1)
+    with live.app.extensions["loaxa"]["sessions"]() as db:
+        province = db.scalar(select(Station).where(Station.code == "35"))
+        admin = db.scalar(select(User).where(User.username == "admin"))
+        assert province is not None and admin is not None
+        province.stream_url = live.demo["stream_urls"]["35"]
+        spec = BroadcastSpec(
+            title="Tiếp âm đã qua", owner="35", kind="relay", source="35",
+            start=start.replace(tzinfo=None), duration_s=60, targets=["13285"],
+        )  # fmt: skip
+        save_broadcast(db, cfg, admin, spec, start.astimezone(UTC) - timedelta(hours=1))
+        db.commit()
+    return start
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_operator_sees_a_missed_relay_and_no_install_guide(
+    page: Any, live_server: LiveServer, width: int
+) -> None:
+    start = _past_relay(live_server)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "vanhanh.quangtrung")
+    page.goto("/stations/13285/relay")
+    row = page.locator("#today tr", has_text="Tiếp âm đã qua")
+    expect(row).to_contain_text(f"{start:%H:%M}")
+    aired = row.locator("td[data-label='Đã phát']")
+    expect(aired).to_have_text("Bỏ lỡ — không có báo cáo")
+    expect(aired).to_be_in_viewport()
+    fits(page, width, "the relay schedule")
+    page.goto("/stations/13285")
+    expect(page.get_by_text("systemd")).to_have_count(0)  # the install guide is for admins
+    fits(page, width, "the station page")
+    page.context.clear_cookies()
+    sign_in(page, "admin")
+    page.goto("/stations/13285")
+    expect(page.get_by_text("systemd").first).to_be_attached()

@@ -10,4 +10,4 @@ from web import panel
 bp = Blueprint("segments", __name__, template_folder="templates")
 panel.register_error_pages(bp)
 
-from web.segments import views  # noqa: E402,F401
+from web.segments import uploads, views  # noqa: E402,F401

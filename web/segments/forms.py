@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileRequired, MultipleFileField
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
 from scheduler.models import Campaign, Role, Station, User
 from scheduler.stations import subtree
@@ -87,10 +88,48 @@ class _Meta(FlaskForm):
         return campaign or (topic_campaign or None), topic or None
 
 
+MAX_FILES = 20  # at once: a district's week of bulletins, not a whole archive
+
+
+def _at_most(form: Any, field: Any) -> None:
+    if len(field.data or []) > MAX_FILES:
+        raise ValidationError(str(_l("Chọn tối đa %(num)d tệp mỗi lần.", num=MAX_FILES)))
+
+
+def _title_unless_several(form: Any, field: Any) -> None:
+    """One file needs a title; several take theirs from their file names."""
+    if not field.data and not form.several_files():
+        raise StopValidation(str(_l("Hãy nhập tiêu đề.")))
+
+
+def upload_title(typed: str, filename: str | None, several: bool) -> str:
+    """A file's bulletin title: the typed one for a file alone; for each of several, its
+    file's name (``ban_tin_thu_hai.mp3`` → "ban tin thu hai"), after the typed title if any."""
+    if not several:
+        return typed
+    stem = " ".join(PurePath(filename or "").stem.replace("_", " ").replace("\x00", "").split())
+    stem = stem or str(_l("Bản ghi"))
+    return (f"{typed} — {stem}" if typed else stem)[:300]
+
+
 class UploadForm(_Meta):
-    file = FileField(
-        _l("Tệp âm thanh"), validators=[FileRequired(_l("Hãy chọn tệp âm thanh để tải lên."))]
+    title = StringField(
+        _l("Tiêu đề"),
+        filters=[strip],
+        validators=[
+            _title_unless_several,
+            Length(max=300, message=_l("Tiêu đề dài tối đa 300 ký tự.")),
+        ],
     )
+    file = MultipleFileField(
+        _l("Tệp âm thanh"),
+        validators=[FileRequired(_l("Hãy chọn tệp âm thanh để tải lên.")), _at_most],
+    )
+    # Set by the upload script, which sends several files one request each.
+    several = HiddenField()
+
+    def several_files(self) -> bool:
+        return self.several.data == "1" or len(self.file.data or []) > 1
 
 
 def _has_words(form: Any, field: Any) -> None:

@@ -31,11 +31,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
 
 from audio.errors import AudioError
-from audio.pipeline import ingest
 from audio.tts.base import TtsError
 from audio.tts.normalize_vi import normalize
 from audio.tts.registry import engines_info
@@ -46,7 +43,6 @@ from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Campaign, Segment, User
-from web import panel
 from web.auth import login_required, panel_user
 from web.db import jobs, session, sessions, settings
 from web.forms import options, show_error
@@ -56,7 +52,6 @@ from web.segments.forms import (
     ApproveForm,
     RejectForm,
     TtsForm,
-    UploadForm,
     topic_choices,
 )
 
@@ -99,7 +94,7 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
@@ -119,7 +114,7 @@ def visible_segment(segment_id: int) -> Segment:
     return segment
 
 
-def _field_messages() -> dict[str, str]:
+def field_messages() -> dict[str, str]:
     return {
         "title": _("Hãy nhập tiêu đề từ 1 đến 300 ký tự."),
         "owner": _("Hãy chọn một đài trong phạm vi của bạn."),
@@ -322,90 +317,6 @@ def reject(segment_id: int) -> ResponseReturnValue:
     return _show(segment, form, 400)
 
 
-# --- Upload ---------------------------------------------------------------------------------
-
-
-def _store_upload(form: UploadForm, me: User) -> Segment | None:
-    """Check, ingest (now, or in the background when long) and save; None when refused,
-    with the reason attached to the form."""
-    db, cfg = session(), settings()
-    upload = form.file.data
-    try:
-        campaign, topic = form.campaign_topic()
-    except ValueError:
-        return None
-    try:
-        meta = service.prepare(db, me, str(form.title.data), str(form.owner.data), campaign, topic)
-        with TemporaryDirectory(prefix="loaxa-upload-") as tmp:
-            path = Path(tmp) / (secure_filename(upload.filename or "") or "upload.bin")
-            upload.save(path)
-            seconds = service.check_upload(path, cfg, upload.filename)
-            now = now_utc()
-            if seconds <= cfg.sync_audio_max_s:
-                done = ingest(path, cfg, service.store_for(cfg), original_name=upload.filename)
-                segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
-                service.finish(db, segment, done, now)
-                db.commit()
-                return segment
-            kept = service.keep_upload(path, cfg)
-        segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
-        db.commit()
-        jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
-        return segment
-    except AudioError as exc:
-        db.rollback()
-        form.file.errors = [*form.file.errors, exc.message]
-    except DomainError as exc:
-        db.rollback()
-        show_error(form, exc, _field_messages())
-    return None
-
-
-def _form_errors(form: Any) -> dict[str, Any]:
-    return {
-        "errors": {f.name: list(f.errors) for f in form if f.errors},
-        "form_errors": list(form.form_errors),
-    }
-
-
-def _upload_page(form: UploadForm, status: int) -> ResponseReturnValue:
-    if _wants_json():
-        return jsonify(_form_errors(form)), status
-    return render_template("segments/new.html", form=form, max_mb=settings().max_upload_mb), status
-
-
-@bp.route("/segments/new", methods=["GET", "POST"])
-@login_required
-def new() -> ResponseReturnValue:
-    me = panel_user()
-    form = UploadForm()
-    form.fill(session(), me)
-    if form.validate_on_submit():
-        segment = _store_upload(form, me)
-        if segment is not None:
-            if segment.status == "ready":
-                flash(_("Đã tải lên và xử lý xong “%(title)s”.", title=segment.title), "success")
-            else:
-                flash(_("Đã nhận tệp; bản ghi dài đang được xử lý."), "info")
-            target = url_for(".show", segment_id=segment.id)
-            return jsonify(redirect=target) if _wants_json() else redirect(target)
-    return _upload_page(form, 400 if form.errors else 200)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    """An upload over the limit, refused before its body is read: the form again, with the
-    limit next to the file field (the other values could not be read, so they are not kept)."""
-    if request.endpoint != "segments.new":
-        return panel.error_page(413)
-    form = UploadForm(formdata=None)
-    form.fill(session(), panel_user())
-    form.owner.data = panel_user().station.code
-    limit = settings().max_upload_mb
-    form.file.errors = [_("Tệp quá lớn: chỉ nhận tệp đến %(mb)d MB.", mb=limit)]
-    return _upload_page(form, 413)
-
-
 # --- TTS composer ---------------------------------------------------------------------------
 
 
@@ -470,7 +381,7 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
         form.form_errors = [*form.form_errors, exc.message]
     except DomainError as exc:
         db.rollback()
-        show_error(form, exc, _field_messages())
+        show_error(form, exc, field_messages())
     return None
 
 
