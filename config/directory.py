@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,15 @@ from typing import Any
 import yaml
 
 BUNDLED = {"ha-nam-2024": "ha-nam-2024.json"}
+# Directories built from a maintained package rather than a copied file: the 2025 two-level
+# map (34 provinces, 3,321 communes) as the ``vietnam-provinces`` package publishes it.
+PACKAGED = ("vn-2025",)
+# Which administrative map a directory draws, and from when to when it is in force.
+MAPS = {"ha-nam-2024": "2024", "vn-2025": "2025"}
+MAP_DATES: dict[str, tuple[date | None, date | None]] = {
+    "2024": (None, date(2025, 6, 30)),
+    "2025": (date(2025, 7, 1), None),  # Resolution 202/2025/QH15: two levels from 1/7/2025
+}
 CHILD_KEYS = ("districts", "wards", "communes", "children")
 # What the key a list sits under says about its entries' level ("children": nothing).
 KEY_LEVEL = {"districts": "district", "wards": "commune", "communes": "commune"}
@@ -55,13 +65,16 @@ class StationNode:
     parent: str | None
 
 
-def read_directory(source: str | Path) -> list[StationNode]:
-    """Read a bundled directory by name (``ha-nam-2024``) or a JSON/YAML file, parents first."""
+def read_directory(source: str | Path, province: str | None = None) -> list[StationNode]:
+    """Read a bundled directory by name (``ha-nam-2024``, ``vn-2025``) or a JSON/YAML file,
+    parents first; ``province`` keeps one top-level division and what lies below it."""
     data = _load(source)
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data:
         raise DirectoryError(f"{source}: expected a list of top-level divisions")
+    if province is not None:
+        data = _one_province(data, province, str(source))
     nodes = list(_walk(data, parent=None, depth=0, where=str(source), hint=None))
     seen: set[str] = set()
     for node in nodes:
@@ -71,14 +84,49 @@ def read_directory(source: str | Path) -> list[StationNode]:
     return nodes
 
 
+def _one_province(data: list[Any], wanted: str, where: str) -> list[Any]:
+    code = wanted.strip()
+    code = code.zfill(CODE_WIDTH["province"]) if code.isdigit() else code
+    for item in data:
+        if isinstance(item, dict) and "code" in item and _code(item["code"], "province") == code:
+            return [item]
+    known = ", ".join(
+        _code(i["code"], "province") for i in data if isinstance(i, dict) and "code" in i
+    )
+    raise DirectoryError(f"{where}: no province {wanted!r} (provinces: {known})")
+
+
+def _packaged(name: str) -> list[dict[str, Any]]:
+    """The 2025 map from ``vietnam-provinces``: provinces with their communes (wards)."""
+    from vietnam_provinces import Province, Ward
+
+    communes: dict[int, list[dict[str, Any]]] = {}
+    for ward in Ward.iter_all():
+        communes.setdefault(int(ward.province_code), []).append(
+            {"code": int(ward.code), "name": ward.name, "level": "commune"}
+        )
+    provinces = []
+    for province in sorted(Province.iter_all(), key=lambda p: int(p.code)):
+        name_ = province.name
+        if province.division_type.value == "tỉnh" and not name_.startswith("Tỉnh "):
+            name_ = f"Tỉnh {name_}"  # as the 2024 register names them: "Tỉnh Hà Nam"
+        wards = sorted(communes.get(int(province.code), []), key=lambda w: int(w["code"]))
+        provinces.append(
+            {"code": int(province.code), "name": name_, "level": "province", "wards": wards}
+        )
+    return provinces
+
+
 def _load(source: str | Path) -> Any:
     name = str(source)
+    if name in PACKAGED:
+        return _packaged(name)
     if name in BUNDLED:
         text = resources.files("config").joinpath("stations", BUNDLED[name]).read_text("utf-8")
         return json.loads(text)
     path = Path(name)
     if not path.is_file():
-        known = ", ".join(sorted(BUNDLED))
+        known = ", ".join(sorted((*BUNDLED, *PACKAGED)))
         raise DirectoryError(f"{name}: no such file or bundled directory (bundled: {known})")
     text = path.read_text("utf-8")
     try:

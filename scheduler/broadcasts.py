@@ -277,6 +277,17 @@ def _save(
             )
     # A target inside another target's subtree adds nothing: keep the outermost ones.
     targets = [t for t in targets if not any(o is not t and o.contains(t) for o in targets)]
+    start_day = _local_start(spec.start, owner).date()
+    kept = {t.station_id for t in existing.targets} if existing is not None else set()
+    for where, station in (("owner", owner), *(("targets", t) for t in targets)):
+        retired = station.retired_on if station.id not in kept else None  # a move kept it
+        if retired is not None and (start_day >= retired or spec.until is None
+                                    or spec.until >= retired):  # fmt: skip
+            raise Invalid(
+                f"{where}: station {station.code} ({station.name}) was retired on "
+                f"{retired.isoformat()}; schedule its successor instead",
+                where,
+            )
     if existing is not None:
         permissions.require_schedule(actor, existing.owner, [])
     start_local = _local_start(spec.start, owner)

@@ -37,6 +37,7 @@ from scheduler.models import (
     Segment,
     SettledDay,
     Station,
+    StationSuccession,
     StationToken,
 )
 from scheduler.recurrence import EARLIEST, LATEST, local_day_window
@@ -252,9 +253,11 @@ def roll_up(
     airs: set[str],
     outcomes: Mapping[str, list[Outcome]],
     settled: Mapping[str, Tally] | None = None,
+    adopted: Mapping[str, str] | None = None,
 ) -> list[Row]:
     """A row per station (parents first), each summing its own airings (and the ``settled``
-    tallies of days already written down) and its subtree's."""
+    tallies of days already written down) and its subtree's; an ``adopted`` predecessor
+    (retired by a move between maps) sums into the row it names."""
     rows = {s.code: Row(s, s.code in airs) for s in stations}
     for code, found in outcomes.items():
         for outcome in found:
@@ -264,6 +267,7 @@ def roll_up(
             rows[code].tally.merge(tally)
     for station in sorted(stations, key=lambda s: -s.depth):  # children before parents
         parent = station.parent.code if station.parent is not None else None
+        parent = (adopted or {}).get(station.code, parent)
         if parent in rows:
             rows[parent].tally.merge(rows[station.code].tally)
     return list(rows.values())
@@ -289,6 +293,8 @@ def compliance(
     and only the rest is resolved and matched here; without it every airing is, with its
     logs (a drill-down needs them)."""
     stations = list(subtree(session, root))
+    adopted = predecessors_within(session, root, stations, period)
+    stations += [station for station, _into in adopted.values()]
     airs = airing_stations(session, stations)
     wanted = wanted_for(session, filters)
     zone = ZoneInfo(root.timezone)
@@ -308,8 +314,33 @@ def compliance(
         for found in outcomes.values():
             for outcome in found:
                 days[outcome.planned.scheduled_start.astimezone(zone).date()].add(outcome)
-    rows = roll_up(stations, airs, outcomes, tallies)
+    rows = roll_up(
+        stations, airs, outcomes, tallies, {c: into for c, (_s, into) in adopted.items()}
+    )
     return Report(root, period, filters, rows, outcomes, dict(days))
+
+
+def predecessors_within(
+    session: Session, root: Station, stations: Sequence[Station], period: Period
+) -> dict[str, tuple[Station, str]]:
+    """Communes retired by a move between maps whose successors lie in ``stations`` and that
+    still aired during ``period``: a report across the move shows them until the day they
+    retired (their successors from then on), summed into the successor's parent."""
+    ids = {s.id for s in stations}
+    found: dict[str, tuple[Station, str]] = {}
+    links = session.scalars(
+        select(StationSuccession).where(
+            StationSuccession.successor_id.in_(ids), StationSuccession.is_default
+        )
+    )
+    for link in links:
+        old, heir = link.predecessor, link.successor
+        retired = old.retired_on
+        if old is heir or old.id in ids or retired is None or retired <= period.first:
+            continue
+        if old.level == "commune" and heir is not root and heir.parent is not None:
+            found[old.code] = (old, heir.parent.code)
+    return found
 
 
 def live_outcomes(

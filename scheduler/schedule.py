@@ -391,7 +391,21 @@ def station_timeline(
     for rule in load_rules(session, wide, path_ids, extra):
         found.extend(expand(rule, wide))
     entries = resolve(found, path, wide, min_fragment)
-    return [e for e in entries if e.end > window[0] and e.start < window[1]]
+    start, end = on_air(station, window)
+    return [e for e in entries if e.end > start and e.start < end]
+
+
+def on_air(station: Station, window: tuple[datetime, datetime]) -> tuple[datetime, datetime]:
+    """``window`` narrowed to the days the station exists: from the day a move between maps
+    created it, until the day it was retired (empty when it falls outside)."""
+    start, end = window
+    if station.active_from is not None:
+        start = max(start, local_day_window(station.active_from, station.active_from,
+                                            station.timezone)[0])  # fmt: skip
+    if station.retired_on is not None:
+        end = min(end, local_day_window(station.retired_on, station.retired_on,
+                                        station.timezone)[0])  # fmt: skip
+    return start, max(start, end)
 
 
 def tree_timelines(
@@ -420,9 +434,11 @@ def tree_timelines(
         TreeNode(s.code, id_to_code.get(s.parent_id) if s.parent_id else None) for s in stations
     ]
     timelines = resolve_tree(nodes, by_target, min_fragment)
+    spans = {s.code: on_air(s, window) for s in stations}
     return {
-        code: [e for e in entries if e.end > window[0] and e.start < window[1]]
+        code: [e for e in entries if e.end > span[0] and e.start < span[1]]
         for code, entries in timelines.items()
+        for span in [spans.get(code, window)]
     }
 
 

@@ -63,13 +63,21 @@ class DemoReport:
     skipped: str = ""  # why the spoken bulletins were left out, if they were
 
 
-def load_demo(session: Session, settings: Settings, now: datetime) -> DemoReport:
-    """The Hà Nam 2024 network, a demo account per role and a week-shaped schedule."""
-    demo = _bundled("demo.json")
+DEMOS = {"2024": "demo.json", "2025": "demo-2025.json"}
+
+
+def load_demo(
+    session: Session, settings: Settings, now: datetime, admin_map: str = "2024"
+) -> DemoReport:
+    """A demo network, an account per role and a week-shaped schedule: Hà Nam on the 2024
+    map (the plan's own), or the new Ninh Bình on the 2025 two-level map (province-wide
+    relays, a commune's own bulletins, no district level)."""
+    demo = _bundled(DEMOS[admin_map])
     report = DemoReport(password=demo["password"])
     report.stations = import_directory(
-        session, demo["directory"], now, timezone=settings.timezone
-    ).total
+        session, demo["directory"], now, timezone=settings.timezone,
+        province=demo.get("province"),
+    ).total  # fmt: skip
     for code, url in demo["stream_urls"].items():
         station = stations_by_code(session, [code], "station")[0]
         station.stream_url = station.stream_url or url
@@ -95,7 +103,7 @@ def load_demo(session: Session, settings: Settings, now: datetime) -> DemoReport
         return report
     admin = session.scalar(select(User).where(User.username == demo["users"][0]["username"]))
     assert admin is not None
-    today = now.astimezone(_zone(session, "35")).date()
+    today = now.astimezone(_zone(session, demo["users"][0]["station"])).date()
     for item in demo["broadcasts"]:
         hour, minute = (int(x) for x in item.pop("start").split(":"))
         if item.get("stream_url") == "vov":

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from config.directory import StationNode, read_directory
+from config.directory import MAPS, StationNode, read_directory
 from scheduler import audit
 from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import Role, Station, User
@@ -30,13 +30,17 @@ def import_directory(
     now: datetime,
     timezone: str = "Asia/Ho_Chi_Minh",
     actor: str = "cli",
+    province: str | None = None,
 ) -> ImportReport:
     """Create or update stations from a directory; existing codes keep their rules and tokens.
 
     Parents come before children in the directory, so each parent is known when its children
     arrive. Re-importing is harmless: names and parents are refreshed, nothing is duplicated.
+    A bundled map (``ha-nam-2024``, ``vn-2025``) marks its stations with the map they belong
+    to; ``province`` imports one province of it.
     """
-    nodes = read_directory(source)
+    nodes = read_directory(source, province)
+    admin_map = MAPS.get(str(source))
     existing = {s.code: s for s in session.scalars(select(Station))}
     created = updated = 0
     moved: list[Station] = []
@@ -46,10 +50,28 @@ def import_directory(
         station = existing.get(node.code)
         if station is None:
             station = _new_station(node, parent, path, timezone)
+            station.admin_map = admin_map
             session.add(station)
             existing[node.code] = station
             created += 1
             continue
+        if admin_map and station.retired_on is not None and station.admin_map != admin_map:
+            recode(session, station, station.code + OLD_SUFFIX)  # history keeps the row
+            station = _new_station(node, parent, path, timezone)
+            station.admin_map = admin_map
+            session.add(station)
+            existing[node.code] = station
+            created += 1
+            continue
+        if admin_map is not None and station.admin_map != admin_map:
+            if station.admin_map is not None and station.retired_on is None:
+                raise Invalid(
+                    f"{source}: station {station.code} is {station.name} on the "
+                    f"{station.admin_map} map; move a network between maps with "
+                    "'loaxa stations migrate', not by importing over it",
+                    "source",
+                )
+            station.admin_map = admin_map
         if station.path != path:
             moved.append(station)
             station.parent = parent
@@ -74,6 +96,7 @@ def import_directory(
         None,
         None,
         source=str(source),
+        province=province,
         created=created,
         updated=updated,
     )
@@ -129,13 +152,13 @@ def stations_by_code(session: Session, codes: Iterable[str], field: str) -> list
     return [found[c] for c in wanted]
 
 
-def subtree(session: Session, root: Station) -> Sequence[Station]:
-    """``root`` and every station below it, parents before children."""
-    return session.scalars(
-        select(Station)
-        .where(Station.path.startswith(root.path, autoescape=True))
-        .order_by(Station.depth, Station.code)
-    ).all()
+def subtree(session: Session, root: Station, retired: bool = True) -> Sequence[Station]:
+    """``root`` and every station below it, parents before children; ``retired=False``
+    leaves out stations retired by a move between maps (for pickers: they take nothing new)."""
+    query = select(Station).where(Station.path.startswith(root.path, autoescape=True))
+    if not retired:
+        query = query.where(Station.retired_on.is_(None))
+    return session.scalars(query.order_by(Station.depth, Station.code)).all()
 
 
 def bump_revisions(session: Session, roots: Iterable[Station]) -> None:
@@ -202,3 +225,36 @@ def set_station_rules(
         max_minutes_per_session=max_minutes, before=list(before),
     )  # fmt: skip
     return True
+
+
+def retire(session: Session, station: Station, on: date, now: datetime, actor: str) -> bool:
+    """From ``on`` no new broadcast may target the station; its history and reports stay.
+    False when it was already retired on that day (nothing to do)."""
+    if station.retired_on == on:
+        return False
+    before = station.retired_on
+    station.retired_on = on
+    bump_revisions(session, [station])
+    audit.record(session, now, actor, "station.retire", station, station.id, code=station.code,
+                 on=on.isoformat(), before=before.isoformat() if before else None)  # fmt: skip
+    return True
+
+
+OLD_SUFFIX = "-2024"  # a retired 2024 station's code, once the 2025 map gives it to another
+
+
+def recode(session: Session, station: Station, code: str) -> None:
+    """Give up a code to the unit that now takes it; the paths below follow."""
+    station.code = code
+    head = station.path.rsplit("/", 2)[0]
+    repath(session, station, (head + "/" if head else "") + code + "/")
+
+
+def repath(session: Session, station: Station, path: str) -> None:
+    old = station.path
+    _set_path(station, path)
+    if old == path:
+        return
+    for child in session.scalars(select(Station).where(Station.path.startswith(old))):
+        if child is not station:
+            _set_path(child, path + child.path[len(old) :])

@@ -381,3 +381,56 @@ def test_timeline_with_a_bad_date_is_a_usage_error(demo):
     result = demo.run("timeline", "13285", "--date", "21/4/2026")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+# --- The 2025 map ---------------------------------------------------------------------------
+
+
+def test_importing_the_2025_map_of_one_province_and_a_bad_province(instance):
+    ok(instance.run("init"))
+    said = ok(instance.run("stations", "import", "vn-2025", "--province", "37"))
+    assert "130 stations: 130 new" in said
+    assert instance.count(Station) == 130
+    line = fails(instance.run("stations", "import", "vn-2025", "--province", "99"))
+    assert "no province '99'" in line
+
+
+def test_init_demo_on_the_2025_map_is_the_new_ninh_binh(instance):
+    said = ok(instance.run("init", "--demo", "--map", "2025"))
+    assert "Stations: 130 (Ninh Bình 2025)" in said and "vanhanh.phuly" in said
+    levels = instance.query(lambda s: sorted(set(s.scalars(select(Station.level)))))
+    assert levels == ["commune", "province"]  # no district level
+    titles = instance.query(lambda s: set(s.scalars(select(Broadcast.title))))
+    assert "Tiếp âm Thời sự Đài PT-TH Ninh Bình" in titles
+    assert "Bản tin học tập suốt đời phường Phủ Lý" in titles
+    timeline = ok(instance.run("timeline", "13291", "--days", "1"))
+    assert "Tiếp âm Thời sự Đài PT-TH Ninh Bình" in timeline
+
+
+def test_migrate_to_2025_dry_run_then_for_real_then_again(demo):
+    dry = ok(demo.run("stations", "migrate", "--to", "2025", "--dry-run", "--on", "2026-05-01"))
+    assert "Dự kiến chuyển sang bản đồ hành chính 2025 từ ngày 1/5/2026" in dry
+    assert "98 xã/phường thành 33" in dry and "Chưa thay đổi gì (--dry-run)" in dry
+    assert "chia — cần người chọn" in dry and "Phường Hà Nam (13366) — mặc định" in dry
+    assert "bientap.phuly: Thành phố Phủ Lý → Tỉnh Ninh Bình (37)" in dry
+    assert demo.count(Station) == 105  # nothing changed
+    done = ok(demo.run("stations", "migrate", "--to", "2025", "--on", "2026-05-01"))
+    assert done.startswith("Đã chuyển sang bản đồ hành chính 2025")
+    live = demo.query(
+        lambda s: s.scalar(select(func.count(Station.id)).where(Station.retired_on.is_(None)))
+    )
+    assert live == 34  # Ninh Bình and the 33 communes Hà Nam's 98 became
+    again = ok(demo.run("stations", "migrate", "--to", "2025"))
+    assert "mạng đã ở bản đồ 2025. Không thay đổi gì." in again
+    # Phủ Lý airs on the new map from the day of the move, what Hà Nam's communes aired
+    assert "nothing scheduled" in ok(demo.run("timeline", "13291", "--date", "2026-04-30"))
+    timeline = ok(demo.run("timeline", "13291", "--date", "2026-05-04"))
+    assert "Tiếp âm Thời sự Đài PT-TH Hà Nam" in timeline and "Phủ Lý (chiều)" in timeline
+    assert "nothing scheduled" in ok(demo.run("timeline", "13294", "--date", "2026-05-04"))
+
+
+def test_migrate_with_a_mapping_that_names_unknown_codes_is_one_line(demo, tmp_path):
+    mapping = tmp_path / "quyet-dinh.csv"
+    mapping.write_text("old,new\n13285,99999\n", "utf-8")
+    line = fails(demo.run("stations", "migrate", "--to", "2025", "--mapping", str(mapping)))
+    assert "99999 is not a unit of the 2025 map" in line

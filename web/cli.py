@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,7 +35,7 @@ from scheduler.jobs import fail_interrupted
 from scheduler.models import Role, User
 from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
-from scheduler.stations import get_station, import_directory
+from scheduler.stations import get_station, import_directory, retire
 from web.agent_cli import agent
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,8 +82,11 @@ main.add_command(agent)
 
 @main.command(help="Create or upgrade the database; --demo loads the Hà Nam 2024 network.")
 @click.option("--demo", is_flag=True, help="Also load stations, demo users and a schedule.")
+@click.option("--map", "admin_map", type=click.Choice(["2024", "2025"]), default="2024",
+              show_default=True,
+              help="The demo: Hà Nam (2024 map) or the new Ninh Bình (2025 map).")  # fmt: skip
 @_friendly
-def init(demo: bool) -> None:
+def init(demo: bool, admin_map: str) -> None:
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
@@ -96,9 +99,10 @@ def init(demo: bool) -> None:
         if added:
             click.echo(f"Campaigns added: {added}")
         if demo:
-            report = load_demo(session, settings, now_utc())
+            report = load_demo(session, settings, now_utc(), admin_map)
+            network = "Hà Nam 2024" if admin_map == "2024" else "Ninh Bình 2025"
             click.echo(
-                f"Stations: {report.stations} (Hà Nam 2024); demo broadcasts: {report.broadcasts}"
+                f"Stations: {report.stations} ({network}); demo broadcasts: {report.broadcasts}"
             )
             if report.bulletins:
                 click.echo(f"Sample bulletins spoken by the offline voice: {report.bulletins}")
@@ -198,14 +202,65 @@ def stations() -> None:
     pass
 
 
-@stations.command("import", help="Import a tree: 'ha-nam-2024' or a JSON/YAML file.")
+@stations.command(
+    "import", help="Import a tree: 'ha-nam-2024', 'vn-2025' (the 2025 map) or a JSON/YAML file."
+)
 @click.argument("source")
+@click.option("--province", default=None, help="Only this province (e.g. 37) and what it holds.")
 @_friendly
-def stations_import(source: str) -> None:
+def stations_import(source: str, province: str | None) -> None:
     settings = _settings()
     with _session(settings) as session:
-        report = import_directory(session, source, now_utc(), timezone=settings.timezone)
+        report = import_directory(
+            session, source, now_utc(), timezone=settings.timezone, province=province
+        )
     click.echo(f"{report.total} stations: {report.created} new, {report.updated} updated")
+
+
+@stations.command("retire", help="From a date, no new broadcast may target the station.")
+@click.argument("code")
+@click.option("--on", "on", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The first day it no longer broadcasts (YYYY-MM-DD).")  # fmt: skip
+@_friendly
+def stations_retire(code: str, on: datetime) -> None:
+    settings = _settings()
+    with _session(settings) as session:
+        station = get_station(session, code)
+        changed = retire(session, station, on.date(), now_utc(), "cli")
+    day = f"{on.day}/{on.month}/{on.year}"
+    said = "retired from" if changed else "was already retired from; nothing to do:"
+    click.echo(f"{station.name} ({code}) {said} {day}")
+
+
+@stations.command("migrate", help="Move the 2024 network onto the 2025 two-level map.")
+@click.option("--to", "to", required=True, type=click.Choice(["2025"]))
+@click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The first day on the new map (default: today).")  # fmt: skip
+@click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None,
+              help="A CSV/JSON decision (old,new,default), not the official one.")  # fmt: skip
+@_friendly
+def stations_migrate(
+    to: str, dry_run: bool, on: datetime | None, mapping_file: Path | None
+) -> None:
+    from config.map2025 import official, read_mapping
+    from scheduler import remap
+    from web.migrate_text import render
+
+    settings = _settings()
+    mapping = read_mapping(mapping_file) if mapping_file else official()
+    day = on.date() if on else now_utc().astimezone(ZoneInfo(settings.timezone)).date()
+    with _session(settings) as session:
+        plan = remap.plan(session, mapping, day)
+        if plan.empty:
+            click.echo("Không còn đài nào trên bản đồ 2024 cần chuyển: mạng đã ở bản đồ 2025. "
+                       "Không thay đổi gì.")  # fmt: skip
+            return
+        if not dry_run:
+            remap.apply(session, plan, mapping, now_utc(), "cli")
+        click.echo(render(plan, mapping, dry_run))
+        if dry_run:
+            session.rollback()
 
 
 @main.group(help="People who use the panel and the API.")

@@ -17,7 +17,7 @@ from scheduler.models.broadcasts import (
 from scheduler.models.campaigns import Campaign, Topic
 from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
 from scheduler.models.plays import AiringOutcome, PlayLog, SettledDay, SourceSample
-from scheduler.models.stations import Station
+from scheduler.models.stations import Station, StationSuccession
 
 __all__ = [
     "AiringOutcome",
@@ -43,6 +43,7 @@ __all__ = [
     "SettledDay",
     "SourceSample",
     "Station",
+    "StationSuccession",
     "StationToken",
     "Topic",
     "User",

@@ -30,7 +30,7 @@ def _stations() -> list[Any]:
     """The station picker, its communes grouped under their district (an optgroup each), so
     a province admin scrolls by district rather than through a hundred names."""
     me = panel_user()
-    area = list(subtree(session(), me.station))
+    area = list(subtree(session(), me.station, retired=False))
     if SelectChoice is None:  # pragma: no cover - older WTForms: indented, ungrouped
         return options(station_choices(area, me.station))
     names = {s.id: s.name for s in area}

@@ -43,7 +43,9 @@ PAGE = 30
 
 def _targets(me: User) -> list[Station]:
     return [
-        s for s in subtree(session(), me.station) if s.depth <= me.station.depth + PICKER_LEVELS
+        s
+        for s in subtree(session(), me.station, retired=False)
+        if s.depth <= me.station.depth + PICKER_LEVELS
     ][: service.MAX_TARGETS]
 
 

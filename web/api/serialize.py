@@ -38,6 +38,9 @@ def station(s: Station, now: datetime, offline_after: timedelta) -> dict[str, An
         "allowed_windows": s.allowed_windows,
         "max_sessions_per_day": s.max_sessions_per_day,
         "max_minutes_per_session": s.max_minutes_per_session,
+        "map": s.admin_map,
+        "active_from": s.active_from.isoformat() if s.active_from else None,
+        "retired_on": s.retired_on.isoformat() if s.retired_on else None,
     }
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, jsonify, request
 from sqlalchemy import select
 
-from scheduler import permissions
+from scheduler import permissions, remap
 from scheduler.db import now_utc
 from scheduler.errors import Invalid
 from scheduler.models import PlayLog, Station
@@ -45,6 +45,18 @@ def show_station(code: str) -> Response:
             select(Station.code).where(Station.parent_id == station.id).order_by(Station.code)
         )
     )
+    # A move between maps: what the station was formed from, and what it became.
+    lineage = remap.successions(session(), station)
+    body["predecessors"] = [
+        {"code": link.predecessor.code, "former_code": link.former_code,
+         "former_name": link.former_name, "effective": link.effective.isoformat()}
+        for link in lineage["before"]
+    ]  # fmt: skip
+    body["successors"] = [
+        {"code": link.successor.code, "name": link.successor.name, "default": link.is_default,
+         "effective": link.effective.isoformat()}
+        for link in lineage["after"]
+    ]  # fmt: skip
     return jsonify(body)
 
 

@@ -142,7 +142,7 @@ def _titles(ids: Iterable[int]) -> dict[int, str]:
 def _picker(me: User) -> list[Station]:
     if me.role == Role.operator:
         return [me.station]
-    return list(subtree(session(), me.station))
+    return list(subtree(session(), me.station, retired=False))
 
 
 def _day(text: str | None, today: date) -> date:
@@ -354,7 +354,7 @@ def _tree(stations: list[Station]) -> list[dict[str, Any]]:
 
 
 def _setup(form: BroadcastForm, me: User, keep_program: int | None = None) -> list[Station]:
-    area = list(subtree(session(), me.station))
+    area = list(subtree(session(), me.station, retired=False))
     form.owner.choices = options((s.code, _station_label(s)) for s in area)
     form.program.choices = options(_programs(me, keep_program))
     form.source.choices = options(_sources(me))

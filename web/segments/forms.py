@@ -35,7 +35,9 @@ SPEEDS = {
 def owner_choices(session: Session, user: User) -> list[tuple[str, str]]:
     """Stations the user may add audio for: an operator their own; the others their subtree."""
     root = user.station
-    stations: list[Station] = [root] if user.role == Role.operator else list(subtree(session, root))
+    stations: list[Station] = (
+        [root] if user.role == Role.operator else list(subtree(session, root, retired=False))
+    )
     return [(s.code, f"{'— ' * (s.depth - root.depth)}{s.name} ({s.code})") for s in stations]
 
 

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from scheduler import accounts, overview
+from scheduler import accounts, overview, remap
 from scheduler.db import now_utc
 from scheduler.errors import DomainError
 from scheduler.models import Broadcast, PlayLog, Role, Station
@@ -125,10 +125,13 @@ def _detail(
     now = now_utc()
     db = session()
     ancestors = overview.stations_named(db, set(station.ancestor_codes[:-1]))
+    lineage = remap.successions(db, station)
+    # A successor's record goes on from its predecessors': what they aired is listed too.
+    predecessors = {link.predecessor_id: link for link in lineage["before"]}
     plays = list(
         db.scalars(
             select(PlayLog)
-            .where(PlayLog.station_id == station.id)
+            .where(PlayLog.station_id.in_({station.id, *predecessors}))
             .order_by(PlayLog.scheduled_start.desc(), PlayLog.received_at.desc())
             .limit(RECENT_PLAYS)
         )
@@ -149,6 +152,10 @@ def _detail(
         plays=plays,
         titles=titles,
         children=children or 0,
+        before=[link for link in lineage["before"] if link.predecessor_id != station.id],
+        renamed=next((k for k in lineage["before"] if k.predecessor_id == station.id), None),
+        after=lineage["after"],
+        predecessors=predecessors,
         form=form,
         can_admin=_can_admin(station),
         token=token,
