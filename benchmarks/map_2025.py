@@ -96,13 +96,14 @@ def migrate_2024(tmp: Path, tree: Path, rng: random.Random) -> list[str]:
         remap.apply(session, plan, mapping, tn.NOW, "benchmark")
         session.commit()
         applied = time.perf_counter() - began
-        live = Counter(
-            session.execute(
+        live = {
+            level: count
+            for level, count in session.execute(
                 select(Station.level, func.count())
                 .where(Station.retired_on.is_(None))
                 .group_by(Station.level)
-            ).all()
-        )
+            )
+        }
     engine.dispose()
     kinds = Counter(step.kind for step in plan.steps)
     return [
@@ -110,7 +111,7 @@ def migrate_2024(tmp: Path, tree: Path, rng: random.Random) -> list[str]:
         f"stations before: {len(nodes):,}; broadcasts: {broadcasts:,}",
         "steps: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())),
         f"created: {len(plan.creates):,}; broadcasts moved: {len(plan.broadcasts):,}; "
-        f"live after: {dict(live)}",
+        f"live after: {live}",
         f"official tables loaded in {loaded:.2f} s; plan {planned:.2f} s; "
         f"apply + commit {applied:.2f} s; total {loaded + planned + applied:.2f} s",
     ]

@@ -277,8 +277,10 @@ def plan_schedule(nodes: Sequence[Node], rng: random.Random, spread_days: int) -
     # Emergencies last (created most recently): a storm warning in 20 districts on Wednesday
     # 05:10–05:20, and a few communes with their own alert on Thursday 06:00–06:10 (which
     # outranks everything they inherit, so the resolver has to place everything again).
+    # (On the 2025 two-level map there are no districts: the storm warnings go to provinces.)
+    areas = districts or [n for n in nodes if n.level == "province"]
     plan.emergency_districts = sorted(
-        rng.sample(districts, DISTRICT_EMERGENCIES), key=lambda n: n.code
+        rng.sample(areas, min(DISTRICT_EMERGENCIES, len(areas))), key=lambda n: n.code
     )
     for d in plan.emergency_districts:
         add(

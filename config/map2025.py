@@ -21,6 +21,8 @@ from pathlib import Path
 from config.directory import DirectoryError
 
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+# Typographic apostrophes and dashes in one source, plain ones in the other ("Ea M’Droh").
+PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "`": "'", "–": "-", "—": "-"})
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,12 @@ class Mapping:
 
 
 def name_key(name: str) -> str:
-    """A name compared as people read it: case, spacing and where the tone mark sits on a
-    syllable do not matter ("Xã Thuận Hoà" is "Xã Thuận Hòa")."""
+    """A name compared as people read it: case, spacing, typographic apostrophes and dashes,
+    and where the tone mark sits on a syllable do not matter ("Xã Thuận Hoà" is "Xã Thuận
+    Hòa", "Xã Ea M’Droh" is "Xã Ea M'Droh")."""
     syllables = []
-    for word in unicodedata.normalize("NFD", name.strip().lower()).split():
+    text = name.strip().lower().translate(PUNCTUATION).replace(" - ", "-")
+    for word in unicodedata.normalize("NFD", text).split():
         tones = "".join(c for c in word if c in TONES)
         bare = "".join(c for c in word if c not in TONES)
         syllables.append(unicodedata.normalize("NFC", bare) + tones)

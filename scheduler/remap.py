@@ -20,10 +20,11 @@ A plan is worked out first and changes nothing; applying it is one transaction.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from config.map2025 import Mapping, Unit
@@ -175,23 +176,26 @@ def plan(session: Session, mapping: Mapping, on: date) -> Plan:
     return result
 
 
-def _audience(step: StationStep, steps: dict[int, StationStep], old: list[Station]) -> list[str]:
-    """The 2025 communes that now hear what a retired station's subtree heard."""
-    if step.station.level == "commune":
-        return step.successors[:1]
-    out: list[str] = []
-    for station in old:
-        inner = steps[station.id]
-        if station.level == "commune" and step.station.contains(station) and inner.successors:
-            out.append(inner.successors[0])
-    return list(dict.fromkeys(out))
+def _audiences(steps: Sequence[StationStep]) -> dict[int, list[str]]:
+    """For each 2024 station, the 2025 communes that now hear what its subtree heard (each
+    commune's heir, gathered up its ancestors in one pass)."""
+    by_code = {s.station.code: s.station.id for s in steps}
+    out: dict[int, list[str]] = defaultdict(list)
+    for step in steps:
+        if step.station.level != "commune" or not step.successors:
+            continue
+        heir = step.successors[0]
+        for code in step.station.ancestor_codes:
+            if code in by_code:
+                out[by_code[code]].append(heir)
+    return {key: list(dict.fromkeys(codes)) for key, codes in out.items()}
 
 
 def _broadcast_steps(session: Session, result: Plan, mapping: Mapping) -> list[BroadcastStep]:
     steps = {s.station.id: s for s in result.steps}
+    audiences = _audiences(result.steps)
     moving = {i for i, s in steps.items() if s.successors and not s.keeps}
     split_kept = {i for i, s in steps.items() if s.keeps and s.kind == "split"}
-    old = [s.station for s in result.steps]
     out = []
     live = session.scalars(
         select(Broadcast)
@@ -212,7 +216,7 @@ def _broadcast_steps(session: Session, result: Plan, mapping: Mapping) -> list[B
             step = steps[station.id]
             if step.kind == "split":
                 choices.append(station.code)
-            added += [c for c in _audience(step, steps, old) if c not in have and c not in added]
+            added += [c for c in audiences.get(station.id, []) if c not in have and c not in added]
         owner = steps[broadcast.owner_id].successors[0] if owner_moves else None
         source = stopped = None
         if source_moves and broadcast.source_id is not None:
@@ -253,6 +257,7 @@ def apply(session: Session, result: Plan, mapping: Mapping, now: datetime, actor
     def successor(code: str) -> Station:
         return by_code.get(code) or _existing(session, code)  # type: ignore[return-value]
 
+    inherits: dict[int, int] = {}  # retired station id → its heir's
     for step in result.steps:
         row = step.station
         former = (row.code.removesuffix(OLD_SUFFIX), row.name, row.level,
@@ -273,10 +278,20 @@ def apply(session: Session, result: Plan, mapping: Mapping, now: datetime, actor
         for index, code in enumerate(step.successors):
             _link(session, row, successor(code), on, index == 0, former)
         heir = successor(step.successors[0])
-        for model in (Segment, Program, Alert):
-            session.execute(update(model).where(model.owner_id == row.id).values(owner_id=heir.id))
+        inherits[row.id] = heir.id
         if row.level == "province" and row.stream_url and not heir.stream_url:
             heir.stream_url = row.stream_url  # its programme goes on from the new province
+    # The library passes to the heirs: a few bulk statements, not one per station.
+    heir_of = list(inherits.items())
+    for model in (Segment, Program, Alert):
+        for chunk in range(0, len(heir_of), 500):
+            part = dict(heir_of[chunk:][:500])
+            session.execute(
+                update(model)
+                .where(model.owner_id.in_(part))
+                .values(owner_id=case(part, value=model.owner_id))
+                .execution_options(synchronize_session=False)
+            )
     for user, code in result.users:
         user.station = successor(code)
     for move in result.broadcasts:

@@ -163,16 +163,25 @@ def subtree(session: Session, root: Station, retired: bool = True) -> Sequence[S
 
 def bump_revisions(session: Session, roots: Iterable[Station]) -> None:
     """Every station below these roots has a new schedule (its manifest ETag changes)."""
-    paths = sorted({r.path for r in roots})
-    if not paths:
-        return
-    session.execute(
-        update(Station)
-        .where(or_(*[Station.path.startswith(p, autoescape=True) for p in paths]))
-        .values(schedule_revision=Station.schedule_revision + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
+    paths: list[str] = []
+    for path in sorted({r.path for r in roots}):  # a parent sorts before its children
+        if not paths or not path.startswith(paths[-1]):
+            paths.append(path)  # only the outermost: the prefix covers what lies below
+    # A move between maps bumps thousands of roots: a bounded OR per statement (SQLite
+    # refuses expressions deeper than 1,000).
+    for chunk in range(0, len(paths), BUMP_CHUNK):
+        prefixes = [Station.path.startswith(p, autoescape=True) for p in paths[chunk:][:BUMP_CHUNK]]
+        session.execute(
+            update(Station)
+            .where(or_(*prefixes))
+            .values(schedule_revision=Station.schedule_revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+    if paths:
+        session.expire_all()
+
+
+BUMP_CHUNK = 200
 
 
 # --- Station rules (DESIGN.md rule 5), set by an admin from the panel -----------------------

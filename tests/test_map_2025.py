@@ -19,7 +19,7 @@ from config.settings import Settings
 from scheduler import accounts, permissions, remap
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.errors import Invalid
-from scheduler.models import Broadcast, PlayLog, Station, StationSuccession, User
+from scheduler.models import Broadcast, PlayLog, Program, Station, StationSuccession, User
 from scheduler.schedule import station_timeline
 from scheduler.stations import import_directory, retire
 from tests.conftest import FROZEN_NOW
@@ -79,6 +79,8 @@ def test_the_2025_map_is_not_imported_over_a_live_2024_network(network: Session)
 def test_names_match_wherever_the_tone_mark_sits() -> None:
     assert name_key("Xã Thuận Hoà") == name_key("xã  thuận hòa")
     assert name_key("Xã Thanh Thuỷ") == name_key("Xã Thanh Thủy")
+    assert name_key("Xã Ea M’Droh") == name_key("Xã Ea M'Droh")
+    assert name_key("Xã Chân Mây – Lăng Cô") == name_key("Xã Chân Mây - Lăng Cô")
     assert name_key("Xã Hòa An") != name_key("Xã Hóa An")
 
 
@@ -134,6 +136,8 @@ def ha_nam(network: Session) -> Session:
     _relay(network, title="Chương trình Phủ Lý", owner="347", kind="relay", source="347",
            stream_url=None, start="2026-04-21T17:00:00", duration_s=900,
            rrule="FREQ=WEEKLY;BYDAY=MO,WE,FR", targets=["347"])  # fmt: skip
+    network.add(Program(title="Bản tin Phủ Lý", owner=_station(network, "347"), status="ready",
+                        duration_ms=60_000, created_at=FROZEN_NOW))  # fmt: skip
     network.add(PlayLog(
         id="chau-cau-1", station_id=_station(network, "13294").id, item="x", broadcast_id=None,
         scheduled_start=datetime(2026, 4, 21, 22, 30, tzinfo=UTC), status="played",
@@ -231,6 +235,9 @@ def test_hà_nam_moves_onto_the_2025_map_keeping_schedules_users_and_history(
     programme = ha_nam.scalar(select(Broadcast).where(Broadcast.title == "Chương trình Phủ Lý"))
     assert programme is not None and programme.owner is province
     assert programme.stream_url == "http://127.0.0.1:8000/live/phu-ly.mp3"
+    # the district's library passes to the province that took its place
+    library = ha_nam.scalar(select(Program).where(Program.title == "Bản tin Phủ Lý"))
+    assert library is not None and library.owner is province
     # a second run does nothing and says so
     assert remap.plan(ha_nam, mapping, ON).empty
 
@@ -358,3 +365,16 @@ def test_the_whole_2025_map_imports_after_the_move_without_touching_history(
     assert len(live) == 3355 and all(s.admin_map == "2025" for s in live)
     for station in ha_nam.scalars(select(Station).where(Station.id.in_(retired))):
         assert (station.name, station.retired_on) == retired[station.id]
+
+
+def test_thousands_of_schedule_revisions_bump_at_once(db: Session) -> None:
+    """A move between maps bumps every station it touches (it failed past 1,000 on SQLite)."""
+    from scheduler.stations import bump_revisions
+
+    import_directory(db, "vn-2025", FROZEN_NOW)
+    db.commit()
+    communes = list(db.scalars(select(Station).where(Station.level == "commune")))
+    bump_revisions(db, communes)
+    db.commit()
+    revisions = Counter(db.scalars(select(Station.schedule_revision)))
+    assert revisions == {2: 3321, 1: 34}  # each commune once; the provinces untouched
