@@ -69,6 +69,7 @@ class Heartbeat(BaseModel):
     playing_until: AwareDatetime | None = None
     disk_free_bytes: int | None = Field(None, ge=0)
     cache_ok: bool | None = None
+    disk_full: bool = False  # the agent's cache disk refused a write: it airs from memory
     alerts: list[Receipt] = Field(default_factory=list, max_length=200)
 
 
@@ -115,7 +116,9 @@ def record_heartbeat(session: Session, station: Station, beat: Heartbeat, now: d
     station.last_seen = now
     station.agent_version = beat.agent_version or None
     station.clock_offset_ms = int((beat.now - now).total_seconds() * 1000)
-    station.disk_free_bytes = beat.disk_free_bytes
+    # A disk that refuses writes is full whatever the free-space call says (a few blocks
+    # left are not room for a play log): the panel shows 0 B free.
+    station.disk_free_bytes = 0 if beat.disk_full else beat.disk_free_bytes
     station.now_playing = beat.playing
     station.now_playing_until = beat.playing_until if beat.playing else None
     record_receipts(session, station, beat.alerts)

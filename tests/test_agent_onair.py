@@ -125,8 +125,8 @@ def test_a_relay_of_a_live_stream_airs_exactly_its_window(live, tmp_path, source
 def test_what_aired_is_fingerprinted_off_air_and_another_file_is_not_verified(live, tmp_path):
     """Proof beyond the agent's word: the agent fingerprints its off-air capture over each
     airing and the server compares it with the planned file. The second airing puts other
-    audio on air (a fault between the agent and the air): the agent still says "played",
-    and the report says it was not what was planned."""
+    audio on air (a fault between the agent and the air): the agent can only tell that it
+    ended early ("partial"); the report says it was not what was planned."""
     from audio.fingerprint import available
     from tests.audio_fixtures import speech
 
@@ -135,7 +135,7 @@ def test_what_aired_is_fingerprinted_off_air_and_another_file_is_not_verified(li
     planned = speech(tmp_path / "ban-tin.wav", "Xin chào bà con, đây là bản tin học tập "
                      "suốt đời của xã, phát lúc chín giờ sáng. Mời bà con cùng lắng nghe và "
                      "tham gia xây dựng xã hội học tập.")  # fmt: skip
-    # Shorter than the planned file: it ends before the window does, so the agent says "played".
+    # Shorter than the planned file: it ends before the window does (the agent says so).
     other = speech(
         tmp_path / "khac.wav",
         "Thông báo lịch tiêm chủng cho trẻ em dưới năm tuổi "
@@ -168,7 +168,8 @@ def test_what_aired_is_fingerprinted_off_air_and_another_file_is_not_verified(li
     assert (right["status"], right["fingerprint_source"], right["verified"]) == (
         "played", "off_air", True)  # fmt: skip
     assert (wrong["status"], wrong["fingerprint_source"], wrong["verified"]) == (
-        "played", "off_air", False)  # fmt: skip
+        "partial", "off_air", False)  # fmt: skip
+    assert "the media ended early" in wrong["detail"]
     assert right["similarity"] > 0.9
 
 
@@ -503,3 +504,26 @@ def test_cap_test_messages_do_not_air_and_a_cap_cancel_takes_an_alert_off_the_ai
     assert status["status"] == "cancelled"
     [station] = [s for s in status["stations"] if s["station"] == STATION]
     assert station["status"] == log["status"]
+
+
+def test_a_cached_file_cut_short_after_its_cue_is_logged_as_what_was_heard(live, tmp_path):
+    """The soak's finding: a file truncated on disk after the agent checked it aired a third
+    and was logged "played". Now the log says partial, and how much was heard."""
+    program = live.program((622, 6.0), title="Bản tin bị cắt")
+    start = soon(4)
+    live.schedule(start, kind="program", program=program["id"])
+    agent, player = on_air(live, tmp_path / "agent", tmp_path / "air.wav")
+    agent.start()
+    wait_for(lambda: agent._handed, 15, "the item cued")
+    path = agent.cache.media_path(program["sha256"])
+    with path.open("r+b") as media:  # the disk loses two thirds of it
+        media.truncate(path.stat().st_size // 3)
+    [log] = wait_for(lambda: logs_of(live).get("partial"), 20, "the play log")
+    agent.stop()
+    assert "the media ended early" in log["detail"]
+    heard = datetime.fromisoformat(log["ended_at"]) - datetime.fromisoformat(log["started_at"])
+    air = listen(tmp_path / "air.wav", player())
+    spans = air.spans(622, min_s=0.3)
+    aired = sum(b - a for a, b in spans)
+    assert aired < 4.0  # a listener heard about a third, not six seconds
+    assert abs(heard.total_seconds() - aired) < 1.5  # and the log says about as much

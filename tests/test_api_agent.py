@@ -179,6 +179,20 @@ def test_heartbeat_marks_the_station_online_with_its_clock_offset(app, make_call
     assert shown["online"] is True and shown["last_seen"] is not None
 
 
+def test_a_heartbeat_saying_the_disk_is_full_shows_no_free_space(app, network, station_token):
+    from scheduler.models import Station
+
+    beat = {"now": FROZEN_NOW.isoformat(), "disk_free_bytes": 40_960, "disk_full": True}
+    assert agent_post(app, station_token, "/api/v1/agent/heartbeat", beat).status_code == 200
+    station = network.query(Station).filter_by(code="13285").one()
+    network.refresh(station)
+    assert station.disk_free_bytes == 0  # a few blocks left are not room for a play log
+    beat["disk_full"] = False
+    agent_post(app, station_token, "/api/v1/agent/heartbeat", beat)
+    network.refresh(station)
+    assert station.disk_free_bytes == 40_960
+
+
 def test_one_miss_builds_the_whole_province_and_cached_answers_keep_a_fresh_clock(
     app, network, make_caller, station_token, frozen
 ):

@@ -39,7 +39,8 @@ CREATE INDEX IF NOT EXISTS plays_item ON plays (item);
 CREATE TABLE IF NOT EXISTS airing (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     item TEXT NOT NULL,            -- on air when the agent last ran: a crash leaves it here
-    started_at TEXT NOT NULL
+    started_at TEXT NOT NULL,
+    progress_at TEXT               -- last written while it was on air: how far it got
 );
 """
 CHUNK = 1 << 20
@@ -62,6 +63,8 @@ class AgentCache:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(plays)")}
         if "held" not in columns:  # a cache written by an agent before proofs
             self._db.execute("ALTER TABLE plays ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+        if "progress_at" not in {row[1] for row in self._db.execute("PRAGMA table_info(airing)")}:
+            self._db.execute("ALTER TABLE airing ADD COLUMN progress_at TEXT")
         # sha256 → (size, mtime_ns) when last hashed: re-hash only what changed on disk.
         self._verified: dict[str, tuple[int, int]] = {}
 
@@ -153,13 +156,26 @@ class AgentCache:
                 db.execute("DELETE FROM airing")
             else:
                 assert started_at is not None
-                db.execute("INSERT OR REPLACE INTO airing (id, item, started_at) VALUES (1, ?, ?)",
-                           (item, started_at.isoformat()))  # fmt: skip
+                db.execute("INSERT OR REPLACE INTO airing (id, item, started_at, progress_at)"
+                           " VALUES (1, ?, ?, ?)",
+                           (item, started_at.isoformat(), started_at.isoformat()))  # fmt: skip
 
-    def airing(self) -> tuple[str, datetime] | None:
+    def mark_progress(self, now: datetime) -> None:
+        """What is on air is still on air at ``now`` (after a crash, it aired until about
+        here, not until the agent came back)."""
         with self._tx() as db:
-            row = db.execute("SELECT item, started_at FROM airing WHERE id = 1").fetchone()
-        return None if row is None else (row[0], datetime.fromisoformat(row[1]))
+            db.execute("UPDATE airing SET progress_at = ? WHERE id = 1", (now.isoformat(),))
+
+    def airing(self) -> tuple[str, datetime, datetime] | None:
+        """The item marked on air, when it started and when it was last known on air."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT item, started_at, progress_at FROM airing WHERE id = 1"
+            ).fetchone()
+        if row is None:
+            return None
+        started = datetime.fromisoformat(row[1])
+        return row[0], started, datetime.fromisoformat(row[2]) if row[2] else started
 
     # -- media ------------------------------------------------------------------------
     def media_path(self, sha256: str) -> Path:

@@ -21,6 +21,7 @@ import concurrent.futures
 import contextlib
 import logging
 import signal
+import sqlite3
 import threading
 import time
 import uuid
@@ -49,7 +50,13 @@ from scheduler.agent.plan import Item
 from scheduler.agent.proof import prove
 
 log = logging.getLogger("loaxa.agent")
-SERVICE_JOBS = {"heartbeat", "upload"}
+SERVICE_JOBS = {"heartbeat", "upload", "progress"}
+# A file whose audio stops this much before the item's end was cut short on disk (an MP3's
+# probed length and its decoded one differ by frames, not seconds).
+SHORT_BY = timedelta(seconds=1.5)
+PROGRESS_S = 5.0  # how often what is on air is marked so (how much a crash can overstate)
+# What a full (or failing) cache disk raises: airing must not wait on any of these.
+DISK_ERRORS = (sqlite3.OperationalError, OSError)
 UPLOAD_BATCH = 200
 MAX_BACKOFF_S = 300.0
 OFFLINE_RETRY_S = 5.0  # how soon to try the server again while it is unreachable
@@ -118,6 +125,9 @@ class Agent:
         self._proofs = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="loaxa-proof")
         self._backoff_s = 0.0
         self._next_upload = datetime.min.replace(tzinfo=UTC)
+        # Play logs the disk refused (full): kept here and uploaded from memory.
+        self._unsaved: dict[str, dict[str, Any]] = {}
+        self.disk_full = False
         self.online = False
         self.clock_offset_ms: int | None = None
         self.synced = threading.Condition()  # notified after each manifest applied (tests)
@@ -147,6 +157,7 @@ class Agent:
         self.scheduler.add_job(self._heartbeat, "interval", seconds=self.heartbeat_s,
                                id="heartbeat", next_run_time=self.clock())  # fmt: skip
         self.scheduler.add_job(self._upload, "interval", seconds=5, id="upload")
+        self.scheduler.add_job(self._mark_progress, "interval", seconds=PROGRESS_S, id="progress")
         self.scheduler.start()
         for name, target in (("sync", self._sync_loop), ("downloads", self._download_loop)):
             thread = threading.Thread(target=target, name=f"loaxa-{name}", daemon=True)
@@ -194,13 +205,17 @@ class Agent:
         airing = self.cache.airing()
         if airing is None:
             return
-        item_id, started_at = airing
+        item_id, started_at, last_seen = airing
         cached = self.cache.load_manifest()
         items = {i.id: i for i in plan.parse_items(cached[1])} if cached else {}
         item = items.get(item_id)
-        self._log(item_id, item, "interrupted", started_at, None,
+        # It aired until the agent was last seen airing it, not until the agent came back.
+        ended = max(last_seen, started_at)
+        if item is not None:
+            ended = min(ended, item.end)
+        self._log(item_id, item, "interrupted", started_at, ended,
                   "the agent stopped unexpectedly while this was on air")  # fmt: skip
-        self.cache.set_airing(None)
+        self._disk(lambda: self.cache.set_airing(None))
 
     # -- sync -----------------------------------------------------------------------
     def sync_soon(self) -> None:
@@ -260,8 +275,13 @@ class Agent:
             except plan.ManifestError as exc:
                 log.error("ignoring a bad manifest: %s", exc)
                 return False
-            self._etag = reply.etag
-            self.cache.save_manifest(reply.etag or "", reply.body, self.clock())
+            body = reply.body
+            # The ETag is kept only with the manifest it names: a disk that refused it makes
+            # the next sync fetch it whole again.
+            saved = self._disk(lambda: self.cache.save_manifest(reply.etag or "", body,
+                                                                self.clock()))  # fmt: skip
+            self._etag = reply.etag if saved else None
+        self._server_back()
         self._fetch_urgent()
         self._fetch_now.set()
         with self.synced:
@@ -291,7 +311,7 @@ class Agent:
             if topics != self._topics:
                 self._topics = topics
                 self._subscribe()
-            logged = self.cache.logged_items()
+            logged = self._logged_items()
             for item in plan.missed(items.values(), now, logged | set(self._handed)):
                 # An alert that reached this station only after it expired says so; any
                 # other item past its time was not aired for want of the agent or its media.
@@ -315,7 +335,7 @@ class Agent:
                 if handed.cut_for is not None and handed.cut_for.on_receipt and cut_at < now:
                     continue  # the alert came late: it cuts this itself, at its own start
                 self.player.cut(item_id, cut_at)  # may report at once: state set first
-            settled = self.cache.logged_items(settled=True)
+            settled = self._logged_items(settled=True)
             for item in items.values():
                 if item.id in settled or item.id in self._handed:
                     continue
@@ -408,7 +428,8 @@ class Agent:
             self._handed[item.id] = _Handed(item, cue)
         if item.on_receipt:
             self._started[item.id] = cue.start
-        self.cache.set_airing(item.id, cue.start)
+        # Air first: a cache disk that refuses the "on air" mark must not keep it off air.
+        self._disk(lambda: self.cache.set_airing(item.id, cue.start))
         log.info("cue %s: %s at %s (from %.1f s)", item.id, item.title,
                  cue.start.astimezone().strftime("%H:%M:%S.%f")[:-3], cue.offset_s)  # fmt: skip
         self.player.play(cue)
@@ -448,6 +469,19 @@ class Agent:
             # Pre-empted: what aired up to the cut is the whole story the player knows.
             status = "interrupted"
             detail = f"pre-empted by {handed.cut_for.priority}: {handed.cut_for.title}"
+        if handed is not None and status == "played" and handed.cue.media is not None:
+            # A file cut short on disk (truncated after its check) ends before the item does:
+            # that is not "played", and the log says how much was heard. What was due: the
+            # item's length less what a late join skipped, inside the cue's window (an
+            # emergency's window has slack after it).
+            heard = outcome.ended_at - (outcome.started_at or outcome.ended_at)
+            given, planned = handed.cue, handed.item
+            skipped = timedelta(seconds=given.offset_s - planned.offset_ms / 1000)
+            due = min(given.end - given.start, planned.end - planned.start - skipped)
+            if due - heard > SHORT_BY:
+                status = "partial"
+                detail = (f"the media ended early: aired {heard.total_seconds():.2f} s of "
+                          f"{due.total_seconds():.2f} s")  # fmt: skip
         if handed is not None and status in ("played", "partial") and item is not None:
             late = handed.cue.offset_s - item.offset_ms / 1000
             if late > 1 and not item.urgent:
@@ -456,9 +490,9 @@ class Agent:
         started, ended = outcome.started_at, outcome.ended_at
         aired = status in ("played", "partial", "interrupted") and started is not None
         record_id = self._log(outcome.item_id, item, status, started, ended, detail, held=aired)
-        airing = self.cache.airing()
-        if airing is not None and airing[0] == outcome.item_id:
-            self.cache.set_airing(None)
+        airing = self._disk(self.cache.airing, reading=True)
+        if isinstance(airing, tuple) and airing[0] == outcome.item_id:
+            self._disk(lambda: self.cache.set_airing(None))
         if aired and started is not None:
             cue = handed.cue if handed is not None else None
             with contextlib.suppress(RuntimeError):  # stopping: it goes without, next start
@@ -472,7 +506,10 @@ class Agent:
             proof = prove(self.player, cue, started, ended)
             extra = proof.fields() if proof is not None else {}
         finally:
-            self.cache.complete(record_id, extra)
+            if record_id in self._unsaved:
+                self._unsaved[record_id].update(extra)
+            else:
+                self._disk(lambda: self.cache.complete(record_id, extra))
             self._upload_soon()
 
     def _upload_soon(self) -> None:
@@ -518,7 +555,8 @@ class Agent:
         if item_id in self._received:
             record["alert_received_at"] = self._received[item_id].isoformat()
             self._reported.add(item_id)
-        self.cache.queue_play(record, now, held=held)
+        if not self._disk(lambda: self.cache.queue_play(record, now, held=held)):
+            self._unsaved[str(record["id"])] = record  # uploaded from memory instead
         log.info("%s %s: %s%s", status, item_id, item.title if item else "?",
                  f" ({detail})" if detail else "")  # fmt: skip
         return str(record["id"])
@@ -527,7 +565,11 @@ class Agent:
         now = self.clock()
         if not force and now < self._next_upload:
             return
-        while batch := self.cache.unsent_plays(UPLOAD_BATCH):
+        if self._unsaved and not self._send(list(self._unsaved.values())[:UPLOAD_BATCH], now):
+            return
+        while (
+            batch := self._disk(lambda: self.cache.unsent_plays(UPLOAD_BATCH), reading=True) or []
+        ):
             try:
                 accepted, duplicates = self.client.send_plays(batch)
             except (ServerUnreachable, TokenRefused, ValueError) as exc:
@@ -536,7 +578,7 @@ class Agent:
                 self._next_upload = now + timedelta(seconds=self._backoff_s)
                 log.warning("play logs kept for later (retry in %.0f s): %s", self._backoff_s, exc)
                 return
-            self.cache.mark_sent([r["id"] for r in batch], self.clock())
+            self._disk(lambda: self.cache.mark_sent([r["id"] for r in batch], self.clock()))
             self._backoff_s = 0.0
             log.debug("uploaded %d play logs (%d already known)", accepted, duplicates)
             if force:
@@ -555,6 +597,7 @@ class Agent:
             "playing_until": item.end.isoformat() if item else None,
             "disk_free_bytes": self.cache.disk_free(),
             "cache_ok": all(self.cache.has_media(sha) for sha in needed),
+            "disk_full": self.disk_full,
             "alerts": self._receipts(),
         }
         try:
@@ -562,6 +605,7 @@ class Agent:
         except (ServerUnreachable, TokenRefused, ValueError) as exc:
             log.debug("heartbeat not delivered: %s", exc)
             return
+        self._server_back()
         server_time = datetime.fromisoformat(answer["server_time"])
         # Half the round trip is unknown; at commune-line latencies that is well under 1 s.
         self.clock_offset_ms = int((now - server_time).total_seconds() * 1000)
@@ -585,6 +629,55 @@ class Agent:
                     "started_at": started.isoformat() if started else None,
                 })  # fmt: skip
             return receipts
+
+    def _send(self, batch: list[dict[str, Any]], now: datetime) -> bool:
+        """Upload logs kept in memory (the disk refused them); False while the server is away."""
+        try:
+            self.client.send_plays(batch)
+        except (ServerUnreachable, TokenRefused, ValueError) as exc:
+            self._backoff_s = min(MAX_BACKOFF_S, max(5.0, self._backoff_s * 2))
+            self._next_upload = now + timedelta(seconds=self._backoff_s)
+            log.warning("play logs kept in memory for later: %s", exc)
+            return False
+        for record in batch:
+            self._unsaved.pop(str(record["id"]), None)
+        return True
+
+    def _server_back(self) -> None:
+        """The server answered: logs waiting out an upload back-off go now, not in minutes."""
+        if self._backoff_s or self._next_upload > self.clock():
+            self._backoff_s = 0.0
+            self._next_upload = datetime.min.replace(tzinfo=UTC)
+            self._upload_soon()
+
+    def _disk(self, operation: Callable[[], Any], *, reading: bool = False) -> Any:
+        """Run a cache operation; when the disk refuses (full, failing), say so in the
+        heartbeat and return False instead of raising: airing never waits on the disk. A
+        write that goes through again clears the alarm (a read proves nothing)."""
+        try:
+            result = operation()
+        except DISK_ERRORS as exc:
+            if not self.disk_full:
+                log.error("the cache disk refused a write (%s): airing goes on from memory", exc)
+            self.disk_full = True
+            return False
+        if not reading:
+            self.disk_full = False
+        return True if result is None else result
+
+    def _logged_items(self, *, settled: bool = False) -> set[str]:
+        on_disk = self._disk(lambda: self.cache.logged_items(settled=settled), reading=True)
+        on_disk = on_disk if isinstance(on_disk, set) else set()
+        in_memory = {r["item"] for r in self._unsaved.values()
+                     if not settled or r["status"] != "interrupted"}  # fmt: skip
+        return set(on_disk) | in_memory
+
+    def _mark_progress(self) -> None:
+        now = self.clock()
+        with self._lock:
+            on_air = any(h.cue.start <= now for h in self._handed.values())
+        if on_air:
+            self._disk(lambda: self.cache.mark_progress(now))
 
     # -- MQTT -----------------------------------------------------------------------
     def _start_mqtt(self, url: str) -> None:
