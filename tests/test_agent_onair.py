@@ -527,3 +527,34 @@ def test_a_cached_file_cut_short_after_its_cue_is_logged_as_what_was_heard(live,
     aired = sum(b - a for a, b in spans)
     assert aired < 4.0  # a listener heard about a third, not six seconds
     assert abs(heard.total_seconds() - aired) < 1.5  # and the log says about as much
+
+
+def test_an_item_moved_by_an_emergency_starts_when_it_ends_from_its_beginning(live, tmp_path):
+    """The soak's finding: the item after an alert was held until the alert's start + length
+    + 2.5 s, then joined 3.7 s in. It was moved, not late: it starts as the alert's last word
+    ends, and is heard from its first."""
+    siren = recording(live, 880, 3.0, "Còi báo động")
+    program = live.program((660, 4.0), title="Bản tin sau cảnh báo")
+    start = soon(6)
+    live.schedule(start, kind="program", program=program["id"], title="Bản tin sau cảnh báo")
+    agent, player = on_air(live, tmp_path / "agent", tmp_path / "air.wav")
+    agent.start()
+    wait_for(lambda: agent.cache.has_media(program["sha256"]), 15, "the programme cached")
+    # The alert goes out 1.5 s before the programme is due: the programme falls inside it.
+    time.sleep(max(0.0, (start - datetime.now(start.tzinfo)).total_seconds() - 1.5))
+    issued = live.call("POST", "/api/v1/alerts", json={
+        "title": "Cảnh báo lũ", "segment": siren, "targets": [STATION]})  # fmt: skip
+    assert issued.status_code == 201, issued.json
+    agent.sync_soon()
+    wait_for(lambda: len(live.plays()) >= 2, 30, "both logs")
+    agent.stop()
+
+    air = listen(tmp_path / "air.wav", player())
+    [(a, b)] = air.spans(880, min_s=0.3)
+    spans = air.spans(660, min_s=0.3)
+    assert spans, "the programme aired"
+    c, d = spans[0][0], spans[-1][1]
+    assert abs((b - a) - 3.0) < 0.15, f"the alert aired {b - a:.2f} s of 3 s"
+    assert c >= b - 0.05, "the programme waits for the alert's last word"
+    assert c - b < 0.8, f"{c - b:.2f} s of dead air after the alert"
+    assert abs((d - c) - 4.0) < 0.2, f"the programme aired {d - c:.2f} s of 4 s: from its top"

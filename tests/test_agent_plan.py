@@ -51,6 +51,22 @@ def test_a_late_start_joins_in_progress_and_still_ends_on_time():
     assert cue.offset_s == pytest.approx(150)
 
 
+def test_an_item_held_back_by_an_emergency_starts_from_its_top_when_it_is_over():
+    [item, relay] = items(raw("a", T0, 4, offset_ms=30_000),
+                          raw("r", T0, 4, media=[], stream_url="http://s/live"))  # fmt: skip
+    over = T0 + timedelta(seconds=20)  # the alert that held them back ends here
+    cue = plan.cue_for(item, over - timedelta(seconds=3), Path("/m/a"), not_before=over)
+    assert cue is not None
+    assert (cue.start, cue.end, cue.offset_s) == (over, over + timedelta(minutes=4), 30)
+    live = plan.cue_for(relay, over, None, not_before=over)  # a live stream cannot start over
+    assert live is not None and live.offset_s == pytest.approx(20)
+    assert live.end == T0 + timedelta(minutes=4)
+    long_hold = T0 + timedelta(minutes=16)  # most of a long slot gone: it joins in progress
+    [long] = items(raw("b", T0, 30))
+    joined = plan.cue_for(long, long_hold, Path("/m/b"), not_before=long_hold)
+    assert joined is not None and joined.offset_s == pytest.approx(16 * 60)
+
+
 def test_too_little_left_is_not_joined_but_counted_missed():
     [item] = items(raw("a", T0, 1))
     now = T0 + timedelta(seconds=57)

@@ -114,8 +114,10 @@ def cue_for(
     it back until then) on, or None when too little of it is left.
 
     A late start joins in progress — it seeks by the lateness rather than playing from the
-    top into the next slot. Emergencies are the exception: a warning heard from its second
-    sentence is worse than one that ends a little late, so they always start at the top —
+    top into the next slot — unless a higher item held it back (:func:`moved`): then it
+    starts from its top when that one is over. Emergencies are the other exception: a
+    warning heard from its second sentence is worse than one that ends a little late, so
+    they always start at the top —
     an alert that arrives late is cued :data:`ON_RECEIPT_LEAD` from ``now`` — until their
     ``expires``; after that, None.
     """
@@ -127,6 +129,12 @@ def cue_for(
             return None
         start = max(item.start, now + ON_RECEIPT_LEAD) if late else item.start
         end = start + (item.end - item.start) + URGENT_SLACK
+        offset = item.offset_ms / 1000
+    elif moved(item, not_before):
+        # Held back by a higher item before it began: it was moved, not late — heard from
+        # its first word the moment the higher one is over, for its whole length.
+        start = max(now, item.start)
+        end = start + (item.end - item.start)
         offset = item.offset_ms / 1000
     else:
         if _too_late(item, now):
@@ -163,6 +171,22 @@ def missed(items: Iterable[Item], now: datetime, logged: set[str]) -> list[Item]
     """Items whose time is over (or too nearly over to join) with no play log: they did not
     air here — the agent was not running, or could not get their media in time."""
     return [i for i in items if i.id not in logged and _too_late(i, now)]
+
+
+# A file held back longer than this by a higher item joins in progress instead of starting
+# from its top: most of its slot has gone, and what follows it is due.
+MOVE_LIMIT = timedelta(minutes=15)
+
+
+def moved(item: Item, not_before: datetime | None) -> bool:
+    """A file (not a live relay, which cannot start over) held back by a higher item from
+    its start for a while it can make up."""
+    return (
+        not_before is not None
+        and not item.urgent
+        and item.stream_url is None
+        and item.start < not_before <= item.start + MOVE_LIMIT
+    )
 
 
 def _too_late(item: Item, now: datetime) -> bool:
