@@ -434,3 +434,78 @@ def test_migrate_with_a_mapping_that_names_unknown_codes_is_one_line(demo, tmp_p
     mapping.write_text("old,new\n13285,99999\n", "utf-8")
     line = fails(demo.run("stations", "migrate", "--to", "2025", "--mapping", str(mapping)))
     assert "99999 is not a unit of the 2025 map" in line
+
+
+# --- loaxa backup / restore -----------------------------------------------------------------
+
+
+def _media(instance: Instance) -> dict[str, bytes]:
+    root = instance.path / "media"
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _counts(instance: Instance) -> dict[str, int]:
+    from scheduler.db import Base
+
+    return {t.name: instance.count(t) for t in Base.metadata.sorted_tables}
+
+
+def test_a_backup_restores_the_same_network_schedule_and_media(demo, tmp_path):
+    archive = tmp_path / "sao-luu.tar.gz"
+    said = ok(demo.run("backup", str(archive)))
+    assert said.startswith(str(archive)) and "media files" in said
+    fresh = Instance(tmp_path / "fresh")
+    restored = ok(fresh.run("restore", str(archive)))
+    assert "restored" in restored
+    assert _counts(fresh) == _counts(demo) and _counts(fresh)["stations"] == 105
+    assert _media(fresh) == _media(demo) and len(_media(demo)) >= 4  # bulletins + programme
+    week = ("timeline", "13285", "--date", "2026-04-20", "--days", "7")
+    assert ok(fresh.run(*week)) == ok(demo.run(*week))
+    # what the restored server hands out next follows the restored rows
+    ok(fresh.run("user", "add", "bientap.moi", "--role", "editor", "--station", "347",
+                 "--password", "mat-khau-dai-1"))  # fmt: skip
+    assert fresh.count(User) == len(DEMO_USERS) + 1
+
+
+def test_restore_refuses_a_database_in_use_and_a_file_that_is_not_a_backup(demo, tmp_path):
+    archive = tmp_path / "sao-luu.tar.gz"
+    ok(demo.run("backup", str(archive)))
+    assert "not empty" in fails(demo.run("restore", str(archive)))
+    junk = tmp_path / "khong-phai.tar.gz"
+    junk.write_bytes(b"not an archive")
+    fresh = Instance(tmp_path / "fresh")
+    assert "is not a Loa Xã backup" in fails(fresh.run("restore", str(junk)))
+    database = fresh.path / "loaxa.db"
+    assert not database.exists() or fresh.count(Station) == 0  # nothing half-restored
+
+
+def test_a_sqlite_backup_restores_on_postgresql(demo, tmp_path, postgres_engine):
+    from sqlalchemy import text
+
+    from scheduler.db import Base
+
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with postgres_engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    archive = tmp_path / "sao-luu.tar.gz"
+    ok(demo.run("backup", str(archive)))
+    url = postgres_engine.url.render_as_string(hide_password=False)
+    target = Instance(tmp_path / "pg")
+    env = {"LOAXA_DATABASE_URL": url}
+    ok(target.run("restore", str(archive), env=env))
+    week = ("timeline", "13285", "--date", "2026-04-20", "--days", "7")
+    assert ok(target.run(*week, env=env)) == ok(demo.run(*week))
+    ok(
+        target.run(
+            "user",
+            "add",
+            "bientap.pg",
+            "--role",
+            "editor",
+            "--station",
+            "347",
+            "--password",
+            "mat-khau-dai-1",
+            env=env,
+        )
+    )  # new ids follow the restored
