@@ -186,9 +186,14 @@ def server_jobs_command() -> None:
 
     settings = _settings()
     jobs = ServerJobs(make_sessionmaker(make_engine(settings.database_url)), settings).start()
-    if not jobs.sampler.running:
+    for _ in range(20):  # a moment to learn whether another process already leads
+        if jobs.leading:
+            break
+        time.sleep(0.1)
+    if jobs.leading and not jobs.sampler.running:
         click.echo("fpcalc is not installed: relays will not be checked against their sources")
-    click.echo("Server jobs running (Ctrl+C to stop)")
+    standby = "Another process leads the server jobs: standing by to take over"
+    click.echo(f"{'Server jobs running' if jobs.leading else standby} (Ctrl+C to stop)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:
