@@ -2,8 +2,8 @@
 
 Boring on purpose: module-level job functions take ids and open their own transaction; the
 runner is a small thread pool created on first use, never at import or app-factory time.
-A job that dies with the process leaves its row "processing"; :func:`fail_interrupted`
-marks such rows failed at start-up so nobody waits for them for ever.
+A job that dies with the process leaves its row "processing"; ``scheduler.resume`` picks
+such rows up again at start-up (or marks failed what cannot be redone).
 """
 
 from __future__ import annotations
@@ -12,13 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
-
-from scheduler.models import Program, Segment
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "Bị gián đoạn do máy chủ khởi động lại; hãy gửi lại."
@@ -60,15 +54,3 @@ def _logged(job: Callable[..., Any], *args: Any) -> Any:
     except Exception:
         log.exception("job %s failed", getattr(job, "__name__", job))
         raise
-
-
-def fail_interrupted(sessions: sessionmaker[Session], now: datetime) -> int:
-    """Mark segments and programs left half-done by a previous process as failed."""
-    with sessions.begin() as session:
-        changed = 0
-        for model, busy in ((Segment, "processing"), (Program, "rendering")):
-            result: Any = session.execute(
-                update(model).where(model.status == busy).values(status="failed", error=INTERRUPTED)
-            )
-            changed += int(result.rowcount or 0)
-    return changed

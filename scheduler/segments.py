@@ -257,10 +257,17 @@ def reject(session: Session, actor: User, segment: Segment, reason: str, now: da
     audit.record(session, now, actor, "segment.reject", segment, segment.owner_id, reason=reason)
 
 
-def keep_upload(source: Path, settings: Settings) -> Path:
-    """Move an upload next to the media store (same file system) for a background job."""
+def keep_upload(source: Path, settings: Settings, segment_id: int) -> Path:
+    """Move an upload next to the media store (same file system) for a background job,
+    named by its segment so a restart finds it again (:func:`kept_upload`)."""
     incoming = settings.resolved_media_dir / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
-    target = incoming / f"{now_utc():%Y%m%d%H%M%S%f}-{source.name}"
+    target = incoming / f"segment-{segment_id}-{source.name}"
     shutil.move(source, target)
     return target
+
+
+def kept_upload(settings: Settings, segment_id: int) -> Path | None:
+    """The upload a background ingest of ``segment_id`` was working from, if still there."""
+    incoming = settings.resolved_media_dir / "incoming"
+    return next(iter(sorted(incoming.glob(f"segment-{segment_id}-*"))), None)

@@ -31,8 +31,8 @@ from config.directory import DirectoryError
 from scheduler import accounts, segments
 from scheduler.db import make_engine, make_sessionmaker, now_utc, transaction, upgrade
 from scheduler.errors import DomainError
-from scheduler.jobs import fail_interrupted
 from scheduler.models import Role, User
+from scheduler.resume import resume_interrupted
 from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
 from scheduler.stations import get_station, import_directory, retire
@@ -147,8 +147,15 @@ def serve(host: str, port: int, threads: int, demo_agents: int, server_jobs: boo
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc
     sessions = app.extensions["loaxa"]["sessions"]
-    if interrupted := fail_interrupted(sessions, now_utc()):
-        click.echo(f"{interrupted} unfinished upload(s)/render(s) from the last run marked failed")
+    resumed = resume_interrupted(sessions, app.extensions["loaxa"]["settings"],
+                                 app.extensions["loaxa"]["jobs"])  # fmt: skip
+    if resumed.total:
+        click.echo(
+            f"Picked up again from the last run: {resumed.renders} render(s), "
+            f"{resumed.speeches} bulletin(s) to speak, {resumed.ingests} upload(s)"
+        )
+    if resumed.failed:
+        click.echo(f"{resumed.failed} upload(s) whose file was gone marked failed")
     if server_jobs:
         ServerJobs(sessions, app.extensions["loaxa"]["settings"]).start()
     agents = []

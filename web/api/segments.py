@@ -78,8 +78,9 @@ def upload_segment() -> Response:
             service.finish(db, segment, done, now)
             db.commit()
             return _answer(segment)
-        kept = service.keep_upload(path, cfg)
-    segment = service.new_segment(db, user, meta, now, original_name=upload.filename)
+        segment = service.new_segment(db, user, meta, now, original_name=upload.filename)
+        db.flush()
+        kept = service.keep_upload(path, cfg, segment.id)
     db.commit()
     jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
     return _answer(segment)
@@ -104,7 +105,9 @@ def tts_segment() -> Response:
         service.finish(db, segment, done, now)
         db.commit()
         return _answer(segment)
-    segment = service.new_segment(db, user, meta, now_utc(), **fields)
+    # What was asked for, kept on the row so a restart can pick the job up again.
+    segment = service.new_segment(db, user, meta, now_utc(), engine=spec.engine,
+                                  voice=spec.voice, **fields)  # fmt: skip
     db.commit()
     jobs().submit(
         service.tts_job, sessions(), cfg, segment.id, text, spec.engine, spec.voice, spec.speed

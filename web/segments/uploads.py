@@ -60,8 +60,9 @@ def _store(upload: FileStorage, meta: SegmentMeta) -> Segment:
             service.finish(db, segment, done, now)
             db.commit()
             return segment
-        kept = service.keep_upload(path, cfg)
-    segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
+        segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
+        db.flush()
+        kept = service.keep_upload(path, cfg, segment.id)
     db.commit()
     jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
     return segment

@@ -369,7 +369,10 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
             service.finish(db, segment, done, now)
             db.commit()
             return segment
-        segment = service.new_segment(db, me, meta, now_utc(), **fields)
+        # What was asked for, kept on the row so a restart can pick the job up again (the
+        # job replaces it with the engine and voice that actually spoke).
+        segment = service.new_segment(db, me, meta, now_utc(), engine=engine, voice=voice,
+                                      **fields)  # fmt: skip
         db.commit()
         jobs().submit(service.tts_job, sessions(), cfg, segment.id, text, engine, voice, speed)
         return segment
