@@ -71,3 +71,23 @@ class Publisher:
                 self._client.loop_stop()
                 self._client.disconnect()
                 self._client = None
+
+
+def acl(stations: Iterable[Any], server_user: str = "loaxa-server") -> str:
+    """A Mosquitto ACL file: the server may publish to every station's topic; each station's
+    agent (MQTT user = its station code) may only read its own topic and its ancestors' —
+    the ones its manifest names — so no commune can listen in on another's. Regenerate it
+    when stations change (``loaxa mqtt-acl``)."""
+    lines = [
+        "# Written by `loaxa mqtt-acl`: regenerate when stations are added or moved.",
+        f"user {server_user}",
+        f"topic write {TOPIC.format(code='#')}",
+        "",
+    ]
+    for station in stations:
+        if getattr(station, "retired_on", None) is not None:
+            continue  # a retired station's agent has nothing left to hear
+        lines.append(f"user {station.code}")
+        lines += [f"topic read {topic_for(code)}" for code in station.ancestor_codes]
+        lines.append("")
+    return "\n".join(lines)

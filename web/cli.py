@@ -31,7 +31,7 @@ from config.directory import DirectoryError
 from scheduler import accounts, segments
 from scheduler.db import make_engine, make_sessionmaker, now_utc, transaction, upgrade
 from scheduler.errors import DomainError
-from scheduler.models import Role, User
+from scheduler.models import Role, Station, User
 from scheduler.resume import resume_interrupted
 from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
@@ -311,6 +311,25 @@ def restore(archive: Path) -> None:
     rows = sum(done.tables.values())
     click.echo(f"restored {rows} rows and {done.media} media files from {archive} "
                f"({done.seconds:.1f} s)")  # fmt: skip
+
+
+@main.command("mqtt-acl", help="Print (or write) the Mosquitto ACL: each station reads only "
+              "its own and its ancestors' topics; the server writes.")  # fmt: skip
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None)
+@click.option("--server-user", default="loaxa-server", show_default=True)
+@_friendly
+def mqtt_acl(out: Path | None, server_user: str) -> None:
+    from scheduler.push import acl
+
+    settings = _settings()
+    with _session(settings) as session:
+        stations = session.scalars(select(Station).order_by(Station.depth, Station.code)).all()
+        text = acl(stations, server_user)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        click.echo(f"{out}: {len(stations)} stations")
 
 
 @main.group(help="People who use the panel and the API.")
