@@ -167,8 +167,8 @@ def restore(engine: Engine, media_dir: Path, archive: Path) -> Summary:
                     raise Invalid(f"file: {member.name} points outside the media folder", "file")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
-                assert source is not None
-                target.write_bytes(source.read())
+                if source is not None:
+                    target.write_bytes(source.read())
                 media += 1
     return Summary(counts, media, revision, time.monotonic() - began)
 
@@ -176,9 +176,8 @@ def restore(engine: Engine, media_dir: Path, archive: Path) -> Summary:
 def _manifest(tar: tarfile.TarFile, archive: Path) -> dict[str, Any]:
     try:
         member = tar.extractfile("loaxa-backup.json")
-        assert member is not None
-        manifest = json.loads(member.read())
-    except (KeyError, AssertionError, json.JSONDecodeError) as exc:
+        manifest = json.loads(member.read()) if member is not None else None
+    except (KeyError, json.JSONDecodeError) as exc:
         raise Invalid(f"file: {archive} is not a Loa Xã backup (no manifest)", "file") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise Invalid(f"file: {archive} is not a Loa Xã backup ({FORMAT})", "file")

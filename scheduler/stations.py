@@ -48,6 +48,12 @@ def import_directory(
         parent = existing.get(node.parent) if node.parent else None
         path = (parent.path if parent else "") + node.code + "/"
         station = existing.get(node.code)
+        taken = station is not None and station.retired_on is not None
+        if taken and admin_map and station is not None and station.admin_map != admin_map:
+            # A retired unit of another map holds the code: its row keeps the history
+            # under a suffixed code, and the code goes to the new unit.
+            recode(session, station, station.code + OLD_SUFFIX)
+            station = None
         if station is None:
             station = _new_station(node, parent, path, timezone)
             station.admin_map = admin_map
@@ -55,16 +61,8 @@ def import_directory(
             existing[node.code] = station
             created += 1
             continue
-        if admin_map and station.retired_on is not None and station.admin_map != admin_map:
-            recode(session, station, station.code + OLD_SUFFIX)  # history keeps the row
-            station = _new_station(node, parent, path, timezone)
-            station.admin_map = admin_map
-            session.add(station)
-            existing[node.code] = station
-            created += 1
-            continue
         if admin_map is not None and station.admin_map != admin_map:
-            if station.admin_map is not None and station.retired_on is None:
+            if station.admin_map is not None:
                 raise Invalid(
                     f"{source}: station {station.code} is {station.name} on the "
                     f"{station.admin_map} map; move a network between maps with "

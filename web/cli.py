@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
 from scheduler.stations import get_station, import_directory, retire
 from web.agent_cli import agent
+from web.schedule.recurrence import vn_date
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {"scheduled": " ", "shifted": "→", "truncated": "✂", "preempted": "✗"}
@@ -50,13 +51,18 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
+def _engine(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings.database_url)
     try:
-        with transaction(make_sessionmaker(engine)) as session:
-            yield session
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    with _engine(settings) as engine, transaction(make_sessionmaker(engine)) as session:
+        yield session
 
 
 def _friendly(command: F) -> F:
@@ -239,7 +245,7 @@ def stations_retire(code: str, on: datetime) -> None:
     with _session(settings) as session:
         station = get_station(session, code)
         changed = retire(session, station, on.date(), now_utc(), "cli")
-    day = f"{on.day}/{on.month}/{on.year}"
+    day = vn_date(on.date())
     said = "retired from" if changed else "was already retired from; nothing to do:"
     click.echo(f"{station.name} ({code}) {said} {day}")
 
@@ -285,11 +291,8 @@ def backup(archive: Path | None) -> None:
     if archive is None:
         stamp = now_utc().astimezone(ZoneInfo(settings.timezone)).strftime("%Y%m%d-%H%M%S")
         archive = settings.instance_path / "backups" / f"loaxa-{stamp}.tar.gz"
-    engine = make_engine(settings.database_url)
-    try:
+    with _engine(settings) as engine:
         done = backups.dump(engine, settings.resolved_media_dir, archive)
-    finally:
-        engine.dispose()
     rows = sum(done.tables.values())
     click.echo(f"{archive}: {rows} rows in {len(done.tables)} tables, {done.media} media files "
                f"(schema {done.revision}, {done.seconds:.1f} s)")  # fmt: skip
@@ -303,11 +306,8 @@ def restore(archive: Path) -> None:
 
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
-    try:
+    with _engine(settings) as engine:
         done = backups.restore(engine, settings.resolved_media_dir, archive)
-    finally:
-        engine.dispose()
     rows = sum(done.tables.values())
     click.echo(f"restored {rows} rows and {done.media} media files from {archive} "
                f"({done.seconds:.1f} s)")  # fmt: skip

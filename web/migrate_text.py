@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from config.map2025 import Mapping
 from scheduler.remap import Plan
+from web.schedule.recurrence import vn_date
 
 KINDS = {
     "continue": "giữ bản ghi, đổi thành",
@@ -16,10 +17,6 @@ KINDS = {
 }
 
 
-def vn_day(day: object) -> str:
-    return f"{day.day}/{day.month}/{day.year}"  # type: ignore[attr-defined]
-
-
 def render(plan: Plan, mapping: Mapping, dry_run: bool) -> str:
     def name(code: str) -> str:
         unit = mapping.units.get(code)
@@ -27,7 +24,7 @@ def render(plan: Plan, mapping: Mapping, dry_run: bool) -> str:
 
     lines = [
         ("Dự kiến chuyển" if dry_run else "Đã chuyển")
-        + f" sang bản đồ hành chính 2025 từ ngày {vn_day(plan.on)} (bảng chuyển đổi: "
+        + f" sang bản đồ hành chính 2025 từ ngày {vn_date(plan.on)} (bảng chuyển đổi: "
         + f"{mapping.source})",
         "",
         f"{'Mã':<8} {'Đài (bản đồ 2024)':<34} {'Việc':<38} Thành (bản đồ 2025)",

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 from flask import Response, jsonify, request, send_file
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from werkzeug.utils import secure_filename
 
-from audio.pipeline import ingest
 from scheduler import permissions
 from scheduler import segments as service
 from scheduler.db import now_utc
@@ -22,6 +18,7 @@ from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
 from web.db import jobs, session, sessions, settings
+from web.ingest import store_upload
 
 
 class TtsSpec(BaseModel):
@@ -66,23 +63,7 @@ def upload_segment() -> Response:
     meta = service.prepare(
         db, user, form.get("title", ""), form.get("owner"), form.get("campaign"), form.get("topic")
     )
-    cfg = settings()
-    with TemporaryDirectory(prefix="loaxa-upload-") as tmp:
-        path = Path(tmp) / (secure_filename(upload.filename) or "upload.bin")
-        upload.save(path)
-        seconds = service.check_upload(path, cfg, upload.filename)
-        now = now_utc()
-        if seconds <= cfg.sync_audio_max_s:
-            done = ingest(path, cfg, service.store_for(cfg), original_name=upload.filename)
-            segment = service.new_segment(db, user, meta, now, original_name=upload.filename)
-            service.finish(db, segment, done, now)
-            db.commit()
-            return _answer(segment)
-        segment = service.new_segment(db, user, meta, now, original_name=upload.filename)
-        db.flush()
-        kept = service.keep_upload(path, cfg, segment.id)
-    db.commit()
-    jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
+    segment = store_upload(user, meta, upload)
     return _answer(segment)
 
 

@@ -17,20 +17,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from scheduler import archive as archiving
 from scheduler import library, permissions
 from scheduler import programs as service
 from scheduler.db import now_utc
-from scheduler.errors import DomainError, Forbidden, NotFound
+from scheduler.errors import DomainError, NotFound
 from scheduler.models import Program, Role, Segment, User
 from scheduler.programs import unapproved_segments
 from scheduler.segments import MAX_ID, store_for
+from web.archiving import toggle
 from web.auth import login_required, panel_user
 from web.db import jobs, session, sessions, settings
 from web.forms import options
 from web.programs import bp
 from web.programs.forms import CROSSFADES, ProgramForm
-from web.segments.forms import ApproveForm as CsrfOnly
 from web.segments.forms import campaign_choices
 
 PER_PAGE = 25
@@ -107,28 +106,20 @@ def index() -> ResponseReturnValue:
 def archive(program_id: int) -> ResponseReturnValue:
     """Put a programme no longer aired away (``restore=1``: bring it back); history stays."""
     program = visible_program(program_id)
-    if not CsrfOnly().validate_on_submit():
-        abort(400)
-    back = request.form.get("restore") == "1"
-    try:
-        (archiving.restore if back else archiving.archive)(
-            session(), panel_user(), program, now_utc()
+    done = toggle(program)
+    if done.refused_by is not None:
+        users = done.refused_by
+        flash(
+            _("Chưa lưu trữ được: chương trình còn được phát trong %(users)s.", users=users),
+            "error",
         )
-    except Forbidden:
-        session().rollback()
-        abort(403)
-    except DomainError as exc:
-        session().rollback()
-        users = exc.message.partition(": ")[2]
-        flash(_("Chưa lưu trữ được: chương trình còn được phát trong %(users)s.", users=users),
-              "error")  # fmt: skip
+    elif done.restored:
+        flash(_("Đã khôi phục chương trình “%(title)s”.", title=program.title), "success")
     else:
-        session().commit()
-        if back:
-            flash(_("Đã khôi phục chương trình “%(title)s”.", title=program.title), "success")
-        else:
-            flash(_("Đã lưu trữ chương trình “%(title)s”; lịch sử vẫn được giữ.",
-                    title=program.title), "success")  # fmt: skip
+        flash(
+            _("Đã lưu trữ chương trình “%(title)s”; lịch sử vẫn được giữ.", title=program.title),
+            "success",
+        )
     return redirect(url_for(".show", program_id=program.id))
 
 

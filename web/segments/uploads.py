@@ -8,8 +8,6 @@ progress bar and result; without it they come in one request and a results page 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -17,19 +15,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
 
 from audio.errors import AudioError
-from audio.pipeline import ingest
 from scheduler import segments as service
-from scheduler.db import now_utc
 from scheduler.errors import DomainError
 from scheduler.models import Segment
-from scheduler.segments import SegmentMeta
 from web import panel
 from web.auth import login_required, panel_user
-from web.db import jobs, session, sessions, settings
+from web.db import session, settings
 from web.forms import show_error
+from web.ingest import store_upload
 from web.segments import bp
 from web.segments.forms import MAX_FILES, UploadForm, upload_title
 from web.segments.views import field_messages, wants_json
@@ -43,29 +38,6 @@ class Outcome:
     title: str
     segment: Segment | None = None
     refusal: str = ""
-
-
-def _store(upload: FileStorage, meta: SegmentMeta) -> Segment:
-    """Check, ingest (now, or in the background when long) and save one file; AudioError
-    when it is refused, with nothing stored."""
-    db, cfg, me = session(), settings(), panel_user()
-    with TemporaryDirectory(prefix="loaxa-upload-") as tmp:
-        path = Path(tmp) / (secure_filename(upload.filename or "") or "upload.bin")
-        upload.save(path)
-        seconds = service.check_upload(path, cfg, upload.filename)
-        now = now_utc()
-        if seconds <= cfg.sync_audio_max_s:
-            done = ingest(path, cfg, service.store_for(cfg), original_name=upload.filename)
-            segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
-            service.finish(db, segment, done, now)
-            db.commit()
-            return segment
-        segment = service.new_segment(db, me, meta, now, original_name=upload.filename)
-        db.flush()
-        kept = service.keep_upload(path, cfg, segment.id)
-    db.commit()
-    jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
-    return segment
 
 
 def _store_all(form: UploadForm) -> list[Outcome] | None:
@@ -89,7 +61,7 @@ def _store_all(form: UploadForm) -> list[Outcome] | None:
     for upload in files:
         outcome = Outcome(upload.filename or "", upload_title(typed, upload.filename, several))
         try:
-            outcome.segment = _store(upload, replace(shared, title=outcome.title))
+            outcome.segment = store_upload(me, replace(shared, title=outcome.title), upload)
         except AudioError as exc:
             db.rollback()
             outcome.refusal = exc.message

@@ -37,12 +37,12 @@ from audio.tts.base import TtsError
 from audio.tts.normalize_vi import normalize
 from audio.tts.registry import engines_info
 from audio.tts.speak import speak, split_sentences
-from scheduler import archive as archiving
 from scheduler import library, permissions
 from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Campaign, Segment, User
+from web.archiving import toggle
 from web.auth import login_required, panel_user
 from web.db import jobs, session, sessions, settings
 from web.forms import options, show_error
@@ -243,28 +243,15 @@ def approve(segment_id: int) -> ResponseReturnValue:
 def archive(segment_id: int) -> ResponseReturnValue:
     """Put a bulletin no longer used away (``restore=1``: bring it back); history stays."""
     segment = visible_segment(segment_id)
-    if not ApproveForm().validate_on_submit():
-        abort(400)
-    back = request.form.get("restore") == "1"
-    try:
-        (archiving.restore if back else archiving.archive)(
-            session(), panel_user(), segment, now_utc()
-        )
-    except Forbidden:
-        session().rollback()
-        abort(403)
-    except DomainError as exc:
-        session().rollback()
-        users = exc.message.partition(": ")[2]
-        flash(_("Chưa lưu trữ được: bản tin còn nằm trong chương trình %(users)s.", users=users),
-              "error")  # fmt: skip
+    done = toggle(segment)
+    if done.refused_by is not None:
+        flash(_("Chưa lưu trữ được: bản tin còn nằm trong chương trình %(users)s.",
+                users=done.refused_by), "error")  # fmt: skip
+    elif done.restored:
+        flash(_("Đã khôi phục bản tin “%(title)s”.", title=segment.title), "success")
     else:
-        session().commit()
-        if back:
-            flash(_("Đã khôi phục bản tin “%(title)s”.", title=segment.title), "success")
-        else:
-            flash(_("Đã lưu trữ bản tin “%(title)s”; lịch sử vẫn được giữ.", title=segment.title),
-                  "success")  # fmt: skip
+        flash(_("Đã lưu trữ bản tin “%(title)s”; lịch sử vẫn được giữ.", title=segment.title),
+              "success")  # fmt: skip
     return redirect(url_for(".show", segment_id=segment.id))
 
 
