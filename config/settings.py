@@ -36,6 +36,11 @@ class Settings(BaseModel):
     media_dir: Path | None = None
     secret_key: str = ""
     mqtt_url: str | None = None
+    # Where web processes share built manifests (``redis://…``); unset: in the database.
+    redis_url: str | None = None
+    # A background job (render, TTS, ingest) whose process stops renewing its claim for this
+    # long is taken up by another process (a worker killed, a machine gone).
+    job_lease_s: float = Field(30.0, ge=2, le=3600)
     timezone: str = "Asia/Ho_Chi_Minh"
     tts_engine: str = "auto"
     # Schedule rules (DESIGN.md "Rules of the schedule").
@@ -131,6 +136,13 @@ class Settings(BaseModel):
     def _mqtt_scheme(cls, value: str | None) -> str | None:
         if value and not value.startswith(("mqtt://", "mqtts://")):
             raise ValueError("must start with mqtt:// or mqtts://")
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
 
     @field_validator("tts_fallback")

@@ -1,26 +1,27 @@
-"""Work a stopped server left half-done, picked up again when it starts (``loaxa serve``).
+"""Work a stopped server left half-done, picked up again when ``loaxa serve`` starts.
 
-A render needs only its programme; a long TTS bulletin its text and the voice asked for
-(both on the row); a long upload the file kept for it in ``media/incoming`` (named by its
-segment). What cannot be redone — an upload whose file is gone — is marked failed with the
-reason, so nobody waits for it for ever.
-
-Only a process that knows no other is working on them may call this: ``loaxa serve`` at
-start-up (one process owns the jobs it queues). Under several gunicorn workers the rows of
-a worker that died stay "processing" until a queue shared by the workers exists (issue #13).
+Jobs live in the database queue (:mod:`scheduler.workqueue`): one left running by a process
+that died is claimed again by another once its lease runs out. ``loaxa serve`` is the only
+process of the embedded set-up, so it need not wait for that: at start-up it puts back in
+the queue what the last run was doing, and queues a job for any row still waiting from a
+version without the queue. A render needs only its programme; a long TTS bulletin its text
+and the voice asked for (both on the row); a long upload the file kept for it in
+``media/incoming`` (named by its segment). What cannot be redone — an upload whose file is
+gone — is marked failed with the reason, so nobody waits for it for ever.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from scheduler import programs, segments
+from scheduler import segments
 from scheduler.jobs import INTERRUPTED, Jobs
-from scheduler.models import Program, Segment
+from scheduler.models import Program, Segment, WorkItem
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,38 @@ class Resumed:
 
 
 def resume_interrupted(sessions: sessionmaker[Session], settings: Settings, jobs: Jobs) -> Resumed:
-    """Queue again what can be redone; mark failed what cannot."""
-    renders = speeches = ingests = failed = 0
+    """Queue again what can be redone; mark failed what cannot. Call only from a process
+    that knows no other is working (``loaxa serve`` at start-up)."""
+    kinds: Counter[str] = Counter()
+    failed = 0
     with sessions.begin() as session:
+        session.execute(
+            update(WorkItem)
+            .where(WorkItem.state == "running")
+            .values(state="queued", lease_until=None, worker=None)
+            .execution_options(synchronize_session=False)
+        )
+        open_jobs = session.execute(
+            select(WorkItem.id, WorkItem.kind, WorkItem.args).where(WorkItem.state == "queued")
+        ).all()
+        ids = [job_id for job_id, _kind, _args in open_jobs]
+        queued = {(kind, key, args.get(key)) for _id, kind, args in open_jobs
+                  for key in ("program", "segment")}  # fmt: skip
+        kinds.update(kind for _id, kind, _args in open_jobs)
         for program_id in session.scalars(select(Program.id).where(Program.status == "rendering")):
-            jobs.submit(programs.render_job, sessions, settings, program_id)
-            renders += 1
+            if ("render", "program", program_id) not in queued:
+                ids.append(jobs.submit(session, "render", program=program_id))
+                kinds["render"] += 1
         for segment in session.scalars(select(Segment).where(Segment.status == "processing")):
-            if segment.source == "tts" and segment.text:
-                jobs.submit(segments.tts_job, sessions, settings, segment.id, segment.text,
-                            segment.engine, segment.voice, segment.speed or 1.0)  # fmt: skip
-                speeches += 1
-            elif (kept := segments.kept_upload(settings, segment.id)) is not None:
-                jobs.submit(segments.ingest_job, sessions, settings, segment.id, kept)
-                ingests += 1
-            else:
+            kind = "speak" if segment.source == "tts" and segment.text else "ingest"
+            if (kind, "segment", segment.id) in queued:
+                continue
+            if kind == "ingest" and segments.kept_upload(settings, segment.id) is None:
                 segment.status, segment.error = "failed", INTERRUPTED
                 failed += 1
-    return Resumed(renders, speeches, ingests, failed)
+                continue
+            ids.append(jobs.submit(session, kind, segment=segment.id))
+            kinds[kind] += 1
+    if ids:
+        jobs.committed(*ids)
+    return Resumed(kinds["render"], kinds["speak"], kinds["ingest"], failed)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from scheduler import accounts
 from scheduler.models import AuditEvent, Broadcast
 from scheduler.schedule import Airing, Rule, expand, repeat_starts
+from scheduler.workqueue import Handler
 from tests.alert_support import finish_jobs, issued
 from tests.conftest import FROZEN_NOW
 
@@ -183,8 +184,11 @@ def test_an_alert_is_spoken_even_while_every_ordinary_job_is_busy(app, make_call
     """Two long renders hold the job pool: the alert's words do not queue behind them."""
     busy = threading.Event()
     pool = app.extensions["loaxa"]["jobs"]
-    for _ in range(pool.workers):
-        pool.submit(busy.wait, 60)
+    pool.runner.handlers["hold"] = Handler(lambda _args: busy.wait(60))  # a long render
+    sessions = app.extensions["loaxa"]["sessions"]
+    with sessions.begin() as db:
+        held = [pool.submit(db, "hold") for _ in range(pool.runner.workers)]
+    pool.committed(*held)
     try:
         answer = make_caller("approver", PHU_LY).post("/api/v1/alerts", json=alert())
         assert answer.status_code == 202, answer.json

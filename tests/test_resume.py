@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scheduler import accounts, segments
-from scheduler.jobs import INTERRUPTED, Jobs
+from scheduler.jobs import INTERRUPTED
 from scheduler.models import Program, ProgramItem, Segment
 from scheduler.resume import resume_interrupted
 from tests.conftest import FROZEN_NOW
@@ -46,7 +46,7 @@ def test_half_done_work_is_picked_up_again_at_start_up(
     incoming.mkdir(parents=True, exist_ok=True)
     shutil.copy(recording, incoming / f"segment-{upload.id}-ghi-am.m4a")
 
-    jobs = Jobs()
+    jobs = app.extensions["loaxa"]["jobs"]
     resumed = resume_interrupted(sessions, settings, jobs)
     jobs.shutdown(wait=True)
     assert (resumed.renders, resumed.speeches, resumed.ingests, resumed.failed) == (1, 1, 1, 1)

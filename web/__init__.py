@@ -38,10 +38,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "settings": settings,
         "engine": engine,
         "sessions": make_sessionmaker(engine),
-        "jobs": Jobs(workers=2),  # threads start on the first job, not here
         # Connects on the first publish, not here; None when no broker is configured.
         "push": Publisher(settings.mqtt_url, "loaxa-server") if settings.mqtt_url else None,
     }
+    loaxa = app.extensions["loaxa"]
+    # Threads start on the first job queued here (or ``Jobs.start``), not now.
+    loaxa["jobs"] = Jobs(loaxa["sessions"], settings, db.make_announcer(loaxa["push"],
+                         loaxa["sessions"]), lease_s=settings.job_lease_s)  # fmt: skip
     # Uploads over the limit are refused while the body is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 + 64 * 1024
     db.init_app(app)

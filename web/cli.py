@@ -153,8 +153,9 @@ def serve(host: str, port: int, threads: int, demo_agents: int, server_jobs: boo
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc
     sessions = app.extensions["loaxa"]["sessions"]
-    resumed = resume_interrupted(sessions, app.extensions["loaxa"]["settings"],
-                                 app.extensions["loaxa"]["jobs"])  # fmt: skip
+    jobs = app.extensions["loaxa"]["jobs"]
+    resumed = resume_interrupted(sessions, app.extensions["loaxa"]["settings"], jobs)
+    jobs.start()  # this process runs the queue (and takes up what another left behind)
     if resumed.total:
         click.echo(
             f"Picked up again from the last run: {resumed.renders} render(s), "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from scheduler.db import now_utc
-from scheduler.jobs import Jobs
+from scheduler.jobs import Announce, Jobs
 from scheduler.models import Alert, AlertState, Station
+from scheduler.push import Publisher
 
 
 def settings() -> Settings:
@@ -26,6 +27,15 @@ def sessions() -> sessionmaker[Session]:
 
 def jobs() -> Jobs:
     return current_app.extensions["loaxa"]["jobs"]
+
+
+def queue_job(db: Session, kind: str, *, urgent: bool = False, **args: Any) -> None:
+    """Queue a background job with the request's changes, commit both, and wake this
+    process's runner (another process would find it by polling): the row waiting for the
+    job and the job exist together or not at all."""
+    job = jobs().submit(db, kind, urgent=urgent, **args)
+    db.commit()
+    jobs().committed(job)
 
 
 def notify_stations(codes: Iterable[str], extra: dict[str, Any] | None = None) -> None:
@@ -41,15 +51,16 @@ def notify_stations(codes: Iterable[str], extra: dict[str, Any] | None = None) -
     publisher.sync_now([(code, revision) for code, revision in rows], extra)
 
 
-Announce = Callable[[Alert, bool], None]
-
-
 def alert_announcer() -> Announce:
+    """This app's :func:`make_announcer`."""
+    loaxa = current_app.extensions["loaxa"]
+    return make_announcer(loaxa.get("push"), loaxa["sessions"])
+
+
+def make_announcer(publisher: Publisher | None, maker: sessionmaker[Session]) -> Announce:
     """A function that publishes an alert on its targets' MQTT topics — ``{"revision",
     "alert": {...}}`` — so their agents sync at once. It holds what it needs, so a job may
     call it after the request is over (the alert is announced once its audio is ready)."""
-    publisher = current_app.extensions["loaxa"].get("push")
-    maker = sessions()
 
     def announce(alert: Alert, cancelled: bool = False) -> None:
         if publisher is None or not alert.codes:
@@ -80,11 +91,11 @@ def air_alert(alert: Alert) -> int:
 
     if alert.state != AlertState.preparing:
         return 200
-    announce = alert_announcer()
-    if alerts.needs_making(alert, settings()):
-        jobs().submit_urgent(alerts.prepare_job, sessions(), settings(), alert.id, announce)
-        return 202
     db = session()
+    if alerts.needs_making(alert, settings()):
+        queue_job(db, "alert", urgent=True, alert=alert.id)
+        return 202
+    announce = alert_announcer()
     alerts.prepare_alert(db, settings(), alert, now_utc())
     db.commit()
     if alert.state == AlertState.ready:

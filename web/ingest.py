@@ -15,7 +15,7 @@ from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.models import Segment, User
 from scheduler.segments import SegmentMeta
-from web.db import jobs, session, sessions, settings
+from web.db import queue_job, session, settings
 
 
 def store_upload(actor: User, meta: SegmentMeta, upload: FileStorage) -> Segment:
@@ -32,7 +32,6 @@ def store_upload(actor: User, meta: SegmentMeta, upload: FileStorage) -> Segment
             db.commit()
             return segment
         segment = service.new_segment(db, actor, meta, now, original_name=upload.filename)
-        kept = service.keep_upload(path, cfg, segment.id)
-    db.commit()
-    jobs().submit(service.ingest_job, sessions(), cfg, segment.id, kept)
+        service.keep_upload(path, cfg, segment.id)
+    queue_job(db, "ingest", segment=segment.id)
     return segment

@@ -18,6 +18,7 @@ from scheduler.models.campaigns import Campaign, Topic
 from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
 from scheduler.models.plays import AiringOutcome, PlayLog, SettledDay, SourceSample
 from scheduler.models.stations import Station, StationSuccession
+from scheduler.models.work import StoredManifest, WorkItem
 
 __all__ = [
     "AiringOutcome",
@@ -45,6 +46,8 @@ __all__ = [
     "Station",
     "StationSuccession",
     "StationToken",
+    "StoredManifest",
     "Topic",
     "User",
+    "WorkItem",
 ]

@@ -22,11 +22,10 @@ from scheduler.dispatch import Manifest, build_manifests, etag_for, etag_of
 from scheduler.errors import Forbidden, Invalid, NotFound, Unauthorized
 from scheduler.models import Station, StationToken
 from scheduler.segments import store_for
-from scheduler.verify import verify_job
 from web.api import bp
 from web.api.auth import bearer_token
 from web.api.held import RevisionWatch, until_next_hour
-from web.db import jobs, session, sessions, settings
+from web.db import queue_job, session, settings
 
 REPORTS = TypeAdapter(list[PlayReport])
 _WATCH_LOCK = threading.Lock()
@@ -242,10 +241,11 @@ def agent_plays() -> Response:
     reports = REPORTS.validate_python(body)
     db = session()
     accepted, duplicates = record_plays(db, station, reports, now_utc())
-    db.commit()
     fingerprinted = [str(r.id) for r in reports if r.fingerprint]
     if fingerprinted:  # checked after the answer: the agent is not kept waiting for fpcalc
-        jobs().submit(verify_job, sessions(), settings(), fingerprinted)
+        queue_job(db, "verify", plays=fingerprinted)
+    else:
+        db.commit()
     return jsonify({"accepted": accepted, "duplicates": duplicates})
 
 

@@ -12,7 +12,7 @@ from scheduler.segments import store_for
 from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
-from web.db import jobs, session, sessions, settings
+from web.db import queue_job, session, sessions, settings
 
 # Programmes whose segments add up to less than this are rendered inside the request.
 SYNC_RENDER_MS = 5 * 60 * 1000
@@ -24,18 +24,18 @@ def create_program() -> Response:
     spec = service.ProgramSpec.model_validate(json_object())
     db = session()
     program = service.create_program(db, user, spec, now_utc())
-    db.commit()
     total = sum(
         i.segment.media_file.duration_ms
         for i in program.items
         if i.segment is not None and i.segment.media_file is not None
     )
     if total <= SYNC_RENDER_MS:
+        db.commit()
         service.render_job(sessions(), settings(), program.id)
         db.expire_all()
         program = service.get_program(db, program.id)
     else:
-        jobs().submit(service.render_job, sessions(), settings(), program.id)
+        queue_job(db, "render", program=program.id)
     body = serialize.program(program)
     if program.status == "failed":  # nothing to air; say why, as for a bad upload
         body["error"] = program.error or "render failed"

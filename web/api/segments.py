@@ -17,7 +17,7 @@ from scheduler.models import Campaign, Segment, Station, Topic
 from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
-from web.db import jobs, session, sessions, settings
+from web.db import queue_job, session, settings
 from web.ingest import store_upload
 
 
@@ -89,10 +89,7 @@ def tts_segment() -> Response:
     # What was asked for, kept on the row so a restart can pick the job up again.
     segment = service.new_segment(db, user, meta, now_utc(), engine=spec.engine,
                                   voice=spec.voice, **fields)  # fmt: skip
-    db.commit()
-    jobs().submit(
-        service.tts_job, sessions(), cfg, segment.id, text, spec.engine, spec.voice, spec.speed
-    )
+    queue_job(db, "speak", segment=segment.id)
     return _answer(segment)
 
 

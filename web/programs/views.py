@@ -26,7 +26,7 @@ from scheduler.programs import unapproved_segments
 from scheduler.segments import MAX_ID, store_for
 from web.archiving import toggle
 from web.auth import login_required, panel_user
-from web.db import jobs, session, sessions, settings
+from web.db import queue_job, session, sessions, settings
 from web.forms import options
 from web.programs import bp
 from web.programs.forms import CROSSFADES, ProgramForm
@@ -301,12 +301,12 @@ def _save(form: ProgramForm, rows: list[Row], me: User) -> Program | None:
                 "phạm vi của bạn)."
             )]  # fmt: skip
         return None
-    db.commit()
     if sum(r.ms for r in rows if r.segment is not None) <= SYNC_RENDER_MS:
+        db.commit()
         service.render_job(sessions(), settings(), program.id)
         db.expire_all()
     else:
-        jobs().submit(service.render_job, sessions(), settings(), program.id)
+        queue_job(db, "render", program=program.id)
     return service.get_program(db, program.id)
 
 

@@ -44,7 +44,7 @@ from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Campaign, Segment, User
 from web.archiving import toggle
 from web.auth import login_required, panel_user
-from web.db import jobs, session, sessions, settings
+from web.db import queue_job, session, settings
 from web.forms import options, show_error
 from web.segments import bp
 from web.segments.forms import (
@@ -360,8 +360,7 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
         # job replaces it with the engine and voice that actually spoke).
         segment = service.new_segment(db, me, meta, now_utc(), engine=engine, voice=voice,
                                       **fields)  # fmt: skip
-        db.commit()
-        jobs().submit(service.tts_job, sessions(), cfg, segment.id, text, engine, voice, speed)
+        queue_job(db, "speak", segment=segment.id)
         return segment
     except TtsError as exc:
         db.rollback()
