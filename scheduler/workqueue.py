@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -169,13 +170,12 @@ class WorkRunner:
 
     def drain(self, timeout_s: float = 120.0) -> bool:
         """Wait until every job queued here has finished (tests, a graceful stop)."""
-        deadline = threading.Event()
-        waited = 0.0
-        while waited < timeout_s:
+        deadline = time.monotonic() + timeout_s
+        while self._threads and time.monotonic() < deadline:
             with self._lock:
                 pending = set(self._queued_here)
-            if not pending or not self._threads:
-                return not pending
+            if not pending:
+                return True
             with self.sessions() as session:
                 open_ids = session.scalars(
                     select(WorkItem.id).where(
@@ -184,11 +184,8 @@ class WorkRunner:
                 ).all()
             with self._lock:
                 self._queued_here -= pending - set(open_ids)
-                if not self._queued_here:
-                    return True
-            deadline.wait(0.05)
-            waited += 0.05
-        return False
+            time.sleep(0.05)
+        return not self._queued_here
 
     def stop(self, wait: bool = True) -> None:
         if wait:
@@ -264,8 +261,6 @@ class WorkRunner:
                 )
                 .execution_options(synchronize_session=False)
             )
-        with self._wake:
-            self._wake.notify_all()  # drain() is waiting on this one, perhaps
 
     def _renew(self) -> None:
         while not self._stopping.wait(self.lease.total_seconds() / 3):

@@ -14,8 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from scheduler.db import Base
 from scheduler.models import Program, Segment, WorkItem
 from tests.conftest import FROZEN_NOW, PG_ENV
 from tests.test_api_segments import make_recording
+from tests.waiting import until
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 LEASE_S = 3
@@ -80,7 +80,7 @@ def server(app: Flask, network: Session, tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _until(lambda: _answers(base), 60, "gunicorn to answer")
+        until(lambda: _answers(base), 60, "gunicorn to answer")
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -96,16 +96,6 @@ def _answers(base: str) -> bool:
         return requests.get(f"{base}/api/v1/stations", timeout=5).status_code == 401
     except requests.RequestException:  # not listening yet, or the workers still booting
         return False
-
-
-def _until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _editor(network: Session) -> tuple[Any, str]:
@@ -141,7 +131,7 @@ def test_jobs_queued_through_the_workers_run_once(
     def all_done() -> bool:
         return all(j.state == "done" for j in _jobs(app)) and len(_jobs(app)) == 5
 
-    _until(all_done, 180, "the five jobs")
+    until(all_done, 180, "the five jobs")
     assert [(j.kind, j.attempts) for j in _jobs(app)] == [("speak", 1)] * 4 + [("ingest", 1)]
     with app.extensions["loaxa"]["sessions"]() as db:
         for segment_id in [*spoken, uploaded]:
@@ -172,7 +162,7 @@ def test_a_render_survives_its_worker_being_killed(
         jobs = [j for j in _jobs(app) if j.kind == "render" and j.state == "running"]
         return jobs[0] if jobs and jobs[0].worker else None
 
-    job = _until(rendering, 30, "a worker to start rendering")
+    job = until(rendering, 30, "a worker to start rendering")
     worker_pid = int(job.worker.split(":")[1])
     os.kill(worker_pid, signal.SIGKILL)  # the worker dies mid-render; gunicorn starts another
 
@@ -181,7 +171,7 @@ def test_a_render_survives_its_worker_being_killed(
             program = db.get(Program, program_id)
             return program if program is not None and program.status != "rendering" else None
 
-    program = _until(ready, 120, "the render to be finished by another worker")
+    program = until(ready, 120, "the render to be finished by another worker")
     assert (program.status, program.error) == ("ready", None)
     assert program.duration_ms is not None and program.duration_ms > 6 * 60_000
     [again] = [j for j in _jobs(app) if j.kind == "render"]

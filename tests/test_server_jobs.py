@@ -4,22 +4,13 @@ PostgreSQL advisory lock (or a file lock on the embedded SQLite), standbys takin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from scheduler import server_jobs
 from scheduler.server_jobs import ServerJobs
-
-
-def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+from tests.waiting import until
 
 
 def test_one_of_several_runners_leads_and_a_standby_takes_over(
@@ -30,13 +21,13 @@ def test_one_of_several_runners_leads_and_a_standby_takes_over(
     runners = [ServerJobs(extensions["sessions"], extensions["settings"]).start()
                for _ in range(3)]  # three web workers, or three machines  # fmt: skip
     try:
-        _until(lambda: any(r.leading for r in runners), 5, "a leader")
+        until(lambda: any(r.leading for r in runners), 5, "a leader")
         time.sleep(0.6)  # the standbys have tried several times meanwhile
         assert sum(r.leading for r in runners) == 1
         leader = next(r for r in runners if r.leading)
         leader.stop()  # its process goes away
         rest = [r for r in runners if r is not leader]
-        _until(lambda: any(r.leading for r in rest), 5, "a standby taking over")
+        until(lambda: any(r.leading for r in rest), 5, "a standby taking over")
         time.sleep(0.6)
         assert sum(r.leading for r in rest) == 1
     finally:

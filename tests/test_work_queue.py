@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.models import WorkItem
 from scheduler.workqueue import Handler, WorkRunner, claim, enqueue
 from tests.conftest import FROZEN_NOW
+from tests.waiting import until
 
 
 class Clock:
@@ -26,15 +26,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _queue(sessions: sessionmaker[Session], kind: str, n: int, urgent: bool = False) -> list[int]:
@@ -62,7 +53,7 @@ def test_every_job_runs_once_however_many_processes_poll(app: Any) -> None:
     runners = [WorkRunner(sessions, {"work": Handler(work)}, workers=3, poll_s=0.05).start()
                for _ in range(3)]  # three web workers, nine threads claiming at once  # fmt: skip
     try:
-        _until(lambda: all(s == "done" for s, _a in _states(sessions).values()), 60, "60 jobs")
+        until(lambda: all(s == "done" for s, _a in _states(sessions).values()), 60, "60 jobs")
     finally:
         for runner in runners:
             runner.stop(wait=False)
@@ -86,7 +77,7 @@ def test_a_dead_process_job_is_taken_up_once_its_lease_runs_out(app: Any) -> Non
         assert not done.is_set()  # the lease still runs: the other process may be alive
         clock.now = FROZEN_NOW + timedelta(seconds=31)
         assert done.wait(10), "the job was not taken up after its lease ran out"
-        _until(lambda: _states(sessions)[job] == ("done", 2), 10, "the job recorded done")
+        until(lambda: _states(sessions)[job] == ("done", 2), 10, "the job recorded done")
     finally:
         runner.stop(wait=False)
 
@@ -103,7 +94,7 @@ def test_a_job_that_kills_its_process_every_time_is_given_up_with_the_reason(app
     handler = Handler(lambda _args: reasons.append("ran"), lambda _a, why: reasons.append(why))
     runner = WorkRunner(sessions, {"render": handler}, poll_s=0.05, clock=clock).start()
     try:
-        _until(lambda: _states(sessions)[job][0] == "failed", 10, "the job given up")
+        until(lambda: _states(sessions)[job][0] == "failed", 10, "the job given up")
     finally:
         runner.stop(wait=False)
     assert reasons == ["gave up after 3 attempts (the process died each time)"]
@@ -128,9 +119,9 @@ def test_an_urgent_job_does_not_wait_behind_long_renders(app: Any) -> None:
     runner = WorkRunner(sessions, {"render": Handler(render), "alert": Handler(alert)},
                         workers=2, urgent_workers=1, poll_s=0.05).start()  # fmt: skip
     try:
-        _until(lambda: started.count("render") == 2, 10, "both workers busy rendering")
+        until(lambda: started.count("render") == 2, 10, "both workers busy rendering")
         _queue(sessions, "alert", 1, urgent=True)
-        _until(lambda: "alert" in started, 10, "the alert's job")
+        until(lambda: "alert" in started, 10, "the alert's job")
         assert started.count("render") == 2  # the renders still hold the ordinary workers
     finally:
         release.set()
