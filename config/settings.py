@@ -38,6 +38,9 @@ class Settings(BaseModel):
     mqtt_url: str | None = None
     # Where web processes share built manifests (``redis://…``); unset: in the database.
     redis_url: str | None = None
+    # Behind nginx: media answered by ``X-Accel-Redirect: <prefix><aa>/<sha256>.mp3`` (an
+    # ``internal`` location aliased to the media folder), so workers never stream files.
+    media_accel_prefix: str | None = None
     # A background job (render, TTS, ingest) whose process stops renewing its claim for this
     # long is taken up by another process (a worker killed, a machine gone).
     job_lease_s: float = Field(30.0, ge=2, le=3600)
@@ -143,6 +146,13 @@ class Settings(BaseModel):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("media_accel_prefix")
+    @classmethod
+    def _accel_path(cls, value: str | None) -> str | None:
+        if value and not (value.startswith("/") and value.endswith("/")):
+            raise ValueError("must be a path starting and ending with / (e.g. /_media/)")
         return value or None
 
     @field_validator("tts_fallback")

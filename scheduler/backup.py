@@ -73,8 +73,12 @@ def _decode(value: Any) -> Any:
     return value
 
 
+# Built manifests are a cache rebuilt on demand (and keyed by revisions a restore resets).
+NOT_KEPT = frozenset({"stored_manifests"})
+
+
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_KEPT]
 
 
 def _rows(connection: Connection, table: Table) -> Iterator[dict[str, Any]]:

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from scheduler import workqueue
-from scheduler.models import Alert, AlertState, Program, Segment
+from scheduler.dispatch import etag_for
+from scheduler.manifest_store import ManifestStore, build_province
+from scheduler.models import Alert, AlertState, Program, Segment, Station
 from scheduler.workqueue import Handler, WorkRunner
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Jobs:
         settings: Settings,
         announce: Announce | None = None,
         *,
+        manifests: ManifestStore | None = None,
         workers: int = 2,
         lease_s: float = workqueue.LEASE_S,
         poll_s: float = workqueue.POLL_S,
@@ -49,6 +52,7 @@ class Jobs:
         self.sessions, self.settings, self.announce, self.clock = (
             sessions, settings, announce, clock,
         )  # fmt: skip
+        self.manifests = manifests
         self.runner = WorkRunner(sessions, self._handlers(), workers=workers, lease_s=lease_s,
                                  poll_s=poll_s, clock=clock)  # fmt: skip
 
@@ -79,6 +83,7 @@ class Jobs:
             "ingest": Handler(self._ingest, self._segment_failed),
             "alert": Handler(self._alert, self._alert_failed),
             "verify": Handler(self._verify),
+            "manifests": Handler(self._manifests),
         }
 
     def _render(self, args: dict[str, Any]) -> None:
@@ -118,6 +123,21 @@ class Jobs:
         from scheduler.verify import verify_job
 
         verify_job(self.sessions, self.settings, args["plays"])
+
+    def _manifests(self, args: dict[str, Any]) -> None:
+        """Build changed provinces' manifests into the shared store before their agents ask
+        (an agent that asks first builds them itself; then this finds them built)."""
+        if self.manifests is None:
+            return
+        with self.sessions() as session:
+            for code in args["provinces"]:
+                province = session.scalar(select(Station).where(Station.code == code))
+                if province is None:
+                    continue
+                now = self.clock()
+                with self.manifests.building(code):
+                    if self.manifests.get(etag_for(province, now)) is None:
+                        build_province(session, self.settings, self.manifests, code, now)
 
     def _waiting(self, model: type[Program] | type[Segment], row_id: int, status: str) -> bool:
         with self.sessions() as session:

@@ -1,7 +1,8 @@
 """The server's own periodic work — one runner per deployment, whatever the web processes.
 
 - relay sources sampled during their windows (``scheduler.relay_proof``), every 15 s;
-- finished days written down for reports (``scheduler.settle``), every 5 minutes.
+- finished days written down for reports (``scheduler.settle``), every 5 minutes, and
+  manifests of past hours dropped from the shared store (``scheduler.manifest_store``).
 
 ``loaxa serve`` runs one in-process; under gunicorn run ``loaxa server-jobs`` beside the
 workers — as many as you like, on as many machines: one leads (``scheduler.leader``) and
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from scheduler.leader import Leadership
+from scheduler.manifest_store import open_store
 from scheduler.relay_proof import RelaySampler
 from scheduler.settle import settle_due
 
@@ -40,6 +42,7 @@ class ServerJobs:
         self.sampler = RelaySampler(sessions, settings, clock)
         engine = sessions.kw["bind"]
         self.leadership = Leadership(engine, settings.instance_path / "server-jobs.lock")
+        self.manifests = open_store(engine, settings.redis_url)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -79,6 +82,7 @@ class ServerJobs:
                 if days := self.settle():
                     said = ", ".join(f"{d.day}/{d.month}/{d.year}" for d in days)
                     log.info("reports: days written down: %s", said)
+                self.manifests.prune(self.clock())
             except Exception:  # the loop must outlive one bad tick (a database restart)
                 log.exception("writing down finished days failed")
             self._stopping.wait(self.settle_every_s)

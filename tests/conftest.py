@@ -266,3 +266,22 @@ def mqtt_listen(broker_url: str) -> Iterator[Any]:
     for client in clients:
         client.loop_stop()
         client.disconnect()
+
+
+# --- Redis: the real server when LOAXA_TEST_REDIS_URL is set ------------------------------
+
+REDIS_ENV = "LOAXA_TEST_REDIS_URL"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database emptied for this test (use a spare one: ``redis://…/15``)."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis tests skipped: {REDIS_ENV} is not set (.ci/run sets it)")
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

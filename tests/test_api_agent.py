@@ -197,13 +197,11 @@ def test_one_miss_builds_the_whole_province_and_cached_answers_keep_a_fresh_cloc
     app, network, make_caller, station_token, frozen
 ):
     from scheduler.dispatch import build_manifest
-    from scheduler.models import Station
-    from web.api.agent import manifest_cache
+    from scheduler.models import Station, StoredManifest
 
     make_caller("admin", "35").post("/api/v1/broadcasts", json=relay())
     first = agent_get(app, station_token, "/api/v1/agent/manifest").json
-    with app.app_context():
-        assert len(manifest_cache()) == 105  # every station of Hà Nam, from one build
+    assert network.query(StoredManifest).count() == 105  # every station of Hà Nam, one build
 
     frozen.shift(timedelta(minutes=20))  # same hour: same ETag, a cached body
     neighbour = accounts.new_station_token(network, FROZEN_NOW, "13291")

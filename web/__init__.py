@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from config import load_settings
     from scheduler.db import make_engine, make_sessionmaker
     from scheduler.jobs import Jobs
+    from scheduler.manifest_store import open_store
     from scheduler.push import Publisher
     from web import auth, db, i18n, panel
 
@@ -42,9 +43,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         "push": Publisher(settings.mqtt_url, "loaxa-server") if settings.mqtt_url else None,
     }
     loaxa = app.extensions["loaxa"]
+    loaxa["manifest_store"] = open_store(engine, settings.redis_url)
     # Threads start on the first job queued here (or ``Jobs.start``), not now.
     loaxa["jobs"] = Jobs(loaxa["sessions"], settings, db.make_announcer(loaxa["push"],
-                         loaxa["sessions"]), lease_s=settings.job_lease_s)  # fmt: skip
+                         loaxa["sessions"]), manifests=loaxa["manifest_store"],
+                         lease_s=settings.job_lease_s)  # fmt: skip
     # Uploads over the limit are refused while the body is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 + 64 * 1024
     db.init_app(app)

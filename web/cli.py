@@ -304,11 +304,15 @@ def backup(archive: Path | None) -> None:
 @_friendly
 def restore(archive: Path) -> None:
     from scheduler import backup as backups
+    from scheduler.manifest_store import open_store
 
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     with _engine(settings) as engine:
         done = backups.restore(engine, settings.resolved_media_dir, archive)
+        # Manifests kept in Redis by the server this replaces name revisions the restored
+        # stations will count again: forget them, so no agent is served a stranger's plan.
+        open_store(engine, settings.redis_url).clear()
     rows = sum(done.tables.values())
     click.echo(f"restored {rows} rows and {done.media} media files from {archive} "
                f"({done.seconds:.1f} s)")  # fmt: skip

@@ -40,15 +40,33 @@ def queue_job(db: Session, kind: str, *, urgent: bool = False, **args: Any) -> N
 
 def notify_stations(codes: Iterable[str], extra: dict[str, Any] | None = None) -> None:
     """After a commit: tell the agents of these subtrees to sync now (when MQTT is set up);
-    ``extra`` rides along with each ``{"revision"}`` (an alert's summary, say)."""
+    ``extra`` rides along with each ``{"revision"}`` (an alert's summary, say).
+
+    Where several processes serve (PostgreSQL or Redis), their provinces' manifests are
+    also queued to be built into the shared store, so polling agents find them ready."""
     publisher = current_app.extensions["loaxa"].get("push")
     wanted = sorted(set(codes))
+    if wanted and _shared_deployment():
+        _prebuild(wanted)
     if publisher is None or not wanted:
         return
     rows = session().execute(
         select(Station.code, Station.schedule_revision).where(Station.code.in_(wanted))
     )
     publisher.sync_now([(code, revision) for code, revision in rows], extra)
+
+
+def _shared_deployment() -> bool:
+    loaxa = current_app.extensions["loaxa"]
+    return bool(loaxa["settings"].redis_url) or loaxa["engine"].dialect.name == "postgresql"
+
+
+def _prebuild(codes: list[str]) -> None:
+    db = session()
+    paths = db.scalars(select(Station.path).where(Station.code.in_(codes)))
+    provinces = sorted({path.split("/", 1)[0] for path in paths})
+    if provinces:
+        queue_job(db, "manifests", provinces=provinces)
 
 
 def alert_announcer() -> Announce:

@@ -7,7 +7,6 @@ station's manifest and the media that manifest names.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,8 +17,9 @@ from sqlalchemy import Engine, Row, bindparam, select
 from scheduler.accounts import station_for_token, token_hash
 from scheduler.asrun import MAX_BATCH, Heartbeat, PlayReport, record_heartbeat, record_plays
 from scheduler.db import now_utc
-from scheduler.dispatch import Manifest, build_manifests, etag_for, etag_of
+from scheduler.dispatch import etag_of
 from scheduler.errors import Forbidden, Invalid, NotFound, Unauthorized
+from scheduler.manifest_store import ManifestStore, StoredBody, manifest_for
 from scheduler.models import Station, StationToken
 from scheduler.segments import store_for
 from web.api import bp
@@ -29,9 +29,6 @@ from web.db import queue_job, session, settings
 
 REPORTS = TypeAdapter(list[PlayReport])
 _WATCH_LOCK = threading.Lock()
-# A manifest held as Python objects is ~20–30 KB (5 KB of JSON): 5,000 of them stay near
-# 125 MB per worker and hold several provinces (≤ 1,000 stations each) at once.
-CACHED_MANIFESTS = 5_000
 # The 304 answer — what a national server mostly serves — needs only the station's code and
 # revision: two columns by the token's hash, no ORM objects, no Session.
 CURRENT_REVISION = (
@@ -50,73 +47,14 @@ def require_station() -> Station:
     return g.agent_station
 
 
-class ManifestCache:
-    """Built manifests by (ETag, media URL), least recently used dropped past ``limit``.
-
-    An ETag names the station's revision and the hour, so a cached manifest is never stale:
-    a changed schedule or a new hour asks for another key, and old ones age out. The media
-    endpoint reads the same entries (a media request is allowed by its manifest's files).
-    """
-
-    def __init__(self, limit: int = CACHED_MANIFESTS) -> None:
-        self.limit = limit
-        self._entries: OrderedDict[tuple[str, str], Manifest] = OrderedDict()
-        self._lock = threading.Lock()
-        self.building = threading.Lock()  # one province build at a time per process
-
-    def get(self, etag: str, media_url: str) -> Manifest | None:
-        with self._lock:
-            found = self._entries.get((etag, media_url))
-            if found is not None:
-                self._entries.move_to_end((etag, media_url))
-            return found
-
-    def put_all(self, manifests: list[Manifest], media_url: str) -> None:
-        with self._lock:
-            for manifest in manifests:
-                self._entries[(manifest.etag, media_url)] = manifest
-                self._entries.move_to_end((manifest.etag, media_url))
-            while len(self._entries) > self.limit:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+def manifest_store() -> ManifestStore:
+    """Where this deployment's web processes share built manifests."""
+    store: ManifestStore = current_app.extensions["loaxa"]["manifest_store"]
+    return store
 
 
-def manifest_cache() -> ManifestCache:
-    """This app's cache (each app has its own database, so its own manifests)."""
-    loaxa = current_app.extensions["loaxa"]
-    cache: ManifestCache = loaxa.setdefault("manifest_cache", ManifestCache())
-    return cache
-
-
-def _manifest_for(station: Station, now: datetime) -> Manifest:
-    """The station's current manifest: cached, or built with its whole province's (when one
-    station's schedule changes, usually its province's do too — an alert makes them all sync
-    at once, and one tree resolve costs about as much as a dozen single ones)."""
-    media_url = _media_url()
-    cache, etag = manifest_cache(), etag_for(station, now)
-    found = cache.get(etag, media_url)
-    if found is not None:
-        return found
-    with cache.building:
-        found = cache.get(etag, media_url)  # built by another thread meanwhile
-        if found is not None:
-            return found
-        db = session()
-        province = station.ancestor_codes[0] + "/"  # paths read "35/347/13285/"
-        stations = list(
-            db.scalars(
-                select(Station)
-                .where(Station.path.startswith(province, autoescape=True))
-                .order_by(Station.depth, Station.code)
-            )
-        )
-        if station not in stations:
-            stations.append(station)
-        built = build_manifests(db, settings(), stations, now, media_url)
-        cache.put_all(list(built.values()), media_url)
-    return built[station.code]
+def _manifest_for(station: Station, now: datetime) -> StoredBody:
+    return manifest_for(session(), settings(), manifest_store(), station, now)
 
 
 def _autocommit_engine() -> Engine:
@@ -131,8 +69,8 @@ def _autocommit_engine() -> Engine:
 def _from_cache() -> Response | None:
     """The cheap answers, from two columns read by the token's hash (no ORM, no Session):
     ``304`` when the agent's ``If-None-Match`` names its current manifest (held first for up
-    to ``?wait=`` seconds, see :mod:`web.api.held`), or the manifest itself when this
-    process has it cached (an alert makes a whole province ask at once). None — take the
+    to ``?wait=`` seconds, see :mod:`web.api.held`), or the manifest itself when any server
+    process has built it (an alert makes a whole province ask at once). None — take the
     full path — for anything else: no token, an unknown or revoked one (which the full path
     answers 401), or a manifest not built yet."""
     token = bearer_token()
@@ -154,7 +92,7 @@ def _from_cache() -> Response | None:
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        found = manifest_cache().get(etag, _media_url())
+        found = manifest_store().get(etag)
         if found is None:
             return None
         response = _manifest_response(found, now, row.timezone)
@@ -192,13 +130,15 @@ def held_watch() -> RevisionWatch:
     return watch
 
 
-def _media_url() -> str:
-    return url_for("api.media", sha256="SHA", _external=True).replace("SHA", "{sha256}")
+def _media_prefix() -> str:
+    """Media URLs through the host the agent asked by (``…/api/v1/media/``)."""
+    return url_for("api.media", sha256="SHA", _external=True).removesuffix("SHA")
 
 
-def _manifest_response(built: Manifest, now: datetime, timezone: str) -> Response:
-    # Cached bodies may be older than this request: the clock the agent checks is now's.
-    return jsonify({**built.body, "server_time": now.astimezone(ZoneInfo(timezone)).isoformat()})
+def _manifest_response(built: StoredBody, now: datetime, timezone: str) -> Response:
+    # Stored bodies are older than this request: the clock the agent checks is now's.
+    server_time = now.astimezone(ZoneInfo(timezone)).isoformat()
+    return Response(built.render(_media_prefix(), server_time), mimetype="application/json")
 
 
 @bp.get("/agent/manifest")
@@ -221,11 +161,18 @@ def media(sha256: str) -> Response:
     station = require_station()
     if sha256 not in _manifest_for(station, now_utc()).media:
         raise Forbidden("this file is not in your station's manifest")
-    path = store_for(settings()).path_for(sha256)
+    store = store_for(settings())
+    path = store.path_for(sha256)
     if not path.exists():
         raise NotFound("the file is missing from the media store")
-    response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256,
-                         max_age=365 * 24 * 3600)  # fmt: skip
+    accel = settings().media_accel_prefix
+    if accel:  # nginx sends the file (ranges and all) from its internal location
+        response = Response(mimetype="audio/mpeg")
+        response.headers["X-Accel-Redirect"] = accel + path.relative_to(store.root).as_posix()
+        response.set_etag(sha256)
+    else:
+        response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256,
+                             max_age=365 * 24 * 3600)  # fmt: skip
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
