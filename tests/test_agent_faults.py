@@ -65,6 +65,28 @@ def test_with_the_cache_disk_full_the_item_still_airs_and_its_log_reaches_the_se
     assert agent._etag is not None  # the manifest fetched before the disk filled was saved
 
 
+def test_a_log_queued_just_before_the_disk_fills_still_reaches_the_server(
+    live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the fault soak: the log was written (held for its proof) and the disk filled
+    before the proof could let it go — the airing was never reported."""
+    program = live.program((494, 5.5))  # long enough to fingerprint
+    live.schedule(soon(4), kind="program", program=program["id"])
+    agent = live.agent(tmp_path / "agent")
+    queue_play = agent.cache.queue_play
+
+    def then_the_disk_fills(*args: Any, **kw: Any) -> None:
+        queue_play(*args, **kw)
+        _fill_the_disk(agent.cache, monkeypatch)
+
+    monkeypatch.setattr(agent.cache, "queue_play", then_the_disk_fills)
+    agent.start()
+    [log] = wait_for(lambda: [p for p in live.plays() if p["status"] == "played"], 20,
+                     "the play log, sent from memory")  # fmt: skip
+    assert log["fingerprint_source"] == "decoded"  # with its proof
+    assert agent.disk_full
+
+
 def test_a_manifest_the_disk_refused_keeps_no_etag_so_it_is_fetched_whole_again(
     live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

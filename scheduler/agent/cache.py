@@ -112,6 +112,13 @@ class AgentCache:
             db.execute("UPDATE plays SET body = ?, held = 0 WHERE id = ?",
                        (json.dumps(body), record_id))  # fmt: skip
 
+    def held_play(self, record_id: str) -> dict[str, Any] | None:
+        """A log still waiting for its proof (read only: works on a full disk)."""
+        with self._tx() as db:
+            row = db.execute("SELECT body FROM plays WHERE id = ? AND held = 1",
+                             (record_id,)).fetchone()  # fmt: skip
+        return None if row is None else dict(json.loads(row[0]))
+
     def release_held(self) -> int:
         """Let go every held log (at start-up: the run that held them is over)."""
         with self._tx() as db:

@@ -508,8 +508,13 @@ class Agent:
         finally:
             if record_id in self._unsaved:
                 self._unsaved[record_id].update(extra)
-            else:
-                self._disk(lambda: self.cache.complete(record_id, extra))
+            elif not self._disk(lambda: self.cache.complete(record_id, extra)):
+                # The disk kept the log held but refuses to let it go (it filled meanwhile):
+                # send it from memory. The copy on disk is let go at the next start and
+                # sent again; the server counts one id once.
+                held = self._disk(lambda: self.cache.held_play(record_id), reading=True)
+                if isinstance(held, dict):
+                    self._unsaved[record_id] = {**held, **extra}
             self._upload_soon()
 
     def _upload_soon(self) -> None:
