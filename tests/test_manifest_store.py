@@ -181,3 +181,19 @@ def test_saving_a_schedule_builds_its_provinces_manifests_before_any_agent_asks(
     network.commit()
     monkeypatch.setattr(manifest_store, "build_manifests", no_build)
     assert agent_get(app, token, "/api/v1/agent/manifest").json["items"]
+
+
+def test_a_changed_schedule_is_served_at_once_not_the_stored_manifest_before_it(
+    app, network, make_caller
+):
+    token = accounts.new_station_token(network, FROZEN_NOW, "13285")
+    network.commit()
+    admin = make_caller("admin", "35")
+    assert admin.post("/api/v1/broadcasts", json=relay()).status_code == 201
+    first = agent_get(app, token, "/api/v1/agent/manifest")
+    later = relay(title="Tiếp âm VOV2", start="2026-04-20T19:00:00", rrule=None)
+    assert admin.post("/api/v1/broadcasts", json=later).status_code == 201
+    again = agent_get(app, token, "/api/v1/agent/manifest",
+                      **{"If-None-Match": first.headers["ETag"]})  # fmt: skip
+    assert again.status_code == 200
+    assert "Tiếp âm VOV2" in {item["title"] for item in again.json["items"]}
