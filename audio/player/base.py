@@ -16,7 +16,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:  # the studio's parts; base itself needs no libvlc (the null player)
+    from concurrent.futures import ThreadPoolExecutor
+
+    import vlc
+
+    from audio.player.capture import Capture
+    from audio.player.items import Item
+    from audio.player.latency import Latency
+    from audio.player.loop import Loop
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +107,32 @@ class Player(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Studio(Protocol):
+    """What a cue airing inside the libvlc player (:mod:`audio.player.items`,
+    :mod:`audio.player.relay`, :mod:`audio.player.deck`) reaches of the player around it —
+    the shared loop, clock, workers and libvlc instance, the one air — and nothing more.
+    :class:`~audio.player.vlc_player.VlcPlayer` is the studio; items never import it."""
+
+    loop: Loop
+    pool: ThreadPoolExecutor
+    instance: vlc.Instance
+    timebase: Timebase
+    latency: Latency
+    notify: Notifier
+    capture: Capture | None
+    channels: int
+    audio_device: str | None
+    filler: Path | None
+    relay_preroll_s: float
+    relay_retry_s: float
+    relay_caching_ms: int
+    starts: dict[int, float]  # id(item) → when it starts libvlc (monotonic)
+
+    def take_air(self, item: Item) -> None: ...
+
+    def forget(self, item: Item) -> None: ...
 
 
 class Timebase:

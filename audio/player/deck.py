@@ -27,7 +27,7 @@ from audio.player.capture import Capture, Tap
 from audio.player.loop import Loop, Timer
 
 if TYPE_CHECKING:
-    from audio.player.vlc_player import VlcPlayer
+    from audio.player.base import Studio
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Deck:
 
     def __init__(
         self,
-        station: VlcPlayer,
+        studio: Studio,
         media: vlc.Media,
         name: str,
         on_event: Callable[[Deck, str], None],
@@ -144,22 +144,22 @@ class Deck:
         close_at: float = math.inf,
     ) -> None:
         self.name, self.media, self._on_event = name, media, on_event
-        self._loop: Loop = station.loop
-        self._pool: Executor = station.pool
-        self.player: vlc.MediaPlayer = station.instance.media_player_new()
+        self._loop: Loop = studio.loop
+        self._pool: Executor = studio.pool
+        self.player: vlc.MediaPlayer = studio.instance.media_player_new()
         self.started: float | None = None  # when libvlc's play() was called
         self.expected_first: float | None = None
         self._callbacks: list[Any] = []
         self.tap: AnyTap
-        capture: Capture | None = station.capture
+        capture: Capture | None = studio.capture
         if capture is not None:
             tap = capture.tap(name, open_at, close_at, self._post_first, self._post_drain)
-            self._callbacks = bind_tap(self.player, tap, station.channels)
+            self._callbacks = bind_tap(self.player, tap, studio.channels)
             self.tap = tap
         else:
-            if station.audio_device:
-                self.player.audio_output_device_set(None, station.audio_device)
-            self.tap = DeviceTap(station.loop, self.player, open_at, close_at)
+            if studio.audio_device:
+                self.player.audio_output_device_set(None, studio.audio_device)
+            self.tap = DeviceTap(studio.loop, self.player, open_at, close_at)
         self.player.set_media(media)
         events = self.player.event_manager()
         events.event_attach(vlc.EventType.MediaPlayerPlaying, self._vlc_event, "playing")

@@ -26,7 +26,7 @@ from audio.player.latency import media_kind
 from audio.player.loop import Timer
 
 if TYPE_CHECKING:
-    from audio.player.vlc_player import VlcPlayer
+    from audio.player.base import Studio
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +39,23 @@ HANDOVER_S = 0.25  # a pre-empted item airs on until the next one's first sample
 class Item:
     """What every kind of cue shares: its window, timers, and the single outcome."""
 
-    def __init__(self, station: VlcPlayer, cue: Cue) -> None:
-        self.station, self.cue = station, cue
-        self.start = station.timebase.mono(cue.start)
-        self.end = station.timebase.mono(cue.end)
+    def __init__(self, studio: Studio, cue: Cue) -> None:
+        self.studio, self.cue = studio, cue
+        self.start = studio.timebase.mono(cue.start)
+        self.end = studio.timebase.mono(cue.end)
         self.cut_at: float | None = None
         self.done = False
         self.on_air = False
         self.handing_over = False
         self._timers: list[Timer] = []
+        self._end_timer: Timer | None = None  # armed once the item knows its start
 
     def at(self, when: float, fn: Callable[..., object], *args: object) -> Timer:
         """A timer that dies with the item."""
         if len(self._timers) > 64:  # a long relay sets thousands: forget the spent ones
             now = time.monotonic()
             self._timers = [t for t in self._timers if t.when > now and not t.cancelled]
-        timer = self.station.loop.call_at(when, fn, *args)
+        timer = self.studio.loop.call_at(when, fn, *args)
         self._timers.append(timer)
         return timer
 
@@ -62,6 +63,19 @@ class Item:
         raise NotImplementedError
 
     def cut(self, at: float) -> None:
+        """End at ``at`` instead (the next item starts there); before its start: never air."""
+        if at >= self.end or self.handing_over:
+            return
+        self.cut_at = self.end = at
+        now = time.monotonic()
+        if at <= self.start and self.start > now:
+            return self.finish("interrupted", "cut before its start")
+        self.close_gates(max(at, now))
+        if self._end_timer is not None:  # not armed yet: it will be, at the new end
+            self._end_timer.cancel()
+            self._end_timer = self.at(max(at, now), self._at_end)
+
+    def _at_end(self) -> None:
         raise NotImplementedError
 
     def interrupt(self, at: float, detail: str) -> None:
@@ -71,14 +85,14 @@ class Item:
         raise NotImplementedError
 
     def take_air(self) -> None:
-        self.station.take_air(self)
+        self.studio.take_air(self)
 
     def pre_empt(self, at: float, by: str) -> None:
         """The next item starts at ``at``. With a capture, this one airs on until the next
         one's first sample closes its gate (so a start a few ms late leaves no silence), for
         ``HANDOVER_S`` at most; then it is interrupted. Without one, it stops at ``at``."""
         detail = f"pre-empted by {by}"
-        if self.station.capture is None:
+        if self.studio.capture is None:
             return self.interrupt(at, detail)
         last = at + HANDOVER_S
         self.handing_over = True
@@ -99,12 +113,12 @@ class Item:
             timer.cancel()
         self.release()
         now = time.monotonic()
-        base = self.station.timebase
+        base = self.studio.timebase
         ended = now if ended is None else ended
         if started is not None:
             ended = max(ended, started)
-        self.station.forget(self)
-        self.station.notify.send(
+        self.studio.forget(self)
+        self.studio.notify.send(
             Outcome(
                 self.cue.item_id,
                 status,
@@ -119,13 +133,12 @@ class Item:
 
 
 class FileItem(Item):
-    def __init__(self, station: VlcPlayer, cue: Cue) -> None:
-        super().__init__(station, cue)
+    def __init__(self, studio: Studio, cue: Cue) -> None:
+        super().__init__(studio, cue)
         self.deck: Deck | None = None
         self.duration: float | None = None
         self.latency = 0.0
         self.offset = cue.offset_s
-        self._end_timer: Timer | None = None
 
     # 1. prepare
     def begin(self) -> None:
@@ -136,13 +149,13 @@ class FileItem(Item):
             return self.finish("failed", f"media missing: {path}")
         if self.end <= time.monotonic():
             return self.finish("failed", "its window was over before it could start")
-        self.station.pool.submit(self._prepare)
+        self.studio.pool.submit(self._prepare)
 
     def _prepare(self) -> None:  # on a worker thread
         assert self.cue.media is not None
-        station, path = self.station, self.cue.media
+        studio, path = self.studio, self.cue.media
         try:
-            media = station.instance.media_new_path(str(path))
+            media = studio.instance.media_new_path(str(path))
             media.parse_with_options(vlc.MediaParseFlag.local, int(PARSE_TIMEOUT_S * 1000))
             deadline = time.monotonic() + PARSE_TIMEOUT_S + 1
             while media.get_parsed_status() == 0 and time.monotonic() < deadline:
@@ -151,21 +164,21 @@ class FileItem(Item):
             if not tracks:
                 media.release()
                 error = f"undecodable: libvlc finds no audio in {path.name}"
-                station.loop.call_soon(self.finish, "failed", error)
+                studio.loop.call_soon(self.finish, "failed", error)
                 return
             duration = media.get_duration() / 1000 or None
             kind = media_kind(path)
-            deadline = self.start - station.latency.estimate(kind) - DRY_RUN_MARGIN_S
-            trial = station.latency.dry_run(path, self.cue.offset_s, deadline)
+            deadline = self.start - studio.latency.estimate(kind) - DRY_RUN_MARGIN_S
+            trial = studio.latency.dry_run(path, self.cue.offset_s, deadline)
             if trial.error is not None:
                 media.release()
-                station.loop.call_soon(self.finish, "failed", f"undecodable: {trial.error}")
+                studio.loop.call_soon(self.finish, "failed", f"undecodable: {trial.error}")
                 return
-            deck = Deck(station, media, self.cue.item_id, self._event, close_at=self.end)
-            station.loop.call_soon(self._ready, deck, duration, station.latency.estimate(kind))
+            deck = Deck(studio, media, self.cue.item_id, self._event, close_at=self.end)
+            studio.loop.call_soon(self._ready, deck, duration, studio.latency.estimate(kind))
         except Exception as exc:
             log.exception("preparing %s failed", path)
-            station.loop.call_soon(self.finish, "failed", f"could not prepare: {exc}")
+            studio.loop.call_soon(self.finish, "failed", f"could not prepare: {exc}")
 
     def _ready(self, deck: Deck, duration: float | None, latency: float) -> None:
         if self.done:
@@ -173,7 +186,7 @@ class FileItem(Item):
             return
         self.duration, self.latency, self.deck = duration, latency, deck
         deck.tap.close_gate(self.end)  # a cut may have come while it was prepared
-        self.station.starts[id(self)] = self.start - latency
+        self.studio.starts[id(self)] = self.start - latency
         self.at(self.start - latency, self._go)
         self.at(self.start, self.take_air)
         self._end_timer = self.at(self.end, self._at_end)
@@ -189,7 +202,7 @@ class FileItem(Item):
         if self.offset > 0:
             self.deck.media.add_option(f":start-time={self.offset:.3f}")
         self.deck.play(expected_first=max(now + self.latency, self.start))
-        self.station.starts.pop(id(self), None)
+        self.studio.starts.pop(id(self), None)
 
     # 4. end
     def _event(self, deck: Deck, kind: str) -> None:
@@ -199,7 +212,7 @@ class FileItem(Item):
         if kind == "first" and deck.captured and deck.started is not None:
             assert tap.first_at is not None and self.cue.media is not None
             took = tap.first_at - deck.started
-            self.station.latency.observe(media_kind(self.cue.media), took)
+            self.studio.latency.observe(media_kind(self.cue.media), took)
             log.debug(
                 "%s: first sample %+.1f ms from its start (lead %.1f ms, libvlc took %.1f ms)",
                 self.cue.item_id,
@@ -243,19 +256,6 @@ class FileItem(Item):
         why = "cut" if self.cut_at is not None else "cut at its end"
         aired = span(self.end - tap.first_at)
         self.finish("partial", f"{why} after {aired}", tap.first_at, tap.end_at)
-
-    def cut(self, at: float) -> None:
-        if at >= self.end or self.handing_over:
-            return
-        self.cut_at = self.end = at
-        now = time.monotonic()
-        if at <= self.start and self.start > now:
-            return self.finish("interrupted", "cut before its start")
-        if self.deck is not None:
-            self.deck.tap.close_gate(max(at, now))
-        if self._end_timer is not None:
-            self._end_timer.cancel()
-            self._end_timer = self.at(max(at, now), self._at_end)
 
     def close_gates(self, at: float) -> None:
         if self.deck is not None:

@@ -30,7 +30,7 @@ from audio.player.latency import media_kind
 from audio.player.loop import Timer
 
 if TYPE_CHECKING:
-    from audio.player.vlc_player import VlcPlayer
+    from audio.player.base import Studio
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,17 @@ MAX_NOTES = 10  # breaks described in the outcome's detail (all are counted)
 
 
 class RelayItem(Item):
-    def __init__(self, station: VlcPlayer, cue: Cue) -> None:
-        super().__init__(station, cue)
+    def __init__(self, studio: Studio, cue: Cue) -> None:
+        super().__init__(studio, cue)
         self.attempts: list[Deck] = []
         self.current: Deck | None = None
         self.fillers: list[Deck] = []
         self.filling = False
         self.notes: list[str] = []
-        self._end_timer: Timer | None = None
         self._next_filler: Timer | None = None
         self._filler_until = math.inf
         self._filler_margin = FILLER_MARGIN_S
-        self._filler_ok = station.filler is not None
+        self._filler_ok = studio.filler is not None
         self._spare: Deck | None = None
         self._spare_ordered = False
         self._connecting = False
@@ -67,13 +66,13 @@ class RelayItem(Item):
         now = time.monotonic()
         if self.end <= now:
             return self.finish("failed", "its window was over before it could start")
-        if self.station.filler is not None:
-            self.station.pool.submit(self._warm_filler)
-        self.at(max(now, self.start - self.station.relay_preroll_s), self._connect)
+        if self.studio.filler is not None:
+            self.studio.pool.submit(self._warm_filler)
+        self.at(max(now, self.start - self.studio.relay_preroll_s), self._connect)
         self.at(self.start - FILLER_CHECK_S, self._check_live)
         self.at(self.start, self.take_air)
         self._end_timer = self.at(self.end, self._at_end)
-        self._watch = self.station.loop.call_at(now + WATCH_S, self._watchdog)
+        self._watch = self.studio.loop.call_at(now + WATCH_S, self._watchdog)
 
     # -- the source --------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -82,25 +81,25 @@ class RelayItem(Item):
         if time.monotonic() >= self.end - MIN_ATTEMPT_S:
             return
         self._connecting = True
-        self.station.pool.submit(self._new_source)
+        self.studio.pool.submit(self._new_source)
 
     def _new_source(self) -> None:  # on a worker thread: making a libvlc player takes ms
-        station = self.station
+        studio = self.studio
         try:
-            media = station.instance.media_new(self.cue.stream_url)
-            media.add_option(f":network-caching={station.relay_caching_ms}")
+            media = studio.instance.media_new(self.cue.stream_url)
+            media.add_option(f":network-caching={studio.relay_caching_ms}")
             name = f"{self.cue.item_id} source #{len(self.attempts) + 1}"
-            deck = Deck(station, media, name, self._source_event, open_at=self.start)
+            deck = Deck(studio, media, name, self._source_event, open_at=self.start)
         except Exception:
             log.exception("relay %s: no libvlc player for the source", self.cue.item_id)
-            station.loop.call_soon(self._connected, None)
+            studio.loop.call_soon(self._connected, None)
             return
-        station.loop.call_soon(self._connected, deck)
+        studio.loop.call_soon(self._connected, deck)
 
     def _connected(self, deck: Deck | None) -> None:
         self._connecting = False
         if deck is None:
-            self.at(time.monotonic() + self.station.relay_retry_s, self._connect)
+            self.at(time.monotonic() + self.studio.relay_retry_s, self._connect)
             return
         if self.done:
             deck.discard()
@@ -133,11 +132,11 @@ class RelayItem(Item):
         deck.discard(when=until)
         self._breaks += 1
         if self._breaks <= MAX_NOTES:  # a source flapping for hours must not fill the log
-            self.notes.append(f"{why} ({clock_time(self.station.timebase.wall(now))})")
+            self.notes.append(f"{why} ({clock_time(self.studio.timebase.wall(now))})")
         log.info("relay %s: %s", self.cue.item_id, why)
         if until < self.end:
             self._start_filler(max(self.start, until))
-        retry = now + self.station.relay_retry_s
+        retry = now + self.studio.relay_retry_s
         if retry < self.end - MIN_ATTEMPT_S:
             self.at(retry, self._connect)
 
@@ -156,27 +155,27 @@ class RelayItem(Item):
                 self._dropped(deck, f"no sound from the source after {CONNECT_TIMEOUT_S:.0f} s")
             elif arrived is not None and deck.captured and arrived < now - STALL_S:
                 self._dropped(deck, "the stream stalled")
-        self._watch = self.station.loop.call_at(now + WATCH_S, self._watchdog)
+        self._watch = self.studio.loop.call_at(now + WATCH_S, self._watchdog)
 
     # -- the filler ---------------------------------------------------------------------------
     def _warm_filler(self) -> None:  # on a worker thread, well before it may be needed
-        filler = self.station.filler
+        filler = self.studio.filler
         assert filler is not None
         if not filler.is_file():
             problem = f"filler missing: {filler}"
-        elif self.station.latency.dry_run(filler).error is not None:
+        elif self.studio.latency.dry_run(filler).error is not None:
             problem = f"filler unplayable: {filler.name}"
         else:
-            media = self.station.instance.media_new_path(str(filler))
+            media = self.studio.instance.media_new_path(str(filler))
             media.parse_with_options(vlc.MediaParseFlag.local, 2000)
             deadline = time.monotonic() + 3
             while media.get_parsed_status() == 0 and time.monotonic() < deadline:
                 time.sleep(0.005)
             length = media.get_duration() / 1000
             media.release()
-            self.station.loop.call_soon(self._filler_ready, length)
+            self.studio.loop.call_soon(self._filler_ready, length)
             return
-        self.station.loop.call_soon(self._no_filler, problem)
+        self.studio.loop.call_soon(self._no_filler, problem)
 
     def _filler_ready(self, length: float) -> None:
         """Each pass starts early by a third of the filler's length (at most half a
@@ -195,17 +194,17 @@ class RelayItem(Item):
         if self.done or self._spare is not None or self._spare_ordered or not self._filler_ok:
             return
         self._spare_ordered = True
-        self.station.pool.submit(self._new_spare)
+        self.studio.pool.submit(self._new_spare)
 
     def _new_spare(self) -> None:  # on a worker thread
-        assert self.station.filler is not None
+        assert self.studio.filler is not None
         try:
-            media = self.station.instance.media_new_path(str(self.station.filler))
-            deck = Deck(self.station, media, f"{self.cue.item_id} filler", self._filler_event)
+            media = self.studio.instance.media_new_path(str(self.studio.filler))
+            deck = Deck(self.studio, media, f"{self.cue.item_id} filler", self._filler_event)
         except Exception:
             log.exception("relay %s: no libvlc player for the filler", self.cue.item_id)
             return
-        self.station.loop.call_soon(self._spare_ready, deck)
+        self.studio.loop.call_soon(self._spare_ready, deck)
 
     def _spare_ready(self, deck: Deck) -> None:
         self._spare_ordered = False
@@ -226,20 +225,20 @@ class RelayItem(Item):
     def _filler_run(self, at: float) -> None:
         """One pass of the filler, airing from ``at``: started a little early, and its gate
         opens at ``at``, so the hand-over is exact whatever libvlc's latency did."""
-        filler = self.station.filler
+        filler = self.studio.filler
         if self.done or self.handing_over or not self.filling or filler is None:
             return
         if at >= min(self._filler_until, self.end):
             self.filling = False
             return
-        begin = at - self.station.latency.estimate(media_kind(filler)) - self._filler_margin
+        begin = at - self.studio.latency.estimate(media_kind(filler)) - self._filler_margin
         if begin > time.monotonic() + 0.005:
             self._next_filler = self.at(begin, self._filler_run, at)
             return
         deck, self._spare = self._spare, None
         if deck is None:  # not made yet: make it here, late
-            media = self.station.instance.media_new_path(str(filler))
-            deck = Deck(self.station, media, f"{self.cue.item_id} filler", self._filler_event)
+            media = self.studio.instance.media_new_path(str(filler))
+            deck = Deck(self.studio, media, f"{self.cue.item_id} filler", self._filler_event)
         deck.tap.open_gate(at)
         deck.tap.close_gate(min(self._filler_until, self.end))
         self._settle()
@@ -250,7 +249,7 @@ class RelayItem(Item):
     def _filler_event(self, deck: Deck, kind: str) -> None:
         if self.done or not self.filling or deck is not self.fillers[-1]:
             return
-        filler = self.station.filler
+        filler = self.studio.filler
         assert filler is not None
         if kind == "drain" and deck.tap.end_at is not None:  # the next pass follows on
             self._filler_run(deck.tap.end_at)
@@ -274,18 +273,6 @@ class RelayItem(Item):
             self._close_all(self.end)
             self._conclude(None, None)
 
-    def cut(self, at: float) -> None:
-        if at >= self.end or self.handing_over:
-            return
-        self.cut_at = self.end = at
-        now = time.monotonic()
-        if at <= self.start and self.start > now:
-            return self.finish("interrupted", "cut before its start")
-        self._close_all(max(at, now))
-        if self._end_timer is not None:
-            self._end_timer.cancel()
-        self._end_timer = self.at(max(at, now), self._at_end)
-
     def interrupt(self, at: float, detail: str) -> None:
         self._close_all(at)
         self._conclude("interrupted", detail)
@@ -299,7 +286,7 @@ class RelayItem(Item):
 
     def _conclude(self, status: Status | None, why: str | None) -> None:
         """The outcome from what actually aired: the source's on/off instants, the filler."""
-        wall = self.station.timebase.wall
+        wall = self.studio.timebase.wall
         lo, hi = self.start, self.end
         on = self._aired("source", lo, hi)
         filled = sum(b - a for a, b in self._aired("filler", lo, hi))
