@@ -28,6 +28,15 @@ Reading conventions (northern standard); where usage varies, the choice made her
 - URLs and e-mails are spelled out ("chấm", "a còng", "gạch chéo"); the scheme is dropped.
 - "/" reads "trên" before a unit (km/h, đồng/kg) and "mỗi" before a counted noun
   (đồng/người/tháng → "đồng mỗi người mỗi tháng"); other slashes are left alone.
+- Document references (``58/KH-UBND``, ``100/2019/NĐ-CP``, ``05-CT/TW``) read the number,
+  "năm" and the year, the type unless the words before just said it, then "của" and the
+  issuers: "Kế hoạch số 58/KH-UBND" → "Kế hoạch số năm mươi tám của Ủy ban nhân dân".
+  Types and issuers: ``config/tts/documents.json`` (Nghị định 30/2020/NĐ-CP, Appendix III).
+- "số nhà 45/12", "ngõ 12/3" read "trên"; roads "QL21A" → "quốc lộ hai mươi mốt a";
+  emergency numbers 111–115 in a list or after their service are spelled ("một một ba").
+- Capitals still left at the end (an acronym no table knows) are spelled by Vietnamese
+  letter names ("HTK" → "hát tê ca"), unless they make one Vietnamese syllable (a shouted
+  headline word: "THI") or a Roman numeral. Editors add readings in the panel.
 - Line breaks survive (one per break) so sentence splitting still sees paragraphs; other
   whitespace collapses to one space.
 """
@@ -93,6 +102,14 @@ def _parse_abbreviations(text: str, source: str) -> dict[str, str]:
             raise AbbreviationFileError(f"{source}: {key!r} needs a non-empty spoken text")
         table[_nfc(key.strip())] = _nfc(value.strip())
     return table
+
+
+@lru_cache(maxsize=1)
+def _documents() -> Mapping[str, Mapping[str, str]]:
+    """``config/tts/documents.json``: document types and issuers of references, letters."""
+    text = resources.files("config.tts").joinpath("documents.json").read_text("utf-8")
+    data = json.loads(text)
+    return MappingProxyType({k: MappingProxyType(v) for k, v in data.items()})
 
 
 def _nfc(text: str) -> str:
@@ -222,6 +239,13 @@ _HOTLINE_CONTEXT_RE = re.compile(
     r"|hotline))(?P<sep>\s*:\s*|\s+)"
     r"(?P<nums>\d{3,5}(?:(?:\s*,\s*|\s+(?:hoặc|và)\s+)\d{3,5})*)(?!\w|[.,]\d)"
 )
+# Emergency numbers in a list ("113/114/115"): each spelled, never a date or a fraction.
+_EMERGENCY_LIST_RE = re.compile(r"(?<![\w.,/])11[1-5](?:\s*/\s*11[1-5])+(?![\w/]|[.,]\d)")
+# …and alone after the service they call ("Cảnh sát 113", "cấp cứu 115", "số 114").
+_EMERGENCY_CONTEXT_RE = re.compile(
+    r"(?<!\w)(?P<ctx>(?i:cảnh\s+sát|công\s+an|cứu\s+hỏa|cứu\s+hộ|cứu\s+nạn|cấp\s+cứu"
+    r"|chữa\s+cháy|số|bảo\s+vệ\s+trẻ\s+em))(?P<sep>\s*:?\s*)(?P<num>11[1-5])(?![\w/]|[.,]\d)"
+)
 _DIGIT_RUN_RE = re.compile(r"\d+")
 _PHONE_SEPARATOR_RE = re.compile(r"[ .-]")
 
@@ -245,9 +269,93 @@ def _read_digits(m: re.Match[str]) -> str:
     return _pad(m, digits_to_words(m[0]))
 
 
+def _read_emergency_list(m: re.Match[str]) -> str:
+    return _pad(m, ", ".join(digits_to_words(n) for n in _DIGIT_RUN_RE.findall(m[0])))
+
+
+def _read_emergency(m: re.Match[str]) -> str:
+    return f"{m['ctx']}{m['sep']}{digits_to_words(m['num'])}"
+
+
 def _read_hotline_list(m: re.Match[str]) -> str:
     nums = _DIGIT_RUN_RE.sub(_read_digits, m["nums"])
     return f"{m['ctx']}{m['sep']}{nums}"
+
+
+# --- document references, house numbers, roads, unknown acronyms -----------------------------
+
+# "58/KH-UBND", "100/2019/NĐ-CP", "05-CT/TW", "312/UBND-VP": a number, maybe a year, then a
+# symbol of upper-case parts (types and issuers as Nghị định 30/2020/NĐ-CP lists them).
+_DOCUMENT_RE = re.compile(
+    r"(?<![\w/.,-])(?P<num>\d{1,6})(?:/(?P<year>(?:19|20)\d{2}))?"
+    r"(?P<symbol>(?:[/-][A-ZĐ][A-Za-zĐđ0-9&]*)+)(?![\w/-])"
+)
+# The document word before the number ("số" or not), to say the type once: "Kế hoạch số 58/KH-…".
+_DOCUMENT_WORD_RE = re.compile(r"(?P<word>[^\W\d_]+(?:\s+[^\W\d_]+)?)\s+(?:(?i:số)\s+)?$")
+# "số nhà 45/12", "ngõ 12/3": a number on a number, read "trên" (never a date).
+_HOUSE_RE = re.compile(
+    r"(?<!\w)(?P<ctx>(?i:số\s+nhà|nhà\s+số|ngõ|ngách|hẻm|kiệt|kiốt|số))\s+"
+    r"(?P<nums>\d{1,5}(?:/\d{1,5})+)(?P<tail>[A-Z]?)(?![\w/]|[.,]\d)"
+)
+# "QL21A", "QL 1A", "ĐT.491", "TL 62": national, provincial, district roads.
+_ROAD_RE = re.compile(
+    r"(?<![\w.])(?P<kind>QL|ĐT|TL|ĐH|ĐX|ĐL)\.?\s?(?P<num>\d{1,4})(?P<suffix>[A-Z]?)(?![\w])"
+)
+# An acronym still unknown: 2–7 capitals (Đ included) that cannot be one Vietnamese
+# syllable shouted in a headline ("THI", "HOA" are words; "BCH", "LHPN" are not).
+_ACRONYM_RE = re.compile(r"(?<![\w&/-])[A-ZĐ]{2,7}(?![\w&/-])")
+_SYLLABLE_RE = re.compile(
+    r"(?:NGH|NG|GH|GI|KH|NH|PH|QU|TH|TR|CH|[BCDĐGHKLMNPRSTVX])?[AEIOUY]{1,3}(?:NG|NH|CH|[CMNPT])?"
+)
+_ROMAN_LETTERS_RE = re.compile(r"[IVXLCDM]+")
+
+
+def spell(letters: str) -> str:
+    """Letters by their Vietnamese names: "BCH" → "bê xê hát"."""
+    names = _documents()["letters"]
+    return " ".join(names.get(c, c) for c in letters)
+
+
+def _symbol_part(part: str) -> str:
+    docs = _documents()
+    return docs["types"].get(part) or docs["issuers"].get(part) or spell(part)
+
+
+def _read_document(m: re.Match[str]) -> str:
+    docs = _documents()
+    parts = [p for p in re.split(r"[/-]", m["symbol"]) if p]
+    if not any(p in docs["types"] or p in docs["issuers"] for p in parts):
+        return m[0]  # "12/A-B": not a reference this table knows
+    words = [number_to_words(int(m["num"]))]
+    if m["year"]:
+        words.append(f"năm {number_to_words(int(m['year']))}")
+    said = _DOCUMENT_WORD_RE.search(m.string, 0, m.start())
+    before = said["word"].lower() if said else ""
+    types = [docs["types"][p] for p in parts if p in docs["types"]]
+    others = [_symbol_part(p) for p in parts if p not in docs["types"]]
+    words += [t for t in types if not before.endswith(t)]  # said once: "Kế hoạch số 58"
+    if others:
+        words.append("của " + ", ".join(others))
+    return _pad(m, " ".join(words))
+
+
+def _read_house(m: re.Match[str]) -> str:
+    numbers = " trên ".join(number_to_words(int(n)) for n in m["nums"].split("/"))
+    tail = f" {spell(m['tail'])}" if m["tail"] else ""
+    return f"{m['ctx']} {numbers}{tail}"
+
+
+def _read_road(m: re.Match[str]) -> str:
+    kind = _documents()["roads"][m["kind"]]
+    suffix = f" {spell(m['suffix'])}" if m["suffix"] else ""
+    return _pad(m, f"{kind} {number_to_words(int(m['num']))}{suffix}")
+
+
+def _read_acronym(m: re.Match[str]) -> str:
+    token = m[0]
+    if _SYLLABLE_RE.fullmatch(token) or _ROMAN_LETTERS_RE.fullmatch(token):
+        return token  # a shouted word, or a Roman numeral the Roman rule did not claim
+    return spell(token)
 
 
 # --- Roman numerals and ordinals ------------------------------------------------------------
@@ -314,6 +422,7 @@ _UNITS = {
     "ml": "mi-li-lít",
     "kWh": "ki-lô-oát giờ",
     "kW": "ki-lô-oát",
+    "MW": "mê-ga-oát",
     "°C": "độ C",
     "oC": "độ C",
     "%": "phần trăm",
@@ -536,7 +645,12 @@ _EARLY_RULES: tuple[_Rule, ...] = (
     (_INTL_PHONE_RE, _read_intl_phone),
     (_PHONE_RE, _read_phone),
     (_HOTLINE_RE, _read_digits),
+    (_EMERGENCY_LIST_RE, _read_emergency_list),  # before "gọi 113" takes the first alone
     (_HOTLINE_CONTEXT_RE, _read_hotline_list),
+    (_EMERGENCY_CONTEXT_RE, _read_emergency),
+    (_DOCUMENT_RE, _read_document),  # before abbreviations: "KH-UBND" is one symbol
+    (_ROAD_RE, _read_road),
+    (_HOUSE_RE, _read_house),
 )
 # After the abbreviations, from the most specific form to plain numbers and symbols.
 _RULES: tuple[_Rule, ...] = (
@@ -552,6 +666,7 @@ _RULES: tuple[_Rule, ...] = (
     (_TIME_RE, _read_single_time),
     (_NUMBER_RE, _read_plain_number),
     (_SYMBOL_RE, _read_symbol),
+    (_ACRONYM_RE, _read_acronym),  # last: whatever capitals are still left are spelled
 )
 
 
