@@ -66,6 +66,7 @@ from scheduler.models import (
     Station,
     User,
 )
+from scheduler.readings import reading_table
 from scheduler.recurrence import localize
 from scheduler.schedule import repeat_starts
 from scheduler.stations import bump_revisions, stations_by_code
@@ -441,7 +442,9 @@ def _spoken(
     session: Session, settings: Settings, actor: User, alert: Alert, words: str, now: datetime
 ) -> Segment:
     meta = segments.SegmentMeta(title=alert.title, owner=alert.owner, campaign=None, topic=None)
-    done, engine, voice, read = segments.spoken_segment(settings, words, None, None, 1.0)
+    done, engine, voice, read = segments.spoken_segment(
+        settings, words, None, None, 1.0, reading_table(session)
+    )
     segment = segments.new_segment(
         session, actor, meta, now, source="tts", text=words, speed=1.0, engine=engine,
         voice=voice, spoken_text=read, for_alert=True,

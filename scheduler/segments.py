@@ -9,7 +9,7 @@ run in the request, so even a background ingest only fails for reasons found whi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +24,14 @@ from audio.errors import AudioError
 from audio.pipeline import Ingested, Work, check_size, ingest, probe, run_steps, validate
 from audio.store import MediaStore
 from audio.tts.base import TtsError
+from audio.tts.normalize_vi import normalize
 from audio.tts.speak import speak
 from config import Settings
 from scheduler import audit, permissions
 from scheduler.db import now_utc
 from scheduler.errors import Invalid, NotFound, Unprocessable
 from scheduler.models import Campaign, MediaFile, Segment, Station, Topic, User
+from scheduler.readings import reading_table
 from scheduler.stations import stations_by_code
 
 MAX_ID = 2**31 - 1
@@ -159,13 +161,21 @@ def _record(
 
 
 def spoken_segment(settings: Settings, text: str, engine: str | None, voice: str | None,
-                   speed: float) -> tuple[Ingested, str, str, str]:  # fmt: skip
+                   speed: float, readings: Mapping[str, str] | None = None,
+                   ) -> tuple[Ingested, str, str, str]:  # fmt: skip
     """Speak the text and run the result through the pipeline (same loudness as uploads).
+    ``readings``: the abbreviations to read (:func:`scheduler.readings.reading_table`; the
+    bundled dictionary when None).
 
     Returns the stored media, the engine that actually spoke, the voice and what it read.
     """
+
+    def read(words: str) -> str:
+        return normalize(words, readings)
+
     with TemporaryDirectory(prefix="loaxa-tts-") as tmp:
-        spoken = speak(text, settings, Path(tmp), engine=engine, voice=voice, speed=speed)
+        spoken = speak(text, settings, Path(tmp), engine=engine, voice=voice, speed=speed,
+                       normalize=read)  # fmt: skip
         done = ingest(spoken.path, settings, store_for(settings), original_name="tts.wav")
     return done, spoken.engine, spoken.voice, spoken.normalized_text
 
@@ -174,8 +184,11 @@ def tts_job(
     sessions: sessionmaker[Session], settings: Settings, segment_id: int,
     text: str, engine: str | None, voice: str | None, speed: float,
 ) -> None:  # fmt: skip
+    with sessions() as session:
+        readings = reading_table(session)
     try:
-        done, used, used_voice, read = spoken_segment(settings, text, engine, voice, speed)
+        done, used, used_voice, read = spoken_segment(settings, text, engine, voice, speed,
+                                                      readings)  # fmt: skip
     except (TtsError, AudioError) as exc:
         _record(sessions, segment_id, None, str(exc))
         return

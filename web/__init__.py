@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.feeds import bp as feeds_bp
     from web.home import bp as home_bp
     from web.programs import bp as programs_bp
+    from web.readings import bp as readings_bp
     from web.relay import bp as relay_bp
     from web.reports import bp as reports_bp
     from web.schedule import bp as schedule_bp
@@ -89,4 +90,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(schedule_bp)
     app.register_blueprint(segments_bp)
     app.register_blueprint(programs_bp)
+    app.register_blueprint(readings_bp)
     return app

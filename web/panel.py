@@ -44,6 +44,7 @@ NAV: list[tuple[str, Any, frozenset[Role] | None]] = [
     ("programs.index", _l("Chương trình"), EVERYONE),
     ("schedule.index", _l("Lịch phát"), EVERYONE),
     ("reports.index", _l("Báo cáo"), EVERYONE),
+    ("readings.index", _l("Cách đọc"), frozenset({Role.admin, Role.approver, Role.editor})),
     # Editors cannot issue alerts (scheduler.alerts.require_issuer): no menu entry for them.
     ("alerts.new", _l("Phát khẩn cấp"), frozenset({Role.admin, Role.approver})),
     ("audit.index", _l("Nhật ký"), frozenset({Role.admin, Role.approver})),

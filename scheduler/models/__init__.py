@@ -17,6 +17,7 @@ from scheduler.models.broadcasts import (
 from scheduler.models.campaigns import Campaign, Topic
 from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
 from scheduler.models.plays import AiringOutcome, PlayLog, SettledDay, SourceSample
+from scheduler.models.readings import Reading
 from scheduler.models.stations import Station, StationSuccession
 from scheduler.models.work import StoredManifest, WorkItem
 
@@ -39,6 +40,7 @@ __all__ = [
     "Priority",
     "Program",
     "ProgramItem",
+    "Reading",
     "Role",
     "Segment",
     "SettledDay",

@@ -14,6 +14,7 @@ from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound, TooLarge
 from scheduler.models import Campaign, Segment, Station, Topic
+from scheduler.readings import reading_table
 from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
@@ -78,7 +79,7 @@ def tts_segment() -> Response:
     fields: dict[str, Any] = {"source": "tts", "text": text, "speed": spec.speed}
     if len(text) <= cfg.sync_tts_max_chars:
         done, engine, voice, spoken = service.spoken_segment(
-            cfg, text, spec.engine, spec.voice, spec.speed
+            cfg, text, spec.engine, spec.voice, spec.speed, reading_table(db)
         )
         now = now_utc()
         segment = service.new_segment(db, user, meta, now, engine=engine, voice=voice,

@@ -7,10 +7,11 @@ from flask import Response, jsonify
 from audio.tts.normalize_vi import normalize
 from audio.tts.registry import engines_info
 from scheduler.errors import Invalid
+from scheduler.readings import reading_table
 from web.api import bp
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
-from web.db import settings
+from web.db import session, settings
 
 
 @bp.post("/tts/normalize")
@@ -21,7 +22,7 @@ def tts_normalize() -> Response:
         raise Invalid("text: send the bulletin text as a string", "text")
     if len(text) > settings().tts_max_chars:
         raise Invalid(f"text: at most {settings().tts_max_chars} characters", "text")
-    return jsonify({"text": normalize(text)})
+    return jsonify({"text": normalize(text, reading_table(session()))})
 
 
 @bp.get("/tts/engines")

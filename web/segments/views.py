@@ -42,6 +42,7 @@ from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Campaign, Segment, User
+from scheduler.readings import reading_table
 from web.archiving import toggle
 from web.auth import login_required, panel_user
 from web.db import queue_job, session, settings
@@ -349,7 +350,9 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
     try:
         meta = service.prepare(db, me, str(form.title.data), str(form.owner.data), campaign, topic)
         if len(text) <= cfg.sync_tts_max_chars:
-            done, used, used_voice, spoken = service.spoken_segment(cfg, text, engine, voice, speed)
+            done, used, used_voice, spoken = service.spoken_segment(
+                cfg, text, engine, voice, speed, reading_table(db)
+            )
             now = now_utc()
             segment = service.new_segment(db, me, meta, now, engine=used, voice=used_voice,
                                           spoken_text=spoken, **fields)  # fmt: skip
@@ -415,7 +418,7 @@ def listen() -> ResponseReturnValue:
             spoken = speak(
                 opening, settings(), Path(tmp), engine=form.engine.data or None,
                 voice=str(form.voice.data), speed=float(str(form.speed.data)),
-                normalize=normalize,
+                normalize=lambda words: normalize(words, reading_table(session())),
             )  # fmt: skip
         except TtsError as exc:
             return jsonify(error=str(exc)), 422
@@ -450,7 +453,7 @@ def tts() -> ResponseReturnValue:
                 n=len(text), max=cfg.tts_max_chars,
             )]  # fmt: skip
         else:
-            normalized = normalize(text)
+            normalized = normalize(text, reading_table(session()))
             if valid and request.form.get("action") == "speak":
                 if form.checked.data == fingerprint(text):
                     segment = _speak(form, me)
