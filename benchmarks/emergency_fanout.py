@@ -1,7 +1,8 @@
 """Benchmark: an emergency alert reaching 1,000 station agents — MQTT push vs polling alone.
 
-DESIGN.md "Pull first, push to hurry": agents poll their manifest every 15 s; when a broker is
-configured the server publishes "sync now" on MQTT so an emergency reaches them within seconds.
+Pull first, push to hurry (docs/architecture.md): agents poll their manifest every 15 s;
+when a broker is configured the server publishes "sync now" on MQTT so an emergency reaches
+them within seconds.
 Measured: from the moment the alert is sent (``POST /api/v1/alerts``) until each agent holds a
 manifest with the alert's item — p50 / p99 / max over the agents. Target: p99 ≤ 2 s with push.
 

@@ -1,6 +1,6 @@
 """Benchmark: the agent manifest endpoint under gunicorn — cheap 304s and full 200s.
 
-DESIGN.md "Pull first, push to hurry": agents poll ``GET /api/v1/agent/manifest`` with
+docs/architecture.md "Pull first, push to hurry": agents poll ``GET /api/v1/agent/manifest`` with
 ``If-None-Match`` every 15 s, so the ``304`` answer is what a national server mostly serves
 (10,000 stations / 15 s ≈ 670 req/s). Target: ≥ 2,000 req/s for 304 on 2 workers.
 

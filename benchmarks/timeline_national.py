@@ -1,8 +1,8 @@
 """Benchmark: a week of timelines for the whole 2024 national tree (10,810 stations).
 
-DESIGN.md, rule 8: the resolver must do the whole 2024 national tree for a week in seconds,
-not minutes. The target from the issue: a nation-week in ≤ 5 s on one core, and ≥ 10× faster
-than resolving each station on its own.
+docs/architecture.md rule 8: the resolver must do the whole 2024 national tree for a week
+in seconds, not minutes. The target from the issue: a nation-week in ≤ 5 s on one core, and
+≥ 10× faster than resolving each station on its own.
 
 1. Import the national directory (63 provinces, 696 districts, 10,051 communes) into a fresh
    SQLite database (or ``--database-url``).

@@ -46,7 +46,7 @@ class Settings(BaseModel):
     job_lease_s: float = Field(30.0, ge=2, le=3600)
     timezone: str = "Asia/Ho_Chi_Minh"
     tts_engine: str = "auto"
-    # Schedule rules (DESIGN.md "Rules of the schedule").
+    # Schedule rules (docs/architecture.md "Rules of the schedule").
     default_max_delay_s: int = Field(1800, ge=0, le=86_400)
     min_fragment_s: int = Field(30, ge=1, le=3600)
     clash_horizon_days: int = Field(62, ge=1, le=400)
@@ -60,7 +60,7 @@ class Settings(BaseModel):
     # no report; before that the agent may still be uploading it.
     report_grace_s: int = Field(600, ge=0, le=86_400)
 
-    # Emergencies (DESIGN.md rule 6). An alert airs "as soon as received": an airing that
+    # Emergencies (docs/architecture.md rule 6). An alert airs "as soon as received": an airing that
     # reaches a station late still starts (from its first word) until the next repeat is due
     # or the alert expires; an alert sent without an expiry expires this long after its
     # last airing's start, so a station back from an outage still hears it within that time.
@@ -70,7 +70,7 @@ class Settings(BaseModel):
     # The longest a held manifest request waits for a change (agents without a broker).
     manifest_wait_max_s: float = Field(30.0, ge=0, le=300)
 
-    # Audio pipeline (DESIGN.md "Audio pipeline"): what every segment is turned into.
+    # Audio pipeline (docs/architecture.md "Audio pipeline"): what every segment is turned into.
     target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)  # integrated loudness, ITU-R BS.1770
     true_peak_db: float = Field(-1.0, ge=-12.0, le=0.0)  # ceiling, dBTP
     sample_rate: Literal[44100, 48000] = 44100
@@ -99,7 +99,7 @@ class Settings(BaseModel):
     # trusted, so login rate limits and logs see the real client address.
     trusted_proxies: int = Field(0, ge=0, le=5)
 
-    # Station agent and player (DESIGN.md "Agent").
+    # Station agent and player (docs/architecture.md "Agent").
     agent_poll_s: float = Field(15.0, ge=1, le=3600)  # between manifest checks
     agent_heartbeat_s: float = Field(60.0, ge=5, le=3600)
     # The job for an item fires this long before its start: media loaded, start latency known.

@@ -1,4 +1,4 @@
-"""Where an alert aired, station by station, as the stations reported it (API.md "Alerts").
+"""Where an alert aired, station by station, as the stations reported it (docs/api.md "Alerts").
 
 Every station that hears the alert (its targets' subtrees) has one line per airing, decided
 from what its agent said — the play log once the airing is over, before that the receipt its

@@ -1,4 +1,4 @@
-"""Emergency alerts (DESIGN.md rule 6; API.md ``POST /api/v1/alerts``).
+"""Emergency alerts (docs/architecture.md rule 6; docs/api.md ``POST /api/v1/alerts``).
 
 An alert is recorded first and aired once its audio is ready, so the request that sends it
 answers at once and the words are spoken after (:func:`prepare_alert`, in a job):
@@ -84,7 +84,7 @@ def _error(message: str) -> PydanticCustomError:
 
 
 class AlertSpec(BaseModel):
-    """An alert as an approver writes it (API.md ``POST /api/v1/alerts``)."""
+    """An alert as an approver writes it (docs/api.md ``POST /api/v1/alerts``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -23,7 +23,7 @@ MAX_BATCH = 1000
 
 
 class PlayReport(BaseModel):
-    """One as-run record (API.md ``POST /api/v1/agent/plays``)."""
+    """One as-run record (docs/api.md ``POST /api/v1/agent/plays``)."""
 
     model_config = ConfigDict(extra="ignore")
 

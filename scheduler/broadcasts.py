@@ -1,4 +1,4 @@
-"""Saving, approving and cancelling broadcasts (DESIGN.md rules 4 and 5).
+"""Saving, approving and cancelling broadcasts (docs/architecture.md rules 4 and 5).
 
 :func:`save_broadcast` is the one way a broadcast is created or changed — the API and the
 command line both call it. In one transaction it validates the draft, checks permissions,
@@ -60,7 +60,7 @@ STREAM_SCHEMES = ("http://", "https://", "rtsp://", "rtmp://", "udp://", "rtp://
 
 
 class BroadcastSpec(BaseModel):
-    """A broadcast as an editor writes it (API.md, ``POST /api/v1/broadcasts``)."""
+    """A broadcast as an editor writes it (docs/api.md, ``POST /api/v1/broadcasts``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

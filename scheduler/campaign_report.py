@@ -1,4 +1,4 @@
-"""What a campaign put on the air (API.md "Reports": ``/reports/campaign``, issue #10).
+"""What a campaign put on the air (docs/api.md "Reports": ``/reports/campaign``, issue #10).
 
 Built on :mod:`scheduler.compliance` (the same planned airings and outcomes, filtered to the
 programmes that carry the campaign's segments). A programme airing is attributed to each of

@@ -1,4 +1,4 @@
-"""Planned against aired: which communes relayed what (API.md "Reports", issue #10).
+"""Planned against aired: which communes relayed what (docs/api.md "Reports", issue #10).
 
 Every planned airing — an entry of a station's resolved timeline that airs (not pre-empted),
 its fragments taken together — is matched to the play logs its agent sent by (station,

@@ -1,4 +1,4 @@
-"""What a broadcast being saved collides with (DESIGN.md rule 4) and what it does to the
+"""What a broadcast being saved collides with (docs/architecture.md rule 4) and what it does to the
 stations it reaches (conflicts per station and date, rule warnings)."""
 
 from __future__ import annotations

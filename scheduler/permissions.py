@@ -16,7 +16,7 @@ def in_scope(user: User, station: Station) -> bool:
 
 
 def can_view(user: User, station: Station) -> bool:
-    """A station's records, timeline and plays: the user's own subtree only (API.md)."""
+    """A station's records, timeline and plays: the user's own subtree only (docs/api.md)."""
     return in_scope(user, station)
 
 

@@ -41,7 +41,7 @@ class ItemSpec(BaseModel):
 
 
 class ProgramSpec(BaseModel):
-    """A programme as an editor writes it (API.md ``POST /api/v1/programs``)."""
+    """A programme as an editor writes it (docs/api.md ``POST /api/v1/programs``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

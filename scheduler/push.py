@@ -1,4 +1,4 @@
-"""Push: tell agents to sync now, over MQTT (DESIGN.md "Pull first, push to hurry").
+"""Push: tell agents to sync now, over MQTT (docs/architecture.md "Pull first, push to hurry").
 
 Polling alone is always enough; a message only makes agents poll at once. The server publishes
 ``{"revision": n}`` on ``loaxa/v1/stations/{code}`` for each *target* of a changed broadcast

@@ -1,4 +1,4 @@
-"""Station rules (DESIGN.md rule 5): allowed broadcast windows and caps.
+"""Station rules (docs/architecture.md rule 5): allowed broadcast windows and caps.
 
 They warn, they do not refuse: a district may have good reason to air outside the usual
 hours, but the editor should see it before saving. Emergencies are exempt. A *session* is a

@@ -182,7 +182,7 @@ def bump_revisions(session: Session, roots: Iterable[Station]) -> None:
 BUMP_CHUNK = 200
 
 
-# --- Station rules (DESIGN.md rule 5), set by an admin from the panel -----------------------
+# --- Station rules (docs/architecture.md rule 5), set by an admin from the panel ---------
 
 MAX_SESSIONS_PER_DAY = 48
 MAX_MINUTES_PER_SESSION = 24 * 60

@@ -1,4 +1,4 @@
-"""The resolver: occurrences → a station's timeline (DESIGN.md, rules of the schedule 1–4).
+"""The resolver: occurrences → a station's timeline (docs/architecture.md, rules 1–4).
 
 Pure and deterministic: plain values in, plain values out; no database, clock, Flask or VLC.
 

@@ -1,4 +1,4 @@
-"""Emergency alerts (API.md ``POST /api/v1/alerts``; DESIGN.md rule 6).
+"""Emergency alerts (docs/api.md ``POST /api/v1/alerts``; docs/architecture.md rule 6).
 
 An approver's alert airs at once at its targets, ahead of everything else; it may repeat by
 count or until expiry; it comes as JSON or as a CAP 1.2 message; it can be cancelled (also by

@@ -1,4 +1,4 @@
-"""Bad input never hurts (API.md, errors): every mistake is a 4xx with a sentence in
+"""Bad input never hurts (docs/api.md, errors): every mistake is a 4xx with a sentence in
 ``error`` and, where one field is to blame, its name in ``field``; never a 500, and nothing
 is half-saved — no broadcast, no audit event, no revision bump.
 """

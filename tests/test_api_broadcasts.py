@@ -1,4 +1,4 @@
-"""Broadcasts through the API (API.md "Broadcasts"; DESIGN.md rules of the schedule 1–5).
+"""Broadcasts through the API (docs/api.md "Broadcasts"; docs/architecture.md rules 1–5).
 
 Creating, approving, changing and cancelling broadcasts, who may do which, what reaches the
 timelines, what saving reports (clashes, conflicts, station-rule warnings), and the side

@@ -1,4 +1,4 @@
-"""Compliance reports (API.md "Reports", issue #10): planned against aired, by the rows.
+"""Compliance reports (docs/api.md "Reports", issue #10): planned against aired, by the rows.
 
 A week (Mon 13/4 – Sun 19/4/2026) at three wards of Phủ Lý, each with a daily province
 relay 05:30–06:00 and a district programme 17:00–17:15 (14 airings, 315 minutes):

@@ -1,5 +1,5 @@
 """Stations, timelines, the iCalendar feed, the OpenAPI document and the health check
-(API.md "Stations", "Timelines and schedules")."""
+(docs/api.md "Stations", "Timelines and schedules")."""
 
 from __future__ import annotations
 

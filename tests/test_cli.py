@@ -1,4 +1,4 @@
-"""The ``loaxa`` command line (API.md "Command line") against a temporary instance.
+"""The ``loaxa`` command line (docs/api.md "Command line") against a temporary instance.
 
 Each test gets its own instance folder and SQLite file. ``init --demo`` runs for real once per
 module (with the clock frozen, so the demo schedule starts on Monday 2026-04-20) and the

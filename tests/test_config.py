@@ -1,4 +1,4 @@
-"""Configuration (DESIGN.md "config/"): settings layered defaults → instance file → ``LOAXA_*``
+"""Configuration (docs/architecture.md): settings layered defaults → instance file → ``LOAXA_*``
 environment → explicit overrides, failing fast with the key's name; and the station
 directory reader (bundled Hà Nam 2024 tree, JSON/YAML files, the 2025 two-level shape)."""
 

@@ -1,4 +1,4 @@
-"""The resolver: occurrences → a station's timeline (DESIGN.md, rules of the schedule 1–4).
+"""The resolver: occurrences → a station's timeline (docs/architecture.md, rules 1–4).
 
 Part one walks through the real rhythm of a Hà Nam morning with codes from the bundled
 2024 tree; part two states the rules as properties and lets hypothesis look for a

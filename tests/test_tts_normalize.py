@@ -1,4 +1,4 @@
-"""The Vietnamese TTS normaliser (DESIGN.md "TTS"): what the voice reads for what is written.
+"""The Vietnamese TTS normaliser (docs/architecture.md): what the voice reads for what is written.
 
 One table of written → spoken cases per category, each with an id saying what it shows, then
 whole bulletin sentences, then the properties every bulletin relies on: text with nothing to

@@ -1,4 +1,4 @@
-"""The ``loaxa`` command line (API.md "Command line").
+"""The ``loaxa`` command line (docs/api.md "Command line").
 
 Each command is a thin shell around a service function: it opens one transaction, calls the
 service, commits, and prints. Domain errors become a one-line message and exit status 1.

@@ -1,6 +1,6 @@
 """A live relay (tiếp âm): a source station's stream aired for a fixed window.
 
-Relays are fallible, so (DESIGN.md "Relays"):
+Relays are fallible, so (docs/architecture.md "Relays"):
 
 1. The stream is opened ``relay_preroll_s`` before the window, so the first second is not
    lost; its gate keeps it silent until the start.

@@ -1,2 +1,2 @@
 """Text to speech: engines behind one interface, a sentence cache, and ``speak`` that
-turns a bulletin into one WAV (DESIGN.md "TTS")."""
+turns a bulletin into one WAV (docs/architecture.md "TTS")."""

@@ -1,6 +1,6 @@
 """What every TTS engine is: one base class, one error, and the checks they all share.
 
-Engines are plugins (CONVENTIONS.md "Plugins = registry + base class + one error"): each
+Engines are plugins (docs/architecture.md "Plugins = registry + base class + one error"): each
 one turns a short piece of text into an audio file and reports any failure as a
 :class:`TtsError` whose message a commune editor can read, so the web layer can show it
 as-is and ``speak`` can decide whether another engine should take over.

@@ -2,7 +2,7 @@
 
 Engines are named by dotted path and imported only when asked for, so a station that never
 uses an engine never imports its library, and adding an engine is one line here
-(CONVENTIONS.md "Plugins = registry + base class + one error").
+(docs/architecture.md "Plugins = registry + base class + one error").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The agent's side of the HTTP protocol (API.md "Agent protocol"), over ``requests``.
+"""The agent's side of the HTTP protocol (docs/api.md "Agent protocol"), over ``requests``.
 
 Every call has a timeout: a commune's line can hang rather than fail, and a hung call must
 never hold up playback. Failures become two exceptions the runner can act on — the server is

@@ -39,7 +39,7 @@ class Media:
 
 @dataclass(frozen=True)
 class Item:
-    """One manifest item (API.md "Agent protocol")."""
+    """One manifest item (docs/api.md "Agent protocol")."""
 
     id: str
     broadcast: int | None
@@ -63,7 +63,7 @@ class Item:
 
     @property
     def urgent(self) -> bool:
-        """Emergencies never wait behind other downloads (DESIGN.md "Pull first")."""
+        """Emergencies never wait behind other downloads (docs/architecture.md "Pull first")."""
         return self.priority == "emergency"
 
 

@@ -41,7 +41,8 @@ class Station(Base):
     depth: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     stream_url: Mapped[str | None] = mapped_column(String(500))
-    # Station rules (DESIGN.md rule 5): allowed windows "05:00-07:00,16:30-19:00" and caps.
+    # Station rules (docs/architecture.md rule 5): allowed windows "05:00-07:00,16:30-19:00"
+    # and caps.
     allowed_windows: Mapped[str | None] = mapped_column(String(200))
     max_sessions_per_day: Mapped[int | None] = mapped_column(Integer)
     max_minutes_per_session: Mapped[int | None] = mapped_column(Integer)

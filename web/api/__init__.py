@@ -1,4 +1,4 @@
-"""``/api/v1``: the JSON contract of API.md."""
+"""``/api/v1``: the JSON contract of docs/api.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The agent protocol (API.md "Agent protocol"): manifest, media, play logs, heartbeat.
+"""The agent protocol (docs/api.md "Agent protocol"): manifest, media, play logs, heartbeat.
 
 Agents authenticate with their station token and reach nothing else; each sees only its own
 station's manifest and the media that manifest names.

@@ -1,4 +1,4 @@
-"""Alerts (API.md ``POST /api/v1/alerts``, "Alerts"): emergencies from JSON or CAP 1.2.
+"""Alerts (docs/api.md ``POST /api/v1/alerts``, "Alerts"): emergencies from JSON or CAP 1.2.
 
 An alert whose words must be spoken (or whose audio must be rendered: a tone, the issue
 time) answers ``202`` with ``"status": "preparing"`` and its id at once; the audio is made

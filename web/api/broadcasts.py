@@ -1,4 +1,4 @@
-"""Broadcasts (API.md "Broadcasts"): create, read, patch, cancel, approve."""
+"""Broadcasts (docs/api.md "Broadcasts"): create, read, patch, cancel, approve."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/openapi.json``: the contract of API.md, machine-readable.
+"""``GET /api/v1/openapi.json``: the contract of docs/api.md, machine-readable.
 
 Request bodies come from the same pydantic models that validate them, so the published
 schema cannot drift from what the server accepts.

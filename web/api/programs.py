@@ -1,4 +1,4 @@
-"""Programmes (API.md "Programs"): build from segments and silences; rendered to one file."""
+"""Programmes (docs/api.md "Programs"): build from segments and silences; rendered to one file."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reports (API.md "Reports"): planned against aired, for a station's subtree and a period.
+"""Reports (docs/api.md "Reports"): planned against aired, for a station's subtree and a period.
 
 ``GET /api/v1/reports/compliance`` answers JSON; ``…/compliance.csv`` and ``…/compliance.xlsx``
 (or ``Accept: text/csv``) the same rows as a spreadsheet. ``GET /api/v1/reports/airings``

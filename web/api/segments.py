@@ -1,4 +1,4 @@
-"""Segments (API.md "Segments"): uploads, TTS bulletins, their audio, approval."""
+"""Segments (docs/api.md "Segments"): uploads, TTS bulletins, their audio, approval."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stations and their timelines (API.md "Stations", "Timelines and schedules")."""
+"""Stations and their timelines (docs/api.md "Stations", "Timelines and schedules")."""
 
 from __future__ import annotations
 

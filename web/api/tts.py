@@ -1,4 +1,4 @@
-"""TTS helpers for editors (API.md "Segments"): what the voice will read, which engines exist."""
+"""TTS helpers for editors (docs/api.md "Segments"): what the voice will read, the engines."""
 
 from __future__ import annotations
 
