@@ -99,3 +99,13 @@ def test_a_reading_is_removed_and_the_removal_audited(panel: Panel, network: Any
     assert network.scalar(select(Reading.id)) is None
     assert network.scalar(select(AuditEvent.id).where(AuditEvent.action == "reading.remove"))
     assert editor.form_post("/doc-tat/999999/xoa", page="/doc-tat").status_code == 302
+
+
+def test_editors_find_the_readings_from_the_bulletins_page(panel: Panel) -> None:
+    editor = panel.client("editor", DISTRICT)
+    bulletins = editor.get("/segments").get_data(as_text=True)
+    assert 'href="/doc-tat"' in bulletins
+    readings = editor.get("/doc-tat").get_data(as_text=True)
+    assert '<a href="/segments" aria-current="page">' in readings  # its menu entry is lit
+    operator = panel.client("operator", DISTRICT).get("/segments").get_data(as_text=True)
+    assert 'href="/doc-tat"' not in operator  # a page they may not open is not offered

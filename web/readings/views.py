@@ -16,14 +16,12 @@ from wtforms.validators import DataRequired, Length
 from audio.tts.normalize_vi import load_abbreviations, normalize
 from scheduler.db import now_utc
 from scheduler.errors import DomainError
-from scheduler.models import Reading, Role, User
-from scheduler.readings import add_reading, reading_table, remove_reading
+from scheduler.models import Reading, User
+from scheduler.readings import EDITORS, add_reading, reading_table, remove_reading
 from web.auth import panel_user, role_required
 from web.db import session
 from web.forms import show_error, strip
 from web.readings import bp
-
-EDITORS = (Role.admin, Role.approver, Role.editor)
 
 
 class ReadingForm(FlaskForm):

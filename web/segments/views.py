@@ -42,6 +42,7 @@ from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
 from scheduler.models import Campaign, Segment, User
+from scheduler.readings import EDITORS as READING_EDITORS
 from scheduler.readings import reading_table
 from web.archiving import toggle
 from web.auth import login_required, panel_user
@@ -158,6 +159,7 @@ def index() -> ResponseReturnValue:
         topics=topic_choices(db)[1:],
         owners=library.owners(db, me),
         can_author=True,
+        can_teach=me.role in READING_EDITORS,
     )
 
 
