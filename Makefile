@@ -46,6 +46,11 @@ run: $(BIN)/.installed system-packages
 test: $(BIN)/.installed system-packages
 	$(BIN)/pytest
 
+## The edit loop: everything but the real-time and browser tests, on SQLite only.
+test-fast: $(BIN)/.installed
+	env -u LOAXA_TEST_DATABASE_URL -u LOAXA_TEST_MQTT_URL -u LOAXA_TEST_REDIS_URL \
+	  $(BIN)/pytest -q -m "not realtime" --ignore=tests/browser
+
 ## Screenshots of the main pages at 390 px and 1366 px → docs/screenshots/ (needs chromium).
 screenshots: $(BIN)/.installed system-packages
 	$(BIN)/python docs/screenshots.py

@@ -18,6 +18,8 @@ import pytest
 
 from tests.agent_fixtures import STATION, LiveServer, close, copy_template, live_server, soon
 
+pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them
+
 
 @pytest.fixture
 def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:

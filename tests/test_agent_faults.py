@@ -22,6 +22,8 @@ from scheduler.models import Station
 from tests.agent_fixtures import STATION, LiveServer, close, copy_template, live_server, soon
 from tests.test_agent import parse, wait_for
 
+pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them
+
 WRITES = ("set_airing", "queue_play", "save_manifest", "mark_sent", "complete", "mark_progress")
 
 

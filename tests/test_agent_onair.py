@@ -36,6 +36,8 @@ if vlc.dll is None:  # pragma: no cover - depends on the machine
 from audio.player import VlcPlayer  # noqa: E402
 from scheduler.agent.plan import EXPIRED  # noqa: E402
 
+pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them
+
 EDGE = 0.08  # seconds: an item's start or end in the WAV vs its scheduled instant
 SOURCE_HZ = 1000
 

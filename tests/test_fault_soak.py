@@ -40,7 +40,7 @@ from tests.agent_fixtures import ZONE, LiveServer, close, copy_template, live_se
 from tests.conftest import PG_ENV
 from tests.waiting import until
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.realtime]
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 GAP_S = 6.0  # between planned items; each item is 2 s long
 ITEMS = 9

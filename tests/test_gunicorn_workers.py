@@ -32,6 +32,8 @@ from tests.conftest import FROZEN_NOW, PG_ENV
 from tests.test_api_segments import make_recording
 from tests.waiting import until
 
+pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them
+
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 LEASE_S = 3
 LONG_TEXT = "Thông báo của Ủy ban nhân dân xã về lịch tiêm chủng cho trẻ em trong tháng. " * 25

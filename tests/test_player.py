@@ -36,7 +36,7 @@ except (ImportError, OSError, NotImplementedError) as exc:  # no libvlc on this 
     LIBVLC, WHY_NOT = False, f"libvlc cannot load: {exc}"
 
 needs_vlc = pytest.mark.skipif(not LIBVLC, reason=WHY_NOT)
-pytestmark = pytest.mark.usefixtures("temp_dir")
+pytestmark = [pytest.mark.usefixtures("temp_dir"), pytest.mark.realtime]
 
 RATE = 44100
 LEAD = 0.8  # play() this long before the start: room for the dry run
