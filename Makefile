@@ -10,7 +10,7 @@ export LOAXA_INSTANCE ?= $(CURDIR)/instance
 # Debian packages the audio pipeline, TTS and the station player use.
 SYSTEM_PACKAGES := ffmpeg espeak-ng libvlc5 vlc-plugin-base libchromaprint-tools
 
-.PHONY: run test lint screenshots system-packages clean
+.PHONY: run test test-fast lint screenshots system-packages clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
