@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,6 +34,9 @@ from scheduler.errors import Invalid, NotFound, Unprocessable
 from scheduler.models import Campaign, MediaFile, Segment, Station, Topic, User
 from scheduler.readings import reading_table
 from scheduler.stations import stations_by_code
+
+if TYPE_CHECKING:
+    from scheduler.jobs import Jobs
 
 MAX_ID = 2**31 - 1
 
@@ -131,6 +135,42 @@ def check_upload(path: Path, settings: Settings, original_name: str | None) -> f
     assert checked.probe is not None
     # An unknown length is treated as long: better a background job than a stuck request.
     return checked.probe.duration_s if checked.probe.duration_s is not None else float("inf")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A new segment and how its audio comes: ``ingested`` now, or by the ``job`` queued in
+    the segment's session (wake the runner with it once that commits)."""
+
+    segment: Segment
+    ingested: Ingested | None = None
+    job: int | None = None
+
+
+def store_upload(
+    session: Session, settings: Settings, actor: User, meta: SegmentMeta, path: Path,
+    original_name: str | None, now: datetime, *, jobs: Jobs | None,
+) -> Stored:  # fmt: skip
+    """An uploaded recording becomes a segment, for the API, the panel and the command line.
+
+    1. The checks that need no decoding refuse a bad file (:class:`AudioError`, nothing
+       stored), so even a background ingest only fails for reasons found while decoding.
+    2. Up to ``sync_audio_max_s`` it is ingested now and the segment is ready.
+    3. Longer, the file is moved out of ``path`` and kept under the segment's id, so a
+       restart finds it, and an ``ingest`` job is queued in ``jobs``.
+
+    Without ``jobs`` (no runner to hand the work to, as on the command line) the ingest is
+    done now whatever the length.
+    """
+    seconds = check_upload(path, settings, original_name)
+    if jobs is None or seconds <= settings.sync_audio_max_s:
+        done = ingest(path, settings, store_for(settings), original_name=original_name)
+        segment = new_segment(session, actor, meta, now, original_name=original_name)
+        finish(session, segment, done, now)
+        return Stored(segment, ingested=done)
+    segment = new_segment(session, actor, meta, now, original_name=original_name)
+    keep_upload(path, settings, segment.id)
+    return Stored(segment, job=jobs.submit(session, "ingest", segment=segment.id))
 
 
 def ingest_job(

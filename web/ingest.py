@@ -1,6 +1,6 @@
-"""One uploaded file becomes a segment, for the panel and the API alike: checked (refused
-with AudioError, nothing stored), then ingested now when short or in the background when
-long (the file kept under the segment's id so a restart can pick it up again)."""
+"""Segments from the panel and the API alike: an uploaded file handed to the domain's
+:func:`~scheduler.segments.store_upload`, and the commit that wakes this process's runner
+for the job a long recording or bulletin was left to."""
 
 from __future__ import annotations
 
@@ -10,28 +10,27 @@ from tempfile import TemporaryDirectory
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from audio.pipeline import ingest
 from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.models import Segment, User
-from scheduler.segments import SegmentMeta
-from web.db import queue_job, session, settings
+from scheduler.segments import SegmentMeta, Stored
+from web.db import jobs, session, settings
 
 
-def store_upload(actor: User, meta: SegmentMeta, upload: FileStorage) -> Segment:
-    db, cfg = session(), settings()
+def store_file(actor: User, meta: SegmentMeta, upload: FileStorage) -> Segment:
     with TemporaryDirectory(prefix="loaxa-upload-") as tmp:
+        # The client's file name is kept as given for the record, but never trusted as a path.
         path = Path(tmp) / (secure_filename(upload.filename or "") or "upload.bin")
         upload.save(path)
-        seconds = service.check_upload(path, cfg, upload.filename)
-        now = now_utc()
-        if seconds <= cfg.sync_audio_max_s:
-            done = ingest(path, cfg, service.store_for(cfg), original_name=upload.filename)
-            segment = service.new_segment(db, actor, meta, now, original_name=upload.filename)
-            service.finish(db, segment, done, now)
-            db.commit()
-            return segment
-        segment = service.new_segment(db, actor, meta, now, original_name=upload.filename)
-        service.keep_upload(path, cfg, segment.id)
-    queue_job(db, "ingest", segment=segment.id)
-    return segment
+        stored = service.store_upload(session(), settings(), actor, meta, path, upload.filename,
+                                      now_utc(), jobs=jobs())  # fmt: skip
+    return commit(stored)
+
+
+def commit(stored: Stored) -> Segment:
+    """Commit the segment with its job, if any, then wake this process's runner for it
+    (another process would only find the job by polling)."""
+    session().commit()
+    if stored.job is not None:
+        jobs().committed(stored.job)
+    return stored.segment

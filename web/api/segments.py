@@ -19,7 +19,7 @@ from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
 from web.db import queue_job, session, settings
-from web.ingest import store_upload
+from web.ingest import store_file
 
 
 class TtsSpec(BaseModel):
@@ -64,8 +64,7 @@ def upload_segment() -> Response:
     meta = service.prepare(
         db, user, form.get("title", ""), form.get("owner"), form.get("campaign"), form.get("topic")
     )
-    segment = store_upload(user, meta, upload)
-    return _answer(segment)
+    return _answer(store_file(user, meta, upload))
 
 
 @bp.post("/segments/tts")

@@ -24,7 +24,7 @@ from web import panel
 from web.auth import login_required, panel_user
 from web.db import session, settings
 from web.forms import show_error
-from web.ingest import store_upload
+from web.ingest import store_file
 from web.segments import bp
 from web.segments.forms import MAX_FILES, UploadForm, upload_title
 from web.segments.views import field_messages, wants_json
@@ -61,7 +61,7 @@ def _store_all(form: UploadForm) -> list[Outcome] | None:
     for upload in files:
         outcome = Outcome(upload.filename or "", upload_title(typed, upload.filename, several))
         try:
-            outcome.segment = store_upload(me, replace(shared, title=outcome.title), upload)
+            outcome.segment = store_file(me, replace(shared, title=outcome.title), upload)
         except AudioError as exc:
             db.rollback()
             outcome.refusal = exc.message
