@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -218,6 +218,30 @@ def spoken_segment(settings: Settings, text: str, engine: str | None, voice: str
                        normalize=read)  # fmt: skip
         done = ingest(spoken.path, settings, store_for(settings), original_name="tts.wav")
     return done, spoken.engine, spoken.voice, spoken.normalized_text
+
+
+def speak_bulletin(
+    session: Session, settings: Settings, actor: User, meta: SegmentMeta, text: str,
+    now: datetime, *, jobs: Jobs | None, engine: str | None = None, voice: str | None = None,
+    speed: float = 1.0,
+) -> Stored:  # fmt: skip
+    """A typed bulletin becomes a segment, for the API and the panel: spoken now with the
+    editors' readings when at most ``sync_tts_max_chars`` long (a :class:`TtsError` or
+    :class:`AudioError` stores nothing), else left to a ``speak`` job queued in ``jobs``
+    (without ``jobs``, spoken now whatever the length). ``text`` is checked by the caller:
+    each edge refuses empty or too long text with its own message."""
+    fields: dict[str, Any] = {"source": "tts", "text": text, "speed": speed}
+    if jobs is None or len(text) <= settings.sync_tts_max_chars:
+        done, used, used_voice, spoken = spoken_segment(settings, text, engine, voice, speed,
+                                                        reading_table(session))  # fmt: skip
+        segment = new_segment(session, actor, meta, now, engine=used, voice=used_voice,
+                              spoken_text=spoken, **fields)  # fmt: skip
+        finish(session, segment, done, now)
+        return Stored(segment, ingested=done)
+    # What was asked for, kept on the row so a restart can pick the job up again (the job
+    # replaces it with the engine and voice that actually spoke).
+    segment = new_segment(session, actor, meta, now, engine=engine, voice=voice, **fields)
+    return Stored(segment, job=jobs.submit(session, "speak", segment=segment.id))
 
 
 def tts_job(

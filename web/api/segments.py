@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Response, jsonify, request, send_file
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,12 +13,11 @@ from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound, TooLarge
 from scheduler.models import Campaign, Segment, Station, Topic
-from scheduler.readings import reading_table
 from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.broadcasts import json_object
-from web.db import queue_job, session, settings
-from web.ingest import store_file
+from web.db import jobs, session, settings
+from web.ingest import commit, store_file
 
 
 class TtsSpec(BaseModel):
@@ -74,23 +72,11 @@ def tts_segment() -> Response:
     text = check_text(spec.text)
     db = session()
     meta = service.prepare(db, user, spec.title, spec.owner, spec.campaign, spec.topic)
-    cfg = settings()
-    fields: dict[str, Any] = {"source": "tts", "text": text, "speed": spec.speed}
-    if len(text) <= cfg.sync_tts_max_chars:
-        done, engine, voice, spoken = service.spoken_segment(
-            cfg, text, spec.engine, spec.voice, spec.speed, reading_table(db)
-        )
-        now = now_utc()
-        segment = service.new_segment(db, user, meta, now, engine=engine, voice=voice,
-                                      spoken_text=spoken, **fields)  # fmt: skip
-        service.finish(db, segment, done, now)
-        db.commit()
-        return _answer(segment)
-    # What was asked for, kept on the row so a restart can pick the job up again.
-    segment = service.new_segment(db, user, meta, now_utc(), engine=spec.engine,
-                                  voice=spec.voice, **fields)  # fmt: skip
-    queue_job(db, "speak", segment=segment.id)
-    return _answer(segment)
+    stored = service.speak_bulletin(
+        db, settings(), user, meta, text, now_utc(), jobs=jobs(),
+        engine=spec.engine, voice=spec.voice, speed=spec.speed,
+    )  # fmt: skip
+    return _answer(commit(stored))
 
 
 def _visible_segment(segment_id: int) -> Segment:

@@ -46,8 +46,9 @@ from scheduler.readings import EDITORS as READING_EDITORS
 from scheduler.readings import reading_table
 from web.archiving import toggle
 from web.auth import login_required, panel_user
-from web.db import queue_job, session, settings
+from web.db import jobs, session, settings
 from web.forms import options, show_error
+from web.ingest import commit
 from web.segments import bp
 from web.segments.forms import (
     VOICE_LABELS,
@@ -348,25 +349,10 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
     text = str(form.text.data)
     engine, voice = str(form.engine.data or "") or None, str(form.voice.data)
     speed = float(str(form.speed.data))
-    fields: dict[str, Any] = {"source": "tts", "text": text, "speed": speed}
     try:
         meta = service.prepare(db, me, str(form.title.data), str(form.owner.data), campaign, topic)
-        if len(text) <= cfg.sync_tts_max_chars:
-            done, used, used_voice, spoken = service.spoken_segment(
-                cfg, text, engine, voice, speed, reading_table(db)
-            )
-            now = now_utc()
-            segment = service.new_segment(db, me, meta, now, engine=used, voice=used_voice,
-                                          spoken_text=spoken, **fields)  # fmt: skip
-            service.finish(db, segment, done, now)
-            db.commit()
-            return segment
-        # What was asked for, kept on the row so a restart can pick the job up again (the
-        # job replaces it with the engine and voice that actually spoke).
-        segment = service.new_segment(db, me, meta, now_utc(), engine=engine, voice=voice,
-                                      **fields)  # fmt: skip
-        queue_job(db, "speak", segment=segment.id)
-        return segment
+        return commit(service.speak_bulletin(db, cfg, me, meta, text, now_utc(), jobs=jobs(),
+                                             engine=engine, voice=voice, speed=speed))  # fmt: skip
     except TtsError as exc:
         db.rollback()
         form.engine.errors = [*form.engine.errors, str(exc)]
