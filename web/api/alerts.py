@@ -28,7 +28,7 @@ from scheduler.errors import Forbidden, Invalid, TooLarge, UnsupportedMedia
 from scheduler.models import Alert, User
 from web.api import bp
 from web.api.auth import require_user
-from web.api.broadcasts import json_object
+from web.api.bodies import json_object
 from web.db import air_alert, alert_announcer, session, settings
 
 CAP_TYPES = {"application/cap+xml", "application/xml", "text/xml"}

@@ -11,7 +11,7 @@ from scheduler.errors import Forbidden, NotFound
 from scheduler.segments import store_for
 from web.api import bp, serialize
 from web.api.auth import require_user
-from web.api.broadcasts import json_object
+from web.api.bodies import json_object
 from web.db import queue_job, session, sessions, settings
 
 # Programmes whose segments add up to less than this are rendered inside the request.

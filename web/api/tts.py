@@ -10,7 +10,7 @@ from scheduler.errors import Invalid
 from scheduler.readings import reading_table
 from web.api import bp
 from web.api.auth import require_user
-from web.api.broadcasts import json_object
+from web.api.bodies import json_object
 from web.db import session, settings
 
 
