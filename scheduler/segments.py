@@ -4,6 +4,8 @@ Short work runs in the request (the answer is ``ready`` at once); long work goes
 runner and the client polls the segment's ``status`` and ``progress``. Bad audio is refused
 before anything is stored: the checks that need no decoding (size, format, duration) always
 run in the request, so even a background ingest only fails for reasons found while decoding.
+The API, the panel and the command line all come in through :func:`prepare` (who may, and
+the metadata), then :func:`store_upload` or :func:`speak_bulletin`.
 """
 
 from __future__ import annotations
@@ -151,17 +153,12 @@ def store_upload(
     session: Session, settings: Settings, actor: User, meta: SegmentMeta, path: Path,
     original_name: str | None, now: datetime, *, jobs: Jobs | None,
 ) -> Stored:  # fmt: skip
-    """An uploaded recording becomes a segment, for the API, the panel and the command line.
-
-    1. The checks that need no decoding refuse a bad file (:class:`AudioError`, nothing
-       stored), so even a background ingest only fails for reasons found while decoding.
-    2. Up to ``sync_audio_max_s`` it is ingested now and the segment is ready.
-    3. Longer, the file is moved out of ``path`` and kept under the segment's id, so a
-       restart finds it, and an ``ingest`` job is queued in ``jobs``.
-
-    Without ``jobs`` (no runner to hand the work to, as on the command line) the ingest is
-    done now whatever the length.
-    """
+    """An uploaded recording at ``path`` becomes a segment (``meta`` from :func:`prepare`,
+    which says who may). A bad file is refused with :class:`AudioError` before anything is
+    stored. Up to ``sync_audio_max_s`` it is ingested now; longer, it is moved out of
+    ``path``, kept under the segment's id for a restart to find, and an ``ingest`` job is
+    queued in ``jobs``. Without ``jobs`` (no runner to hand the work to, as on the command
+    line) it is ingested now whatever its length, and ``path`` is left where it is."""
     seconds = check_upload(path, settings, original_name)
     if jobs is None or seconds <= settings.sync_audio_max_s:
         done = ingest(path, settings, store_for(settings), original_name=original_name)

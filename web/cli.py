@@ -407,8 +407,7 @@ def segment_add(
     with _session(settings) as session:
         actor = _actor(session, username)
         meta = segments.prepare(session, actor, title, owner, campaign, topic)
-        # No job runner here, and the answer below reports the result: ingested now, whatever
-        # the length (and the editor's own file is left where it is).
+        # No job runner here, and the lines below report the result: ingested now.
         stored = segments.store_upload(session, settings, actor, meta, file, file.name,
                                        now_utc(), jobs=None)  # fmt: skip
     created, done = stored.segment, stored.ingested
