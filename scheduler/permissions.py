@@ -26,6 +26,12 @@ def can_use(user: User, owner: Station) -> bool:
     return in_scope(user, owner) or user.station.path.startswith(owner.path)
 
 
+def can_see(user: User, owner: Station, targets: Iterable[Station]) -> bool:
+    """A broadcast or an alert, from its owner and targets: owned in the user's area, or
+    aimed at a station in it or above it — what a district sends reaches its communes."""
+    return in_scope(user, owner) or any(can_use(user, target) for target in targets)
+
+
 def require_view(user: User, station: Station) -> None:
     if not can_view(user, station):
         raise Forbidden(f"station {station.code} is outside your area")

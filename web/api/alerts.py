@@ -118,17 +118,11 @@ def status_json(status: AlertStatus) -> dict[str, Any]:
 
 
 def visible(user: User, alert: Alert) -> None:
-    """The caller's area overlaps the alert: its owner, or a station it reaches."""
-    if permissions.in_scope(user, alert.owner):
-        return
+    # Until its audio is ready an alert has no broadcast: only its owner's area sees it.
     broadcast = alert.broadcast
-    targets = broadcast.targets if broadcast is not None else []
-    if any(
-        permissions.can_use(user, t.station) or permissions.in_scope(user, t.station)
-        for t in targets
-    ):
-        return
-    raise Forbidden(f"alert {alert.id} is outside your area")
+    targets = (t.station for t in broadcast.targets) if broadcast is not None else ()
+    if not permissions.can_see(user, alert.owner, targets):
+        raise Forbidden(f"alert {alert.id} is outside your area")
 
 
 def _answer(alert: Alert, code: int, **extra: Any) -> Response:

@@ -28,13 +28,9 @@ def _saved(result: SaveResult, status: int) -> Response:
 
 
 def _visible(user: User, broadcast: Broadcast) -> None:
-    """A user sees a broadcast their area owns, or one that reaches their area."""
-    if permissions.in_scope(user, broadcast.owner):
-        return
-    for target in broadcast.targets:
-        if permissions.can_use(user, target.station) or permissions.in_scope(user, target.station):
-            return
-    raise Forbidden(f"broadcast {broadcast.id} is outside your area")
+    targets = (t.station for t in broadcast.targets)
+    if not permissions.can_see(user, broadcast.owner, targets):
+        raise Forbidden(f"broadcast {broadcast.id} is outside your area")
 
 
 @bp.post("/broadcasts")

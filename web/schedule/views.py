@@ -56,23 +56,14 @@ FIELD_OF = {
 # --- Who sees what ---------------------------------------------------------------------------
 
 
-def _visible(broadcast: Broadcast) -> None:
-    """A broadcast owned in the user's area, or one that reaches it (as in the API)."""
-    me = panel_user()
-    if permissions.in_scope(me, broadcast.owner):
-        return
-    for target in broadcast.targets:
-        if permissions.can_use(me, target.station) or permissions.in_scope(me, target.station):
-            return
-    abort(403)
-
-
 def _broadcast(broadcast_id: int) -> Broadcast:
     try:
         broadcast = service.get_broadcast(session(), broadcast_id)
     except NotFound:
         abort(404)
-    _visible(broadcast)
+    targets = (t.station for t in broadcast.targets)
+    if not permissions.can_see(panel_user(), broadcast.owner, targets):
+        abort(403)
     return broadcast
 
 
