@@ -209,6 +209,11 @@ def _waits_for_bulletins(session: Session, spec: BroadcastSpec, existing: Broadc
     if existing.status != BroadcastStatus.approved or spec.kind != "program" or not spec.program:
         return False
     program = session.get(Program, spec.program) if spec.program <= MAX_ID else None
+    return _has_unapproved(program)
+
+
+def _has_unapproved(program: Program | None) -> bool:
+    """A bulletin nobody has approved must not reach the air through a programme."""
     return program is not None and bool(unapproved_segments(program))
 
 
@@ -462,8 +467,12 @@ def approve(
         raise Unprocessable("a cancelled broadcast cannot be approved")
     revision = revision_of(broadcast)
     if revision is not None:
-        if _waits_for_bulletins(session, revision, broadcast):
-            raise Unprocessable("program: the programme has unapproved segments", "program")
+        held = _waits_for_bulletins(session, revision, broadcast)
+    else:
+        held = _has_unapproved(broadcast.program if broadcast.kind == Kind.program else None)
+    if held:
+        raise Unprocessable("program: the programme has unapproved segments", "program")
+    if revision is not None:
         try:
             _save(session, settings, actor, revision, now, broadcast)
         except DomainError:
@@ -474,9 +483,6 @@ def approve(
             session, now, actor, "broadcast.approve", broadcast, broadcast.owner_id, revision=True
         )
         return
-    program = broadcast.program if broadcast.kind == Kind.program else None
-    if program is not None and unapproved_segments(program):
-        raise Unprocessable("program: the programme has unapproved segments", "program")
     if broadcast.status != BroadcastStatus.approved:
         broadcast.status = BroadcastStatus.approved
         broadcast.approved_by_id = actor.id
