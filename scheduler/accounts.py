@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.db import MAX_ID
 from scheduler.errors import Clash, Forbidden, Invalid, NotFound
 from scheduler.models import ApiToken, Role, Station, StationToken, User
 from scheduler.permissions import in_scope
@@ -137,7 +138,6 @@ def station_for_token(session: Session, token: str) -> Station | None:
 # --- The panel: signing in, managing users inside a subtree, personal tokens ---------------
 
 LOCALES = ("vi", "en")
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work one request costs
 
 

@@ -50,7 +50,7 @@ from audio.tts.base import TtsError
 from config import Settings
 from scheduler import audit, permissions, programs, segments
 from scheduler import broadcasts as broadcast_service
-from scheduler.db import now_utc
+from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound, Unprocessable
 from scheduler.models import (
     Alert,
@@ -71,7 +71,6 @@ from scheduler.recurrence import localize
 from scheduler.schedule import repeat_starts
 from scheduler.stations import bump_revisions, stations_by_code
 
-MAX_ID = 2**31 - 1
 MAX_TEXT = 2000  # characters: an alert is short, and speaking it must stay fast
 MAX_AIRINGS = 100
 MAX_SPAN = timedelta(days=7)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from scheduler.db import MAX_ID
 from scheduler.models import AlertReceipt, PlayLog, Station
 from scheduler.settle import refresh
 
@@ -29,7 +30,7 @@ class PlayReport(BaseModel):
 
     id: UUID
     item: str = Field(min_length=1, max_length=100)
-    broadcast: int | None = Field(None, ge=1, le=2**31 - 1)
+    broadcast: int | None = Field(None, ge=1, le=MAX_ID)
     scheduled_start: AwareDatetime
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
@@ -54,7 +55,7 @@ class Receipt(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     item: str = Field(min_length=1, max_length=100)
-    broadcast: int = Field(ge=1, le=2**31 - 1)
+    broadcast: int = Field(ge=1, le=MAX_ID)
     scheduled_start: AwareDatetime
     received_at: AwareDatetime
     started_at: AwareDatetime | None = None

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from scheduler import audit, permissions
 from scheduler.conflicts import find_clashes, preview
+from scheduler.db import MAX_ID
 from scheduler.errors import Clash, DomainError, Forbidden, Invalid, NotFound, Unprocessable
 from scheduler.models import (
     Alert,
@@ -55,7 +56,6 @@ from scheduler.schedule import next_airing, rule_of
 from scheduler.stations import bump_revisions, stations_by_code
 from scheduler.timeline import Occurrence
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 STREAM_SCHEMES = ("http://", "https://", "rtsp://", "rtmp://", "udp://", "rtp://", "srt://")
 
 

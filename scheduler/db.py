@@ -25,6 +25,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Ids are 32-bit integers in PostgreSQL: a larger one from a URL or a body must be refused
+# or answered "not found" before it reaches the database, which would fail on it.
+MAX_ID = 2**31 - 1
 
 
 class Base(DeclarativeBase):

@@ -13,10 +13,10 @@ from audio.render import RenderItem, render_program
 from audio.store import MediaStore
 from config import Settings
 from scheduler import audit, permissions
-from scheduler.db import now_utc
+from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import Invalid, NotFound, Unprocessable
 from scheduler.models import Program, ProgramItem, Segment, User
-from scheduler.segments import MAX_ID, media_for, store_for
+from scheduler.segments import media_for, store_for
 from scheduler.stations import stations_by_code
 
 MAX_SILENCE_MS = 10 * 60 * 1000

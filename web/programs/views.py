@@ -19,11 +19,11 @@ from pydantic import ValidationError
 
 from scheduler import library, permissions
 from scheduler import programs as service
-from scheduler.db import now_utc
+from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import DomainError, NotFound
 from scheduler.models import Program, Role, Segment, User
 from scheduler.programs import unapproved_segments
-from scheduler.segments import MAX_ID, store_for
+from scheduler.segments import store_for
 from web.archiving import toggle
 from web.auth import login_required, panel_user
 from web.db import queue_job, session, sessions, settings
