@@ -31,7 +31,7 @@ from audio.tts.normalize_vi import normalize
 from audio.tts.speak import speak
 from config import Settings
 from scheduler import audit, permissions
-from scheduler.db import now_utc
+from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import Invalid, NotFound, Unprocessable
 from scheduler.models import Campaign, MediaFile, Segment, Station, Topic, User
 from scheduler.readings import reading_table
@@ -39,8 +39,6 @@ from scheduler.stations import stations_by_code
 
 if TYPE_CHECKING:
     from scheduler.jobs import Jobs
-
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

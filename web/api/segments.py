@@ -15,7 +15,7 @@ from scheduler.errors import Forbidden, Invalid, NotFound, TooLarge
 from scheduler.models import Campaign, Segment, Station, Topic
 from web.api import bp, serialize
 from web.api.auth import require_user
-from web.api.broadcasts import json_object
+from web.api.bodies import json_object
 from web.db import jobs, session, settings
 from web.ingest import commit, store_file
 
