@@ -237,7 +237,8 @@ def test_ics_feed_is_a_calendar_of_the_stations_airings(make_caller):
     assert len({str(e["UID"]) for e in events}) == len(events)
     assert daily["id"] != once["id"]
     # In words a phone shows: names, not codes; the panel's labels, not enum values.
-    assert str(vov[0]["SUMMARY"]) == "Tiếp âm Thời sự VOV1"  # not "Tiếp âm: Tiếp âm …"
+    # The kind said once (not "Tiếp âm: Tiếp âm …"), then the reference the panel writes.
+    assert str(vov[0]["SUMMARY"]) == f"Tiếp âm Thời sự VOV1 (#{daily['id']})"
     description = str(phu_ly[0]["DESCRIPTION"])
     assert "Đơn vị phát: Thành phố Phủ Lý" in description and "347" not in description
     assert phu_ly[0]["CATEGORIES"].to_ical().decode() == "Tiếp âm,Thường"
