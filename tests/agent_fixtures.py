@@ -27,10 +27,12 @@ from scheduler.agent.client import ServerClient
 from scheduler.agent.runner import Agent
 from scheduler.seed import seed_campaigns
 from scheduler.stations import import_directory
+from tests.network_codes import QUANG_TRUNG
+from tests.waiting import until
 from web import create_app
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-STATION = "13285"  # a commune of Phủ Lý
+STATION = QUANG_TRUNG  # the agents' commune, a ward of Phủ Lý
 
 
 def tone(path: Path, frequency: int, seconds: float) -> Path:
@@ -175,3 +177,9 @@ def copy_template(template: Path, work: Path) -> str:
 def soon(seconds: float) -> datetime:
     """A whole second a little from now (broadcast starts are stored to the second)."""
     return (datetime.now(UTC) + timedelta(seconds=seconds + 1)).replace(microsecond=0)
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """:func:`tests.waiting.until`, asking every 50 ms: each look at the play logs is a request
+    to the live server, which must not crowd out the agent being timed."""
+    return until(check, timeout, what, every=0.05)

@@ -45,6 +45,17 @@ def tone(
     return path
 
 
+def make_recording(path: Path, *, seconds: float = 4.0, volume_db: float = -12.0) -> Path:
+    """A phone-style recording: stereo AAC of a quiet pulsing tone (about −30 LUFS), with
+    1 s of silence before and 1.5 s after."""
+    sine = f"sine=frequency=440:duration={seconds}:sample_rate={RATE}"
+    shape = f"volume={volume_db}dB,apulsator=hz=2,adelay=1000:all=1,apad=pad_dur=1.5"
+    ffmpeg(
+        "-f", "lavfi", "-i", sine, "-af", shape, "-ac", "2", "-c:a", "aac", "-b:a", "96k", str(path)
+    )
+    return path
+
+
 def silence_tone_silence(path: Path, lead: float, middle: float, tail: float) -> Path:
     """Digital silence, a 1 kHz tone at −20 dBFS peak, digital silence."""
     expr = f"if(between(t,{lead},{lead + middle}),0.1*sin(2*PI*1000*t),0)"

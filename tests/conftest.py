@@ -8,6 +8,7 @@ once per run with the real Alembic migrations; each test then starts from that e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -16,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -188,6 +190,37 @@ def make_program(network: Session) -> Any:
         network.add(program)
         network.commit()
         return program.id
+
+    return make
+
+
+_sha = count(1)  # a new file for every segment make_segment makes, across the run
+
+
+@pytest.fixture
+def make_segment(app: Flask, network: Session) -> Any:
+    """``make_segment(owner_code, **fields)`` → a ready segment with a small stored file
+    (no pipeline: for the tests that are about who sees what)."""
+    from sqlalchemy import select
+
+    from scheduler.models import MediaFile, Segment, Station
+
+    store = app.extensions["loaxa"]["settings"].resolved_media_dir
+
+    def make(owner: str, title: str = "Bản tin thử", **fields: Any) -> Segment:
+        station = network.scalar(select(Station).where(Station.code == owner))
+        sha = hashlib.sha256(str(next(_sha)).encode()).hexdigest()
+        path = store / sha[:2] / f"{sha}.mp3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\xff\xfb" + bytes(998))
+        media = MediaFile(sha256=sha, bytes=1000, duration_ms=83_500, created_at=FROZEN_NOW)
+        values: dict[str, Any] = {"status": "ready", "progress": 100, "source": "upload",
+                                  "media_file": media}  # fmt: skip
+        values.update(fields)
+        segment = Segment(title=title, owner=station, created_at=FROZEN_NOW, **values)
+        network.add(segment)
+        network.commit()
+        return segment
 
     return make
 

@@ -30,9 +30,6 @@ from tests.conftest import FROZEN_NOW
 
 PASSWORD = "mat-khau-dai"
 ROLES = ("admin", "editor", "approver", "operator")
-# Phủ Lý (347) and one of its communes; Duy Tiên (349) and one of its communes: another area.
-DISTRICT, COMMUNE = "347", "13285"
-OTHER_DISTRICT, OTHER_COMMUNE = "349", "13321"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                   r'type="hidden" name="csrf_token" value="([^"]+)"')  # fmt: skip
 
@@ -86,6 +83,13 @@ class Panel:
         user = self.db.scalar(select(User).where(User.username == username))
         assert user is not None
         return user
+
+
+def as_json(response: TestResponse) -> dict[str, Any]:
+    """The JSON object a page's script gets (an upload's result, a render's status)."""
+    body = response.get_json()
+    assert isinstance(body, dict), response.get_data(as_text=True)
+    return body
 
 
 def field_errors(html: str, field: str) -> list[str]:

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.agent_fixtures import STATION, LiveServer, close, copy_template, live_server, soon
+from tests.agent_fixtures import (
+    STATION,
+    LiveServer,
+    close,
+    copy_template,
+    live_server,
+    soon,
+    wait_for,
+)
 
 pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them
 
@@ -26,15 +34,6 @@ def live(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     server = live_server(tmp_path, copy_template(sqlite_template, tmp_path), {})
     yield server
     close(server)
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def statuses(live: LiveServer) -> list[tuple[str, str]]:
@@ -56,9 +55,9 @@ def test_the_agent_airs_a_programme_on_time_and_the_server_learns_it(live, tmp_p
     wait_for(lambda: live.plays()[0]["verified"], 10, "the airing checked")
     assert log["broadcast"] == saved["id"]
     assert log["scheduled_start"] == start.astimezone(log_zone(log)).isoformat()
-    started = parse(log["started_at"])
+    started = datetime.fromisoformat(log["started_at"])
     assert abs((started - start).total_seconds()) < 0.1
-    assert parse(log["ended_at"]) - started == pytest.approx(
+    assert datetime.fromisoformat(log["ended_at"]) - started == pytest.approx(
         timedelta(milliseconds=program["duration_ms"]), abs=timedelta(milliseconds=200)
     )
     # The media came down once and is kept for the next airing within the window.
@@ -234,14 +233,8 @@ def test_an_mqtt_sync_now_brings_a_new_item_within_a_second(tmp_path, sqlite_tem
         close(live)
 
 
-def parse(text: str) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
-
-
 def log_zone(log: dict[str, Any]) -> Any:
-    return parse(log["scheduled_start"]).tzinfo
+    return datetime.fromisoformat(log["scheduled_start"]).tzinfo
 
 
 def test_demo_agents_bring_the_first_run_alive(live, tmp_path):

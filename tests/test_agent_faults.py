@@ -19,8 +19,15 @@ from sqlalchemy import select
 from scheduler.agent import runner
 from scheduler.agent.cache import AgentCache
 from scheduler.models import Station
-from tests.agent_fixtures import STATION, LiveServer, close, copy_template, live_server, soon
-from tests.test_agent import parse, wait_for
+from tests.agent_fixtures import (
+    STATION,
+    LiveServer,
+    close,
+    copy_template,
+    live_server,
+    soon,
+    wait_for,
+)
 
 pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them
 
@@ -60,7 +67,8 @@ def test_with_the_cache_disk_full_the_item_still_airs_and_its_log_reaches_the_se
 
     [log] = wait_for(lambda: [p for p in live.plays() if p["status"] == "played"], 20,
                      "the play log, uploaded from memory")  # fmt: skip
-    assert abs((parse(log["started_at"]) - start).total_seconds()) < 0.5  # aired on time
+    aired = datetime.fromisoformat(log["started_at"])
+    assert abs((aired - start).total_seconds()) < 0.5  # aired on time
     assert agent.disk_full
     agent._heartbeat()
     assert _disk_free_on_the_server(live) == 0  # the panel shows the disk full
@@ -135,8 +143,9 @@ def test_after_a_crash_on_air_the_log_ends_when_it_was_last_seen_on_air(
     [log] = wait_for(lambda: [p for p in live.plays() if p["item"] == "tin-sang"], 15,
                      "the interrupted airing's log")  # fmt: skip
     assert log["status"] == "interrupted"
-    assert parse(log["started_at"]) == began
-    assert parse(log["ended_at"]) == began + timedelta(seconds=7)  # not the restart time
+    assert datetime.fromisoformat(log["started_at"]) == began
+    ended = datetime.fromisoformat(log["ended_at"])
+    assert ended == began + timedelta(seconds=7)  # not the restart time
 
 
 def test_logs_go_up_as_soon_as_the_server_is_back_not_after_the_back_off(

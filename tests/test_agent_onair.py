@@ -24,9 +24,9 @@ from tests.agent_fixtures import (
     copy_template,
     live_server,
     soon,
+    wait_for,
 )
-from tests.test_agent import wait_for
-from tests.test_player import Air, LiveSource, bridged, read_wav
+from tests.air_support import Air, LiveSource, bridged, read_wav
 
 vlc = pytest.importorskip("vlc", reason="python-vlc is not installed")
 if vlc.dll is None:  # pragma: no cover - depends on the machine

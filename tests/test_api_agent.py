@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from scheduler import accounts
+from tests.agent_api import agent_get, agent_post, relay
 from tests.alert_support import issued
+from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
-from tests.test_api_segments import make_recording, upload
+from tests.upload_support import upload
 
 
 @pytest.fixture
@@ -19,27 +21,6 @@ def station_token(network) -> str:
     token = accounts.new_station_token(network, FROZEN_NOW, "13285")
     network.commit()
     return token
-
-
-def agent_get(app, token: str, url: str, **headers: str) -> Any:
-    return app.test_client().get(url, headers={"Authorization": f"Bearer {token}", **headers})
-
-
-def agent_post(app, token: str, url: str, body: Any) -> Any:
-    return app.test_client().post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-
-
-def relay(**overrides: Any) -> dict[str, Any]:
-    return {
-        "title": "Tiếp âm VOV1",
-        "owner": "35",
-        "kind": "relay",
-        "stream_url": "http://127.0.0.1:9/vov1.mp3",
-        "start": "2026-04-20T18:00:00",
-        "duration_s": 1800,
-        "rrule": "FREQ=DAILY",
-        **overrides,
-    }
 
 
 def test_manifest_lists_the_next_48_hours_and_answers_304_until_the_schedule_changes(

@@ -16,10 +16,8 @@ from typing import Any
 from scheduler import accounts
 from tests.alert_support import issued
 from tests.conftest import FROZEN_NOW
+from tests.network_codes import LE_HONG_PHONG, PHU_LY, QUANG_TRUNG
 
-PHU_LY = "347"
-QUANG_TRUNG = "13285"
-LE_HONG_PHONG = "13291"
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời."
 
 

@@ -27,13 +27,8 @@ from scheduler.schedule import Airing, Rule, expand, repeat_starts
 from scheduler.workqueue import Handler
 from tests.alert_support import finish_jobs, issued
 from tests.conftest import FROZEN_NOW
+from tests.network_codes import HOP_LY, LE_HONG_PHONG, LY_NHAN, PHU_LY, PROVINCE, QUANG_TRUNG
 
-PROVINCE = "35"
-PHU_LY = "347"
-QUANG_TRUNG = "13285"  # Phường Quang Trung (Phủ Lý)
-LE_HONG_PHONG = "13291"  # Phường Lê Hồng Phong (Phủ Lý)
-LY_NHAN = "353"
-HOP_LY = "13567"  # Xã Hợp Lý (Lý Nhân)
 NOW_LOCAL = "2026-04-20T08:00:00+07:00"
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời người và tài sản."
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"

@@ -16,15 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.models import AuditEvent, Broadcast, Station
+from tests.network_codes import HOP_LY, LE_HONG_PHONG, LY_NHAN, PHU_LY, PROVINCE, QUANG_TRUNG
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
-PROVINCE = "35"  # Tỉnh Hà Nam
-PHU_LY = "347"  # Thành phố Phủ Lý
-QUANG_TRUNG = "13285"  # Phường Quang Trung (Phủ Lý)
-LE_HONG_PHONG = "13291"  # Phường Lê Hồng Phong (Phủ Lý)
-LY_NHAN = "353"  # Huyện Lý Nhân
-HOP_LY = "13567"  # Xã Hợp Lý (Lý Nhân)
 TUESDAY = "2026-04-21"
 
 

@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from scheduler.models import MediaFile, Segment
-
-
-def make_recording(path: Path, *, seconds: float = 4.0, volume_db: float = -12.0) -> Path:
-    """A phone-style recording: stereo AAC of a quiet pulsing tone (about −30 LUFS), with
-    1 s of silence before and 1.5 s after."""
-    tone = f"sine=frequency=440:duration={seconds}:sample_rate=44100"
-    shape = f"volume={volume_db}dB,apulsator=hz=2,adelay=1000:all=1,apad=pad_dur=1.5"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", tone, "-af", shape, "-ac", "2",
-         "-c:a", "aac", "-b:a", "96k", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
-
-
-def upload(caller: Any, path: Path, **form: str) -> Any:
-    data = {"title": "Bản tin học tập suốt đời", **form}
-    with path.open("rb") as fh:
-        data["file"] = (io.BytesIO(fh.read()), path.name)
-    return caller.post("/api/v1/segments", data=data, content_type="multipart/form-data")
-
-
-def stored_files(app: Flask) -> list[Path]:
-    root = app.extensions["loaxa"]["settings"].resolved_media_dir
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+from tests.audio_fixtures import make_recording
+from tests.upload_support import stored_files, upload
 
 
 def test_phone_recording_becomes_a_normalised_segment(app, make_caller, tmp_path):

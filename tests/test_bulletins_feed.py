@@ -12,8 +12,8 @@ import feedparser
 import pytest
 
 from tests.audio_fixtures import tone
+from tests.network_codes import PHU_LY
 
-PHU_LY = "347"
 CAMPAIGN = "xhht-2023-2030"
 
 

@@ -24,8 +24,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from scheduler import accounts
+from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
-from tests.test_api_segments import make_recording, upload
+from tests.upload_support import upload
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 RECIPE = Path(__file__).parent.parent / "deploy" / "nginx-loaxa.conf"

@@ -28,8 +28,8 @@ from audio.pipeline import ingest
 from scheduler import accounts, segments
 from scheduler.db import Base
 from scheduler.models import Program, Segment, WorkItem
+from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW, PG_ENV
-from tests.test_api_segments import make_recording
 from tests.waiting import until
 
 pytestmark = pytest.mark.realtime  # make test-fast skips these; make test runs them

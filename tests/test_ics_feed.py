@@ -19,12 +19,10 @@ from icalendar import Calendar
 
 from scheduler import accounts
 from tests.conftest import FROZEN_NOW
+from tests.network_codes import PHU_LY, PROVINCE, QUANG_TRUNG
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
-PROVINCE = "35"
-PHU_LY = "347"
-QUANG_TRUNG = "13285"  # Phường Quang Trung (Phủ Lý)
 FEED = f"/stations/{QUANG_TRUNG}/schedule.ics"
 TUESDAY = "2026-04-21"
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

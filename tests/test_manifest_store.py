@@ -16,8 +16,8 @@ from flask import Flask
 
 from scheduler import accounts, manifest_store
 from scheduler.manifest_store import DatabaseStore, RedisStore, StoredBody
+from tests.agent_api import agent_get, relay
 from tests.conftest import FROZEN_NOW
-from tests.test_api_agent import agent_get, relay
 from web import create_app
 
 SHA = "ab" * 32
@@ -130,7 +130,8 @@ def test_a_second_process_answers_from_the_store_without_resolving(
 def test_stored_manifests_carry_the_askers_host_and_allow_its_media(
     app, second_app, network, make_caller, monkeypatch, tmp_path
 ):
-    from tests.test_api_segments import make_recording, upload
+    from tests.audio_fixtures import make_recording
+    from tests.upload_support import upload
 
     token = accounts.new_station_token(network, FROZEN_NOW, "13285")
     network.commit()

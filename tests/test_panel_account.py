@@ -9,14 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.models import ApiToken, AuditEvent
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    PASSWORD,
-    ROLES,
-    Panel,
-    field_errors,
-)
+from tests.network_codes import COMMUNE, DISTRICT
+from tests.panel_support import PASSWORD, ROLES, Panel, field_errors
 
 TOKEN = re.compile(r'value="(lxu_[A-Za-z0-9_-]+)"')
 

@@ -24,20 +24,18 @@ from scheduler.dispatch import item_id
 from scheduler.models import Alert, AlertState, AuditEvent, Broadcast, BroadcastStatus, Station
 from tests.alert_support import finish_jobs
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
+from tests.network_codes import (
+    CHAU_CAU,
     COMMUNE,
     DISTRICT,
+    LE_HONG_PHONG,
     OTHER_COMMUNE,
     OTHER_DISTRICT,
-    Panel,
-    field_errors,
-    input_value,
-    untranslated,
 )
+from tests.panel_support import Panel, field_errors, input_value, untranslated
 
 TITLE = "Cảnh báo lũ sông Đáy"
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời người và tài sản."
-LE_HONG_PHONG, CHAU_CAU = "13291", "13294"  # two more wards of Phủ Lý
 NOT_RUNNING = "not aired here: the agent was not running or did not have the media in time"
 
 

@@ -11,13 +11,8 @@ import pytest
 from scheduler import audit
 from tests import live_support as live
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_COMMUNE,
-    Panel,
-    field_errors,
-)
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE
+from tests.panel_support import Panel, field_errors
 
 
 @pytest.fixture

@@ -9,16 +9,8 @@ import pytest
 
 from scheduler import accounts
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    PASSWORD,
-    ROLES,
-    Panel,
-    csrf_token,
-    field_errors,
-    input_value,
-)
+from tests.network_codes import COMMUNE, DISTRICT
+from tests.panel_support import PASSWORD, ROLES, Panel, csrf_token, field_errors, input_value
 
 
 @pytest.fixture

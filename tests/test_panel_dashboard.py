@@ -11,15 +11,8 @@ import pytest
 from scheduler.models import Program, Segment
 from tests import live_support as live
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_COMMUNE,
-    OTHER_DISTRICT,
-    ROLES,
-    Panel,
-    visible_text,
-)
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE, OTHER_DISTRICT
+from tests.panel_support import ROLES, Panel, visible_text
 
 
 @pytest.fixture

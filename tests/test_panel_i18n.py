@@ -14,7 +14,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from scheduler.models import Station
-from tests.panel_support import COMMUNE, DISTRICT, PASSWORD, Panel, untranslated
+from tests.network_codes import COMMUNE, DISTRICT
+from tests.panel_support import PASSWORD, Panel, untranslated
 from web.i18n import format_date, format_datetime, format_time
 
 ROOT = Path(__file__).resolve().parents[1]

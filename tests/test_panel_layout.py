@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from flask import Blueprint
 
-from tests.panel_support import COMMUNE, DISTRICT, Panel
+from tests.network_codes import COMMUNE, DISTRICT
+from tests.panel_support import Panel
 from web import panel as panel_module
 
 

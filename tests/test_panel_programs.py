@@ -11,18 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.models import Program, ProgramItem, Segment
+from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_DISTRICT,
-    Panel,
-    PanelClient,
-    field_errors,
-)
-from tests.test_api_segments import make_recording
-from tests.test_panel_segments import _upload, as_json
-from tests.test_panel_segments import make_segment as make_segment
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_DISTRICT
+from tests.panel_support import Panel, PanelClient, as_json, field_errors
+from tests.upload_support import panel_upload
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def _build(client: PanelClient, items: list[str], op: str, **form: str) -> Any:
 def _real_segment(
     client: PanelClient, network: Any, tmp_path: Path, name: str, seconds: float
 ) -> Segment:
-    response = _upload(
+    response = panel_upload(
         client, make_recording(tmp_path / f"{name}.m4a", seconds=seconds), title=name
     )
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -11,9 +11,9 @@ import pytest
 from icalendar import Calendar
 
 from tests import live_support as live
-from tests.panel_support import COMMUNE, DISTRICT, OTHER_COMMUNE, Panel, visible_text
-
-SIBLING = "13291"
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE
+from tests.network_codes import LE_HONG_PHONG as SIBLING
+from tests.panel_support import Panel, visible_text
 
 
 @pytest.fixture

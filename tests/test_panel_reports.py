@@ -1,5 +1,6 @@
-"""``/reports`` in the panel: the same week as tests/test_api_reports.py, read by a district
-approver — worst communes first, charts, the drill-down, the printable month, bad queries."""
+"""``/reports`` in the panel: the week of tests/report_week.py (the one tests/test_api_reports.py
+reads over the API), read by a district approver — worst communes first, charts, the
+drill-down, the printable month, bad queries."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.network_codes import CHAU_CAU, LE_HONG_PHONG, PHU_LY, QUANG_TRUNG
 from tests.panel_support import Panel, visible_text
-from tests.test_api_reports import CHAU_CAU, LE_HONG_PHONG, PHU_LY, QUANG_TRUNG, week  # noqa: F401
+from tests.report_week import week as week  # the fixture, used by name
 
 WEEK_QUERY = f"station={PHU_LY}&period=custom&from=2026-04-13&to=2026-04-19"
 
@@ -23,7 +25,7 @@ def reader(panel: Panel) -> Any:
 
 
 @pytest.fixture
-def panel(app: Any, network: Any, week: Any) -> Panel:  # noqa: F811
+def panel(app: Any, network: Any, week: Any) -> Panel:
     return Panel(app, network)
 
 

@@ -16,17 +16,10 @@ from scheduler import broadcasts
 from scheduler.broadcasts import BroadcastSpec
 from scheduler.models import Broadcast, BroadcastStatus, Program, Station
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_COMMUNE,
-    OTHER_DISTRICT,
-    Panel,
-    field_errors,
-)
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE, OTHER_DISTRICT
+from tests.network_codes import LE_HONG_PHONG as SECOND_COMMUNE
+from tests.panel_support import Panel, field_errors
 from web.schedule.recurrence import Recurrence, build, describe, read
-
-SECOND_COMMUNE = "13291"
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from scheduler.models import (
     Station,
 )
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import COMMUNE, DISTRICT, Panel, field_errors
+from tests.network_codes import COMMUNE, DISTRICT
+from tests.panel_support import Panel, field_errors
 
 _sha = count(1)
 

@@ -3,78 +3,25 @@ the TTS composer (offline espeak-ng), approval with a reason — per role, in an
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
-from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.models import Campaign, MediaFile, Segment, Station
+from scheduler.models import Campaign, Segment
+from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_COMMUNE,
-    OTHER_DISTRICT,
-    Panel,
-    PanelClient,
-    csrf_token,
-    field_errors,
-    input_value,
-)
-from tests.test_api_segments import make_recording, stored_files
-
-_sha = count(1)
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE, OTHER_DISTRICT
+from tests.panel_support import Panel, PanelClient, as_json, csrf_token, field_errors, input_value
+from tests.upload_support import panel_upload, stored_files
 
 
 @pytest.fixture
 def panel(app: Any, network: Any) -> Panel:
     return Panel(app, network)
-
-
-@pytest.fixture
-def make_segment(app: Any, network: Any) -> Any:
-    """``make_segment(owner_code, **fields)`` → a ready segment with a small stored file
-    (no pipeline: for the tests that are about who sees what)."""
-    store = app.extensions["loaxa"]["settings"].resolved_media_dir
-
-    def make(owner: str, title: str = "Bản tin thử", **fields: Any) -> Segment:
-        station = network.scalar(select(Station).where(Station.code == owner))
-        sha = hashlib.sha256(str(next(_sha)).encode()).hexdigest()
-        path = store / sha[:2] / f"{sha}.mp3"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"\xff\xfb" + bytes(998))
-        media = MediaFile(sha256=sha, bytes=1000, duration_ms=83_500, created_at=FROZEN_NOW)
-        values: dict[str, Any] = {"status": "ready", "progress": 100, "source": "upload",
-                                  "media_file": media}  # fmt: skip
-        values.update(fields)
-        segment = Segment(title=title, owner=station, created_at=FROZEN_NOW, **values)
-        network.add(segment)
-        network.commit()
-        return segment
-
-    return make
-
-
-def _upload(client: PanelClient, path: Path | None, xhr: bool = False, **form: str) -> Any:
-    token = csrf_token(client.get("/segments/new").get_data(as_text=True))
-    data: dict[str, Any] = {"csrf_token": token, "title": "Bản tin học tập suốt đời",
-                            "owner": "347", **form}  # fmt: skip
-    if path is not None:
-        data["file"] = (io.BytesIO(path.read_bytes()), path.name)
-    headers = {"X-Requested-With": "XMLHttpRequest"} if xhr else {}
-    return client.post("/segments/new", data=data, content_type="multipart/form-data",
-                       headers=headers)  # fmt: skip
-
-
-def as_json(response: Any) -> dict[str, Any]:
-    body = response.get_json()
-    assert isinstance(body, dict), response.get_data(as_text=True)
-    return body
 
 
 def _count(network: Any) -> int:
@@ -200,7 +147,7 @@ def test_a_phone_recording_becomes_a_ready_segment(
     panel: Panel, network: Any, tmp_path: Path
 ) -> None:
     client = panel.client("editor", DISTRICT)
-    response = _upload(client, make_recording(tmp_path / "ghi-am.m4a", seconds=2),
+    response = panel_upload(client, make_recording(tmp_path / "ghi-am.m4a", seconds=2),
                        topic="xhht-2023-2030/nguoi-dan-tu-hoc")  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)
     segment = network.scalar(select(Segment))
@@ -221,7 +168,7 @@ def test_a_quiet_recording_is_accepted_with_a_warning_to_listen_again(
 
     client = panel.client("editor", DISTRICT)
     quiet = tone(tmp_path / "xa-loa.wav", 3, 440, amplitude=10 ** (-51 / 20) * 2**0.5)
-    response = _upload(client, quiet)
+    response = panel_upload(client, quiet)
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bản ghi rất nhỏ" in page and "im lặng" not in page
@@ -229,10 +176,10 @@ def test_a_quiet_recording_is_accepted_with_a_warning_to_listen_again(
 
 def test_the_upload_script_gets_json(panel: Panel, network: Any, tmp_path: Path) -> None:
     client = panel.client("editor", DISTRICT)
-    done = _upload(client, make_recording(tmp_path / "a.m4a", seconds=2), xhr=True)
+    done = panel_upload(client, make_recording(tmp_path / "a.m4a", seconds=2), xhr=True)
     assert done.status_code == 200
     assert as_json(done)["redirect"] == f"/segments/{network.scalar(select(Segment.id))}"
-    refused = _upload(client, None, xhr=True, title="")
+    refused = panel_upload(client, None, xhr=True, title="")
     assert refused.status_code == 400
     assert as_json(refused)["errors"]["title"] == ["Hãy nhập tiêu đề."]
     assert as_json(refused)["errors"]["file"] == ["Hãy chọn tệp âm thanh để tải lên."]
@@ -277,7 +224,7 @@ def test_the_upload_script_sends_several_files_one_request_each(
     panel: Panel, network: Any, tmp_path: Path
 ) -> None:
     client = panel.client("editor", DISTRICT)
-    done = _upload(client, make_recording(tmp_path / "loa_xa_so_3.m4a", seconds=2), xhr=True,
+    done = panel_upload(client, make_recording(tmp_path / "loa_xa_so_3.m4a", seconds=2), xhr=True,
                    title="", several="1")  # fmt: skip
     assert done.status_code == 200
     answer = as_json(done)
@@ -318,7 +265,7 @@ def test_an_unplayable_file_is_refused_next_to_the_field_and_nothing_is_stored(
     client = panel.client("editor", DISTRICT)
     path = tmp_path / name
     path.write_bytes(content)
-    response = _upload(client, path, title="Bản tin hỏng")
+    response = panel_upload(client, path, title="Bản tin hỏng")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     errors = field_errors(html, "file")
@@ -329,7 +276,7 @@ def test_an_unplayable_file_is_refused_next_to_the_field_and_nothing_is_stored(
 
 
 def test_missing_title_and_file_are_named(panel: Panel, network: Any) -> None:
-    response = _upload(panel.client("editor", DISTRICT), None, title="  ")
+    response = panel_upload(panel.client("editor", DISTRICT), None, title="  ")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert field_errors(html, "title") == ["Hãy nhập tiêu đề."]
@@ -340,7 +287,7 @@ def test_missing_title_and_file_are_named(panel: Panel, network: Any) -> None:
 def test_a_topic_of_another_campaign_is_refused(panel: Panel, network: Any, tmp_path: Path) -> None:
     other = network.scalar(select(Campaign).where(Campaign.code != "xhht-2023-2030"))
     path = make_recording(tmp_path / "a.m4a", seconds=2)
-    response = _upload(panel.client("editor", DISTRICT), path, campaign=other.code,
+    response = panel_upload(panel.client("editor", DISTRICT), path, campaign=other.code,
                        topic="xhht-2023-2030/nguoi-dan-tu-hoc")  # fmt: skip
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "topic") == [
@@ -351,7 +298,7 @@ def test_a_topic_of_another_campaign_is_refused(panel: Panel, network: Any, tmp_
 
 def test_an_owner_outside_the_area_is_refused(panel: Panel, network: Any, tmp_path: Path) -> None:
     path = make_recording(tmp_path / "a.m4a", seconds=2)
-    response = _upload(panel.client("editor", DISTRICT), path, owner=OTHER_DISTRICT)
+    response = panel_upload(panel.client("editor", DISTRICT), path, owner=OTHER_DISTRICT)
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True), "owner") == [
         "Hãy chọn một đài trong phạm vi của bạn."
@@ -367,9 +314,9 @@ def test_an_operator_adds_audio_for_their_own_commune_only(
     form = client.get("/segments/new").get_data(as_text=True)
     assert f'<input type="hidden" name="owner" value="{COMMUNE}">' in form
     path = make_recording(tmp_path / "a.m4a", seconds=2)
-    refused = _upload(client, path, owner="13291")
+    refused = panel_upload(client, path, owner="13291")
     assert refused.status_code == 400 and _count(network) == 0
-    done = _upload(client, path, owner=COMMUNE)
+    done = panel_upload(client, path, owner=COMMUNE)
     assert done.status_code == 302
     assert network.scalar(select(Segment)).owner.code == COMMUNE
 
@@ -415,7 +362,7 @@ class TestLongRecordings:
         self, app: Any, panel: Panel, network: Any, tmp_path: Path
     ) -> None:
         client = panel.client("editor", DISTRICT)
-        response = _upload(client, make_recording(tmp_path / "dai.m4a", seconds=2))
+        response = panel_upload(client, make_recording(tmp_path / "dai.m4a", seconds=2))
         assert response.status_code == 302
         segment_id = network.scalar(select(Segment.id))
         page = client.get(f"/segments/{segment_id}").get_data(as_text=True)

@@ -15,17 +15,9 @@ from scheduler import accounts
 from scheduler.models import AuditEvent
 from tests import live_support as live
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_COMMUNE,
-    OTHER_DISTRICT,
-    Panel,
-    field_errors,
-    input_value,
-)
-
-SIBLING = "13291"  # Phường Lê Hồng Phong, also in Phủ Lý
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE, OTHER_DISTRICT
+from tests.network_codes import LE_HONG_PHONG as SIBLING
+from tests.panel_support import Panel, field_errors, input_value
 
 
 @pytest.fixture

@@ -11,17 +11,8 @@ from sqlalchemy import select
 
 from scheduler.models import ApiToken, AuditEvent, Role, User
 from tests.conftest import FROZEN_NOW
-from tests.panel_support import (
-    COMMUNE,
-    DISTRICT,
-    OTHER_COMMUNE,
-    OTHER_DISTRICT,
-    PASSWORD,
-    Panel,
-    PanelClient,
-    field_errors,
-    input_value,
-)
+from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE, OTHER_DISTRICT
+from tests.panel_support import PASSWORD, Panel, PanelClient, field_errors, input_value
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.models import AuditEvent, Reading
-from tests.panel_support import DISTRICT, Panel, csrf_token, field_errors
+from tests.network_codes import DISTRICT
+from tests.panel_support import Panel, csrf_token, field_errors
 
 
 @pytest.fixture

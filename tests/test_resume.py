@@ -13,8 +13,8 @@ from scheduler import accounts, segments
 from scheduler.jobs import INTERRUPTED
 from scheduler.models import Program, ProgramItem, Segment
 from scheduler.resume import resume_interrupted
+from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
-from tests.test_api_segments import make_recording
 
 
 def test_half_done_work_is_picked_up_again_at_start_up(

@@ -28,17 +28,11 @@ from scheduler.timeline import (
     resolve,
     resolve_tree,
 )
+from tests.network_codes import HOP_LY, LE_HONG_PHONG, LY_NHAN, PHU_LY, QUANG_TRUNG
+from tests.network_codes import PROVINCE as HA_NAM
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
-# Station codes from config/stations/ha-nam-2024.json.
-HA_NAM = "35"  # Tỉnh Hà Nam
-PHU_LY = "347"  # Thành phố Phủ Lý
-QUANG_TRUNG = "13285"  # Phường Quang Trung (Phủ Lý)
-# 13288 is not in the bundled 2024 tree; Lê Hồng Phong is the next ward of Phủ Lý.
-LE_HONG_PHONG = "13291"  # Phường Lê Hồng Phong (Phủ Lý)
-LY_NHAN = "353"  # Huyện Lý Nhân
-HOP_LY = "13567"  # Xã Hợp Lý (Lý Nhân)
 
 HA_NAM_TREE = [
     TreeNode(HA_NAM, None),

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 
-def until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """``check()``'s first truthy answer within ``timeout`` seconds, or fail naming ``what``."""
+def until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.02) -> Any:
+    """``check()``'s first truthy answer within ``timeout`` seconds, asked ``every`` so many
+    seconds, or fail naming ``what``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
-        time.sleep(0.02)
+        time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -23,15 +23,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.audio_fixtures import make_recording
+from tests.browser.browser_support import PASSWORD
 from tests.browser.conftest import TIMEOUT_MS, LiveServer
-from tests.test_api_segments import make_recording
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the ``chromium`` fixture skips (or fails) with the reason
     expect = None  # type: ignore[assignment]
 
-PASSWORD = "loaxa-demo"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the stations' zone
 DAY_LABELS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")  # the form's weekday boxes
 WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.models import Station, User
+from tests.browser.browser_support import PASSWORD
 from tests.browser.conftest import LiveServer
 
 try:
@@ -20,7 +21,6 @@ try:
 except ImportError:  # the ``chromium`` fixture skips (or fails) with the reason
     expect = None  # type: ignore[assignment]
 
-PASSWORD = "loaxa-demo"
 RELAY = "Tiếp âm Thời sự Đài PT-TH Hà Nam"
 
 

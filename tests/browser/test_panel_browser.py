@@ -6,22 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.browser.browser_support import sign_in
 from tests.browser.conftest import LiveServer
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the ``chromium`` fixture skips (or fails) with the reason
     expect = None  # type: ignore[assignment]
-
-PASSWORD = "loaxa-demo"
-
-
-def sign_in(page: Any, username: str) -> None:
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_admin_signs_in_in_vietnamese_switches_to_english_and_signs_out(

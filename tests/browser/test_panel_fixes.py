@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.models import MediaFile, Program, ProgramItem, Segment, Station, User
+from tests.browser.browser_support import sign_in
 from tests.browser.conftest import LiveServer
-from tests.browser.test_panel_browser import sign_in
 
 try:
     from playwright.sync_api import expect
@@ -269,7 +269,7 @@ def test_day_and_month_views_fit_and_lead_from_one_to_the_other(
 def test_several_files_upload_each_with_its_own_progress_and_result(
     page: Any, live_server: LiveServer, width: int, tmp_path: Path
 ) -> None:
-    from tests.test_api_segments import make_recording
+    from tests.audio_fixtures import make_recording
 
     morning = make_recording(tmp_path / "ban_tin_sang.m4a", seconds=2)
     broken = tmp_path / "ghi-chu.mp3"

@@ -16,6 +16,7 @@ from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.dispatch import item_id
 from scheduler.models import Station, User
 from tests.browser.conftest import LiveServer
+from tests.network_codes import QUANG_TRUNG
 
 try:
     from playwright.sync_api import expect
@@ -23,7 +24,6 @@ except ImportError:  # the ``chromium`` fixture skips (or fails) with the reason
     expect = None  # type: ignore[assignment]
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-QUANG_TRUNG = "13285"
 
 
 def _a_week_of_relays(live_server: LiveServer) -> tuple[str, str]:

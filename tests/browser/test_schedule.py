@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from scheduler.models import Program, Station
+from tests.browser.browser_support import sign_in
 from tests.browser.conftest import LiveServer
-from tests.browser.test_panel_browser import sign_in
 
 try:
     from playwright.sync_api import expect

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.audio_fixtures import make_recording
+from tests.browser.browser_support import sign_in
 from tests.browser.conftest import LiveServer
-from tests.browser.test_panel_browser import sign_in
-from tests.test_api_segments import make_recording
 
 try:
     from playwright.sync_api import expect
