@@ -9,6 +9,7 @@ fixing a deployment knows exactly which line to change.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -67,6 +68,23 @@ class Settings(BaseModel):
     alert_default_expiry_s: int = Field(3600, ge=60, le=7 * 86_400)
     # An attention tone (two tones, 853 + 960 Hz as broadcasters use) before the words: 0 = none.
     alert_tone_s: float = Field(0.0, ge=0, le=10)
+    # CAP 1.2 alerts (README "CAP: from urgency and severity to the air"). A message sent
+    # longer ago than this (a replay, a queue flushed late) is recorded, not aired.
+    cap_max_age_s: int = Field(6 * 3600, ge=60, le=7 * 86_400)
+    # Moderate, Minor or Unknown severity (or Future/Unknown urgency): "priority" airs it as a
+    # priority bulletin at the next free slot; "record" keeps it without airing.
+    cap_minor_policy: Literal["priority", "record"] = "priority"
+    # A message with no Vietnamese <info> (vi, vi-VN): "translate" keeps it until an approver
+    # enters the Vietnamese words in the panel, then airs them; "refuse" records it, not aired.
+    # Never read out in another language with the Vietnamese voice.
+    cap_no_vietnamese: Literal["translate", "refuse"] = "translate"
+    # The sender's own audio (<resource> by <uri>) is fetched only from these hosts (and their
+    # subdomains), comma-separated; empty: none, only audio embedded in <derefUri> is used.
+    # Whatever cannot be used falls back to speaking the text, with a note saying why.
+    cap_resource_hosts: str = ""
+    cap_resource_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=500 * 1024 * 1024)
+    cap_resource_timeout_s: float = Field(15.0, gt=0, le=300)  # the whole download
+    cap_resource_max_s: int = Field(900, ge=1, le=6 * 3600)  # longer audio is not aired
     # The longest a held manifest request waits for a change (agents without a broker).
     manifest_wait_max_s: float = Field(30.0, ge=0, le=300)
 
@@ -163,6 +181,19 @@ class Settings(BaseModel):
         if not names or unknown:
             raise ValueError("must list engines from gtts, espeak, e.g. 'gtts,espeak'")
         return ",".join(names)
+
+    @field_validator("cap_resource_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        hosts = [h.strip().lower().rstrip(".") for h in value.split(",") if h.strip()]
+        bad = [h for h in hosts if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", h)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a host name; list names like 'kttv.gov.vn'")
+        return ",".join(hosts)
+
+    @property
+    def resource_hosts(self) -> list[str]:
+        return self.cap_resource_hosts.split(",") if self.cap_resource_hosts else []
 
     @property
     def resolved_media_dir(self) -> Path:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -50,6 +51,7 @@ from audio.tts.base import TtsError
 from config import Settings
 from scheduler import audit, permissions, programs, segments
 from scheduler import broadcasts as broadcast_service
+from scheduler.cap_audio import ResourceError, fetch_resource
 from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound, Unprocessable
 from scheduler.models import (
@@ -158,6 +160,27 @@ class Identity:
     area: str | None = None
 
 
+@dataclass(frozen=True)
+class Handling:
+    """How the alert airs (CAP: :func:`scheduler.cap_policy.decide`; JSON: an emergency now)
+    and the CAP values it came from. ``resource_uri`` is the sender's audio to air instead
+    of speaking the text; ``note`` what was done otherwise, and why."""
+
+    outcome: str = "emergency"  # emergency | scheduled | priority
+    priority: Priority = Priority.emergency
+    starts_at: datetime | None = None  # None: at once
+    urgency: str | None = None
+    severity: str | None = None
+    certainty: str | None = None
+    resource_uri: str | None = None
+    resource_mime: str | None = None
+    resource_digest: str | None = None
+    note: str | None = None
+
+    def columns(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
 def require_issuer(actor: User, station: Station | None = None) -> None:
     if actor.role not in permissions.APPROVERS:
         raise Forbidden(
@@ -212,11 +235,12 @@ def accept_alert(
     spec: AlertSpec,
     now: datetime,
     identity: Identity | None = None,
+    handling: Handling | None = None,
 ) -> Alert:
     """Check and record an alert (``preparing``); :func:`prepare_alert` airs it. On any
     refusal the session is rolled back and nothing is recorded."""
     try:
-        return _accept(session, settings, actor, spec, now, identity)
+        return _accept(session, settings, actor, spec, now, identity, handling or Handling())
     except Exception:
         session.rollback()
         raise
@@ -229,6 +253,7 @@ def _accept(
     spec: AlertSpec,
     now: datetime,
     identity: Identity | None,
+    handling: Handling,
 ) -> Alert:
     require_issuer(actor)
     owner = actor.station
@@ -240,7 +265,8 @@ def _accept(
             )
     targets = [t for t in targets if not any(o is not t and o.contains(t) for o in targets)]
     expires_at = check_expiry(spec, ZoneInfo(owner.timezone), now)
-    plan(spec.repeat_every_s, spec.repeat_count, expires_at, now)  # refuses what cannot air
+    first = check_start(handling.starts_at, expires_at, ZoneInfo(owner.timezone), now)
+    plan(spec.repeat_every_s, spec.repeat_count, expires_at, first)  # refuses what cannot air
     segment = _named_segment(session, actor, spec.segment) if spec.segment else None
     _check_interval(spec, segment)
     who = identity or Identity(f"loaxa-{uuid.uuid4()}", actor.username, now)
@@ -253,17 +279,38 @@ def _accept(
         repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count,
         expires_at=expires_at, state=AlertState.preparing,
         segment_id=segment.id if segment else None, spoken=segment is None,
-        owner=owner, created_by_id=actor.id, created_at=now,
+        owner=owner, created_by_id=actor.id, created_at=now, **handling.columns(),
     )  # fmt: skip
     session.add(alert)
     session.flush()
     audit.record(
         session, now, actor, "alert.create", alert, owner.id, title=spec.title,
+        outcome=handling.outcome, priority=handling.priority.value,
+        starts=_iso(handling.starts_at),
         targets=alert.codes, segment=alert.segment_id, expires=_iso(expires_at),
         repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count, source=who.source,
         cap={"sender": who.sender, "identifier": who.identifier} if who.source == "cap" else None,
     )  # fmt: skip
     return alert
+
+
+def check_start(
+    starts_at: datetime | None, expires_at: datetime | None, zone: ZoneInfo, now: datetime
+) -> datetime:
+    """The first airing's start: ``now``, or a later one that is before the expiry and
+    within :data:`MAX_SPAN`."""
+    if starts_at is None or starts_at <= now:
+        return now
+    shown = starts_at.astimezone(zone).isoformat()
+    if expires_at is not None and starts_at >= expires_at:
+        raise Invalid(f"effective: it takes effect at {shown}, not before it expires", "effective")
+    if starts_at > now + MAX_SPAN:
+        raise Invalid(
+            f"effective: {shown} is too far ahead; an alert is scheduled at most "
+            f"{MAX_SPAN.days} days ahead",
+            "effective",
+        )
+    return starts_at
 
 
 def record_only(
@@ -275,15 +322,19 @@ def record_only(
     text: str | None,
     targets: list[str],
     why: str,
+    handling: Handling | None = None,
+    outcome: str = "recorded",
+    expires_at: datetime | None = None,
 ) -> Alert:
     """Keep a message that is not aired (a CAP Test, a Restricted alert, a Cancel), with why."""
+    kept = {**(handling or Handling()).columns(), "outcome": outcome}
     alert = Alert(
         identifier=identity.identifier, sender=identity.sender, sent=identity.sent,
         references=identity.references, status=identity.status, msg_type=identity.msg_type,
         scope=identity.scope, source=identity.source, language=identity.language,
         title=title[:300], text=text, area=identity.area, target_codes=" ".join(targets),
         state=AlertState.recorded, error=why, spoken=False, owner=actor.station,
-        created_by_id=actor.id, created_at=now,
+        created_by_id=actor.id, created_at=now, expires_at=expires_at, **kept,
     )  # fmt: skip
     session.add(alert)
     session.flush()
@@ -367,7 +418,7 @@ def prepare_alert(session: Session, settings: Settings, alert: Alert, now: datet
     if alert.state != AlertState.preparing:
         return
     lasts = timedelta(milliseconds=program.duration_ms)
-    first = now.replace(microsecond=0)
+    first = max(now, alert.starts_at or now).replace(microsecond=0)
     if alert.expires_at is not None and alert.expires_at <= first:
         _fail(alert, "it expired before its audio was ready")
         return
@@ -385,7 +436,7 @@ def prepare_alert(session: Session, settings: Settings, alert: Alert, now: datet
         title=alert.title, owner=owner, kind=Kind.program, program=program,
         start_local=first.astimezone(zone).replace(tzinfo=None), timezone=owner.timezone,
         duration_s=None, rrule=None, until=starts[-1].astimezone(zone).date(),
-        priority=Priority.emergency, conflict=ConflictPolicy.shift,
+        priority=alert.priority, conflict=ConflictPolicy.shift,
         max_delay_s=settings.default_max_delay_s, status=BroadcastStatus.approved, forced=False,
         repeat_every_s=alert.repeat_every_s, repeat_count=alert.repeat_count,
         expires_at=expires_at, created_by_id=actor.id, approved_by_id=actor.id,
@@ -415,6 +466,10 @@ def _program(
     parts: list[Segment] = []
     if settings.alert_tone_s > 0:
         parts.append(_tone(session, settings, actor, alert, now))
+    if alert.resource_uri and alert.spoken:
+        sender = _sender_audio(session, settings, actor, alert, now)
+        if sender is not None:
+            alert.segment_id, alert.spoken = sender.id, False
     if alert.segment_id is not None and not alert.spoken:
         named = session.get(Segment, alert.segment_id)
         if named is None or named.media_file is None:
@@ -435,6 +490,39 @@ def _program(
     if not programs.use_segment_audio(session, settings, program):
         programs.render_now(session, settings, program)
     return program
+
+
+def _sender_audio(
+    session: Session, settings: Settings, actor: User, alert: Alert, now: datetime
+) -> Segment | None:
+    """The sender's own recording (a CAP ``resource``) as an approved segment, or None —
+    with the alert's ``note`` saying why — so that the text is spoken instead."""
+    uri = alert.resource_uri or ""
+    name = "cap-resource" if uri.startswith("data:") else (Path(urlsplit(uri).path).name
+                                                            or "cap-resource")  # fmt: skip
+    with TemporaryDirectory(prefix="loaxa-cap-") as tmp:
+        try:
+            path = fetch_resource(settings, uri, alert.resource_digest, Path(tmp) / "resource")
+            seconds = segments.check_upload(path, settings, name)
+            if seconds > settings.cap_resource_max_s:
+                raise ResourceError(
+                    f"resource: the audio lasts {seconds:.0f} s, more than cap_resource_max_s "
+                    f"({settings.cap_resource_max_s} s)"
+                )
+            done = ingest(path, settings, segments.store_for(settings), original_name=name)
+        except ResourceError as exc:
+            alert.note = f"{exc}; the text was spoken instead"
+            return None
+        except AudioError as exc:
+            alert.note = f"resource: {exc.message}; the text was spoken instead"
+            return None
+    meta = segments.SegmentMeta(title=alert.title, owner=alert.owner, campaign=None, topic=None)
+    segment = segments.new_segment(session, actor, meta, now, source="upload",
+                                   original_name=name, for_alert=True)  # fmt: skip
+    segments.finish(session, segment, done, now)
+    segments.approve(session, actor, segment, now)
+    alert.note = "the sender's own recording (CAP resource) is aired"
+    return segment
 
 
 def _spoken(

@@ -6,10 +6,16 @@ entity expansion ("billion laughs"), external entities and DTD fetching in one p
 no dependency. Namespaces are dropped after the root is checked (CAP 1.1 and 1.2 are read
 alike). Every refusal is an :class:`~scheduler.errors.Invalid` naming the CAP element.
 
-Only what Loa Xã acts on is kept: identity (sender, identifier, sent), status and message
-type, references, and of one ``info`` block (Vietnamese first) the headline, event,
-description, instruction, expiry, ``loaxa:*`` parameters and the station codes of the area
-geocodes.
+Only what Loa Xã acts on is kept: identity (sender, identifier, sent), status, message type
+and scope, references, and of one ``info`` block — the Vietnamese one (``language`` vi or
+vi-VN), else the first, with :attr:`CapMessage.vietnamese` false and the languages offered
+listed — the headline, event, description, instruction, urgency, severity, certainty,
+effective, onset, expiry, the ``resource`` files (by ``uri`` or embedded ``derefUri``),
+``loaxa:*`` parameters and the station codes of the area geocodes. An ``info`` without
+``language`` is ``en-US``, as CAP 1.2 §3.2.2 says.
+
+:func:`scheduler.cap_export.to_cap` writes an alert back as a CAP 1.2 message this parser
+reads again.
 """
 
 from __future__ import annotations
@@ -27,11 +33,24 @@ CAP_NAMESPACES = ("urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:em
 # General Statistics Office's administrative unit codes (mã đơn vị hành chính: province 2
 # digits, district 3, commune 5), so the names senders use for those codes are read too.
 STATION_GEOCODES = {"loaxa", "loaxa:station", "station", "gso", "vn-gso", "madvhc", "ma_dvhc"}
-MAX_BYTES = 256 * 1024
+# Room for a sender's recording embedded in <derefUri> (base64: a 2-minute 64 kbit/s MP3).
+MAX_BYTES = 2 * 1024 * 1024
 
 
 class _Refused(Exception):
     """Raised inside an expat handler to stop the parse."""
+
+
+@dataclass(frozen=True)
+class CapResource:
+    """A ``resource``: a file by ``uri``, or embedded base64 (``derefUri``)."""
+
+    desc: str
+    mime: str
+    uri: str | None = None
+    deref: str | None = None  # base64, as sent
+    size: int | None = None
+    digest: str | None = None  # SHA-1, hex
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,14 @@ class CapMessage:
     description: str | None = None
     instruction: str | None = None
     expires: str | None = None
+    urgency: str = "Unknown"  # Immediate | Expected | Future | Past | Unknown
+    severity: str = "Unknown"  # Extreme | Severe | Moderate | Minor | Unknown
+    certainty: str = "Unknown"  # Observed | Likely | Possible | Unlikely | Unknown
+    effective: str | None = None
+    onset: str | None = None
+    resources: tuple[CapResource, ...] = ()
+    vietnamese: bool = True  # the info read is in Vietnamese (or there is no info)
+    languages: tuple[str, ...] = ()  # every info's language, as sent
     targets: tuple[str, ...] = ()
     area_desc: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)
@@ -133,10 +160,9 @@ def parse_cap(data: bytes) -> CapMessage:
             "body",
         )
     infos = _children(root, "info")
-    info = next(
-        (i for i in infos if (_text(i, "language") or "").lower().startswith("vi")),
-        infos[0] if infos else None,
-    )
+    languages = tuple(_text(i, "language") or "en-US" for i in infos)
+    chosen = next((n for n, lang in enumerate(languages) if _is_vietnamese(lang)), None)
+    info = infos[0 if chosen is None else chosen] if infos else None
     common: dict[str, Any] = {
         "identifier": _required(root, "identifier"),
         "sender": _required(root, "sender"),
@@ -150,12 +176,20 @@ def parse_cap(data: bytes) -> CapMessage:
         return CapMessage(**common)
     return CapMessage(
         **common,
-        language=_text(info, "language") or "",
+        language=_text(info, "language") or "en-US",
         headline=_text(info, "headline"),
         event=_text(info, "event"),
         description=_text(info, "description"),
         instruction=_text(info, "instruction"),
         expires=_text(info, "expires"),
+        urgency=_text(info, "urgency") or "Unknown",
+        severity=_text(info, "severity") or "Unknown",
+        certainty=_text(info, "certainty") or "Unknown",
+        effective=_text(info, "effective"),
+        onset=_text(info, "onset"),
+        resources=tuple(_resource(r) for r in _children(info, "resource")),
+        vietnamese=chosen is not None,
+        languages=languages,
         targets=_targets(info),
         area_desc="; ".join(
             d for a in _children(info, "area") if (d := _text(a, "areaDesc")) is not None
@@ -163,6 +197,25 @@ def parse_cap(data: bytes) -> CapMessage:
         or None,
         parameters=_values(info, "parameter"),
         has_info=True,
+    )
+
+
+def _is_vietnamese(language: str) -> bool:
+    """``vi`` or ``vi-VN`` (any case), as RFC 3066 tags Vietnamese."""
+    return language.lower() == "vi" or language.lower().startswith("vi-")
+
+
+def _resource(element: ET.Element) -> CapResource:
+    size = _text(element, "size")
+    if size is not None and not size.isdigit():
+        raise Invalid(f"resource: size {size!r} is not a number of bytes", "resource")
+    return CapResource(
+        desc=_text(element, "resourceDesc") or "",
+        mime=_text(element, "mimeType") or "",
+        uri=_text(element, "uri"),
+        deref=_text(element, "derefUri"),
+        size=int(size) if size is not None else None,
+        digest=(_text(element, "digest") or "").lower() or None,
     )
 
 

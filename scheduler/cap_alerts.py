@@ -17,20 +17,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from scheduler import alerts
-from scheduler.alerts import AlertSpec, Identity
+from scheduler import alerts, audit, cap_audio, cap_policy
+from scheduler.alerts import AlertSpec, Handling, Identity
 from scheduler.cap import CapMessage
 from scheduler.errors import Invalid, NotFound, Unprocessable
-from scheduler.models import Alert, User
+from scheduler.models import Alert, AlertState, User
+from scheduler.stations import stations_by_code
 
 # AlertSpec field → the CAP element it comes from, so errors name what the sender wrote.
 CAP_FIELDS = {
@@ -174,14 +176,86 @@ def _receive(
         recorded = alerts.record_only(session, actor, now, identity, title, text,
                                       list(message.targets), f"cancels {named}")  # fmt: skip
         return Received(recorded, cancelled=cancelled)
-    spec = spec_from_cap(message)
+    spec = spec_from_cap(message)  # what is missing is refused first, whatever the outcome
+    decided = cap_policy.decide(
+        _facts(message, identity.sent),
+        now,
+        timedelta(seconds=settings.cap_max_age_s),
+        settings.cap_minor_policy,
+    )
+    handling = _handling(message)
+    if decided.airs:
+        handling = replace(handling, outcome=decided.outcome, starts_at=decided.starts_at,
+                           priority=decided.priority or handling.priority)  # fmt: skip
+    why = decided.reason if not decided.airs else _not_in_vietnamese(message, settings)
+    if why is not None:
+        awaiting = decided.airs and settings.cap_no_vietnamese == "translate"
+        recorded = alerts.record_only(
+            session,
+            actor,
+            now,
+            identity,
+            title,
+            text,
+            list(message.targets),
+            why,
+            handling,
+            outcome="awaiting_translation" if awaiting else "recorded",
+            expires_at=cap_policy.instant(message.expires, "expires"),
+        )
+        return Received(recorded, cancelled=cancelled)
     try:
-        alert = alerts.accept_alert(session, settings, actor, spec, now, identity)
+        alert = alerts.accept_alert(session, settings, actor, spec, now, identity, handling)
     except Invalid as exc:
         if exc.field == "targets":  # an unknown station code: name the CAP element
             raise Invalid(f"area: {exc.message}", "area") from None
         raise
     return Received(alert, cancelled=cancelled)
+
+
+def _facts(message: CapMessage, sent: datetime) -> cap_policy.Facts:
+    return cap_policy.Facts(
+        sent=sent,
+        urgency=message.urgency,
+        severity=message.severity,
+        certainty=message.certainty,
+        effective=cap_policy.instant(message.effective, "effective"),
+        onset=cap_policy.instant(message.onset, "onset"),
+    )
+
+
+def _handling(message: CapMessage) -> Handling:
+    """The CAP values kept on the alert, and the sender's audio: the first ``audio/*``
+    resource with a ``uri`` or an embedded ``derefUri`` (embedded first: nothing to fetch)."""
+    sounds = [r for r in message.resources if r.mime.lower().startswith("audio/")]
+    sounds.sort(key=lambda r: r.deref is None)
+    chosen = next((r for r in sounds if r.deref or r.uri), None)
+    uri = None
+    if chosen is not None:
+        uri = cap_audio.data_uri(chosen.mime, chosen.deref) if chosen.deref else chosen.uri
+    return Handling(
+        urgency=message.urgency[:20], severity=message.severity[:20],
+        certainty=message.certainty[:20], resource_uri=uri,
+        resource_mime=chosen.mime[:100] if chosen is not None else None,
+        resource_digest=chosen.digest[:64] if chosen is not None and chosen.digest else None,
+    )  # fmt: skip
+
+
+def _not_in_vietnamese(message: CapMessage, settings: Settings) -> str | None:
+    """Why the words cannot be read out: no Vietnamese ``info`` (never read another language
+    with the Vietnamese voice). None when there is one, or the recording named is aired."""
+    if message.vietnamese or "loaxa:segment" in message.parameters:
+        return None
+    offered = ", ".join(message.languages)
+    if settings.cap_no_vietnamese == "refuse":
+        return (
+            f"language: the message has no Vietnamese <info> (it offers {offered}); it is "
+            "recorded, not aired (cap_no_vietnamese = refuse)"
+        )
+    return (
+        f"language: the message has no Vietnamese <info> (it offers {offered}); it airs "
+        "once an approver enters the Vietnamese words (cap_no_vietnamese = translate)"
+    )
 
 
 def _not_for_air(message: CapMessage) -> str | None:
@@ -217,3 +291,55 @@ def _cancel_referenced(
         if alerts.cancel_alert(session, actor, alert, now, via=f"cap:{message.identifier}"):
             cancelled.append(alert)
     return cancelled
+
+
+def translate(
+    session: Session, settings: Settings, actor: User, alert: Alert, words: str, now: datetime
+) -> Alert:
+    """Air a CAP alert that came without Vietnamese words (``awaiting_translation``) with the
+    words an approver entered: it becomes ``preparing`` with the outcome CAP decided, as if it
+    had come in Vietnamese. Refused (rolled back) when it no longer waits, or has expired."""
+    try:
+        return _translate(session, settings, actor, alert, words, now)
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _translate(
+    session: Session, settings: Settings, actor: User, alert: Alert, words: str, now: datetime
+) -> Alert:
+    alerts.require_issuer(actor, alert.owner)
+    if alert.outcome != "awaiting_translation" or alert.state != "recorded":
+        raise Unprocessable(
+            f"alert {alert.id} is not waiting for a translation (it is {alert.state.value})",
+            "text",
+        )
+    body = {"title": alert.title, "text": words, "targets": alert.codes}
+    try:
+        spec = AlertSpec.model_validate(body)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = str(error["loc"][0]) if error["loc"] else "text"
+        raise Invalid(f"{name}: {error['msg']}", name) from None
+    for target in stations_by_code(session, spec.targets, "targets"):
+        alerts.require_issuer(actor, target)
+    zone = ZoneInfo(alert.owner.timezone)
+    if alert.expires_at is not None and alert.expires_at <= now:
+        shown = alert.expires_at.astimezone(zone).isoformat()
+        raise Unprocessable(f"expires: the alert expired at {shown}; it is not aired", "expires")
+    first = alerts.check_start(alert.starts_at, alert.expires_at, zone, now)
+    alerts.plan(None, None, alert.expires_at, first)
+    later = alert.starts_at is not None and alert.starts_at > now
+    if later:
+        alert.outcome = "scheduled"
+    else:
+        alert.outcome = "emergency" if alert.priority == "emergency" else "priority"
+    offered = alert.language or "another language"
+    alert.note = f"translated by {actor.username}: the sender's words ({offered}) were not read out"
+    alert.text, alert.spoken, alert.error = spec.text, True, None
+    alert.state = AlertState.preparing
+    session.flush()
+    audit.record(session, now, actor, "alert.translate", alert, alert.owner.id,
+                 title=alert.title, outcome=alert.outcome)  # fmt: skip
+    return alert

@@ -56,6 +56,7 @@ class OpenAlert:
     duration: timedelta
     starts: tuple[datetime, ...]
     targets: frozenset[str]
+    priority: str = "emergency"  # a CAP Moderate/Minor alert airs as a priority bulletin
 
     def deadline(self, start: datetime) -> datetime | None:
         deadlines = dict(zip(self.starts, airing_deadlines(self.starts, self.expires_at),
@@ -91,7 +92,7 @@ def open_alerts(session: Session, since: datetime) -> dict[int, OpenAlert]:
         found[broadcast.id] = OpenAlert(
             alert_id, broadcast.id, broadcast.title, origin, broadcast.program_id, every,
             broadcast.expires_at, timedelta(milliseconds=duration_ms or 0), tuple(starts),
-            frozenset(targets.get(broadcast.id, ())),
+            frozenset(targets.get(broadcast.id, ())), broadcast.priority.value,
         )  # fmt: skip
     return found
 
@@ -274,7 +275,7 @@ def _late_alert_item(
         "broadcast": alert.broadcast,
         "title": alert.title,
         "kind": "program",
-        "priority": "emergency",
+        "priority": alert.priority,
         "origin": alert.origin,
         "start": start.astimezone(zone).isoformat(),
         "end": (start + alert.duration).astimezone(zone).isoformat(),

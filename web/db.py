@@ -75,6 +75,14 @@ def alert_announcer() -> Announce:
     return make_announcer(loaxa.get("push"), loaxa["sessions"])
 
 
+def _first_start(alert: Alert, zone: ZoneInfo) -> str | None:
+    """When it first airs: at once (``ready_at``), or later for a CAP alert with an onset."""
+    if alert.ready_at is None:
+        return None
+    first = max(alert.ready_at, alert.starts_at or alert.ready_at).replace(microsecond=0)
+    return first.astimezone(zone).isoformat()
+
+
 def make_announcer(publisher: Publisher | None, maker: sessionmaker[Session]) -> Announce:
     """A function that publishes an alert on its targets' MQTT topics — ``{"revision",
     "alert": {...}}`` — so their agents sync at once. It holds what it needs, so a job may
@@ -88,8 +96,8 @@ def make_announcer(publisher: Publisher | None, maker: sessionmaker[Session]) ->
             "id": alert.id,
             "broadcast": alert.broadcast_id,
             "title": alert.title,
-            "start": alert.ready_at.astimezone(zone).isoformat() if alert.ready_at else None,
-            "priority": "emergency",
+            "start": _first_start(alert, zone),
+            "priority": alert.priority.value,
         }
         if cancelled:
             summary["cancelled"] = True

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime
 from scheduler.models.accounts import User
-from scheduler.models.broadcasts import Broadcast, _enum
+from scheduler.models.broadcasts import Broadcast, Priority, _enum
 from scheduler.models.stations import Station
 
 
@@ -57,6 +57,24 @@ class Alert(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[AlertState] = mapped_column(_enum(AlertState), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # What CAP's urgency/severity/certainty/times decided (scheduler.cap_policy): emergency,
+    # scheduled, priority or recorded; awaiting_translation while no Vietnamese words exist.
+    outcome: Mapped[str] = mapped_column(
+        String(30), default="emergency", server_default="emergency"
+    )
+    priority: Mapped[Priority] = mapped_column(
+        _enum(Priority), default=Priority.emergency, server_default="emergency"
+    )
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: at once
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    certainty: Mapped[str | None] = mapped_column(String(20))
+    # The sender's audio (a CAP resource): its uri (a data: URI until embedded audio is
+    # decoded), mimeType and SHA-1 digest; ``note`` says what was done instead, and why.
+    resource_uri: Mapped[str | None] = mapped_column(Text)
+    resource_mime: Mapped[str | None] = mapped_column(String(100))
+    resource_digest: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
     # Audio: an approved segment named by the issuer, or the one spoken for this alert.
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
     spoken: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -22,7 +22,9 @@ from scheduler import permissions
 from scheduler.alert_status import AlertStatus, alert_status
 from scheduler.alerts import AlertSpec
 from scheduler.cap import MAX_BYTES, parse_cap
-from scheduler.cap_alerts import Received, receive_cap
+from scheduler.cap_alerts import Received, receive_cap, translate
+from scheduler.cap_export import CONTENT_TYPE as CAP_CONTENT_TYPE
+from scheduler.cap_export import to_cap
 from scheduler.db import now_utc
 from scheduler.errors import Forbidden, Invalid, TooLarge, UnsupportedMedia
 from scheduler.models import Alert, User
@@ -55,7 +57,11 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "targets": alert.codes,
         "area": alert.area,
         "owner": alert.owner.code,
-        "priority": "emergency",
+        "priority": alert.priority.value,
+        "outcome": alert.outcome,
+        "starts_at": _iso(alert.starts_at, zone),
+        "note": alert.note,
+        "resource": _resource_json(alert),
         "created_by": alert.created_by.username if alert.created_by else None,
         "created_at": _iso(alert.created_at, zone),
         "ready_at": _iso(alert.ready_at, zone),
@@ -77,8 +83,25 @@ def alert_json(alert: Alert) -> dict[str, Any]:
             "msgType": alert.msg_type,
             "scope": alert.scope,
             "language": alert.language,
+            "urgency": alert.urgency,
+            "severity": alert.severity,
+            "certainty": alert.certainty,
         },
         "source": alert.source,
+    }
+
+
+def _resource_json(alert: Alert) -> dict[str, Any] | None:
+    """The sender's audio: its address (``null`` when it came embedded in the message)."""
+    uri = alert.resource_uri
+    if uri is None:
+        return None
+    embedded = uri.startswith("data:")
+    return {
+        "uri": None if embedded else uri,
+        "embedded": embedded,
+        "mime": alert.resource_mime,
+        "digest": alert.resource_digest,
     }
 
 
@@ -195,6 +218,33 @@ def show_alert(alert_id: int) -> Response:
     offline_after = timedelta(seconds=settings().offline_after_s)
     status = alert_status(db, alert, now_utc(), offline_after)
     return jsonify({**alert_json(alert), **status_json(status)})
+
+
+@bp.get("/alerts/<int:alert_id>.cap")
+def export_alert(alert_id: int) -> Response:
+    """The alert as a CAP 1.2 message, for upstream systems (same visibility as JSON)."""
+    user = require_user()
+    alert = service.get_alert(session(), alert_id)
+    visible(user, alert)
+    response = Response(to_cap(alert), mimetype=CAP_CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'inline; filename="alert-{alert.id}.cap"'
+    return response
+
+
+@bp.post("/alerts/<int:alert_id>/translation")
+def translate_alert(alert_id: int) -> Response:
+    """Air a CAP alert that came without Vietnamese words with the words entered here."""
+    user = require_user()
+    db = session()
+    alert = service.get_alert(db, alert_id)
+    visible(user, alert)
+    body = json_object()
+    words = body.get("text")
+    if not isinstance(words, str) or set(body) - {"text"}:
+        raise Invalid("text: give the Vietnamese words to read out, as a string", "text")
+    translate(db, settings(), user, alert, words, now_utc())
+    db.commit()
+    return _answer(alert, air_alert(alert))
 
 
 @bp.delete("/alerts/<int:alert_id>")
