@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -324,7 +325,7 @@ def test_path_templates_in_openapi_declare_their_parameters(app):
         declared = {p["name"] for p in item.get("parameters", []) if p["in"] == "path"}
         for method in item.keys() - {"parameters"}:
             declared |= {p["name"] for p in item[method].get("parameters", []) if p["in"] == "path"}
-        wanted = {part[1:-1] for part in path.split("/") if part.startswith("{")}
+        wanted = set(re.findall(r"\{(\w+)\}", path))  # also /alerts/{id}.cap
         assert wanted == declared, path
 
 
