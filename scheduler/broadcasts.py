@@ -389,19 +389,28 @@ def _what(session: Session, spec: BroadcastSpec, owner: Station) -> _What:
             )
         program = session.get(Program, spec.program)
         if program is None:
-            raise Invalid(f"program: there is no programme {spec.program}", "program")
+            raise Invalid(
+                f"program: there is no programme {spec.program}", "program", code="program_unknown"
+            )
         if not program.owner.path.startswith(owner.path) and not owner.path.startswith(
             program.owner.path
         ):
-            raise Forbidden(f"program: programme {program.id} belongs to another area", "program")
+            raise Forbidden(
+                f"program: programme {program.id} belongs to another area",
+                "program",
+                code="program_elsewhere",
+            )
         if program.archived_at is not None:
             raise Unprocessable(
                 f"program: programme {program.id} is archived; restore it to schedule it",
                 "program",
+                code="program_archived",
             )
         if program.status != "ready" or not program.duration_ms:
             raise Unprocessable(
-                f"program: programme {program.id} is not rendered yet ({program.status})", "program"
+                f"program: programme {program.id} is not rendered yet ({program.status})",
+                "program",
+                code="program_not_rendered",
             )
         # Bulletins still awaiting approval do not block scheduling: the broadcast waits
         # (pending) and airs only once they and it are approved.
@@ -441,7 +450,7 @@ def _check_recurrence(spec: BroadcastSpec, start_local: datetime, what: _What) -
         try:
             check_rule(spec.rrule, start_local, spec.until, duration)
         except RecurrenceError as exc:
-            raise Invalid(f"rrule: {exc}", "rrule") from exc
+            raise Invalid(f"rrule: {exc}", "rrule", code=exc.code) from exc
 
 
 def _exception(value: date | datetime) -> BroadcastException:
@@ -471,7 +480,9 @@ def approve(
     else:
         held = _has_unapproved(broadcast.program if broadcast.kind == Kind.program else None)
     if held:
-        raise Unprocessable("program: the programme has unapproved segments", "program")
+        raise Unprocessable(
+            "program: the programme has unapproved segments", "program", code="program_unapproved"
+        )
     if revision is not None:
         try:
             _save(session, settings, actor, revision, now, broadcast)

@@ -7,12 +7,19 @@ from typing import Any
 
 
 class DomainError(Exception):
+    """``code`` names the refusal (``program_archived``…) where one field can be refused for
+    several reasons, so an interface picks its own sentence by the code, never by searching
+    the English message."""
+
     status = 400
 
-    def __init__(self, message: str, field: str | None = None, **details: Any) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, *, code: str | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = code
         self.details = details
 
 

@@ -46,7 +46,12 @@ LOCAL_UNTIL = re.compile(r"\d{8}(T\d{6})?")
 
 
 class RecurrenceError(ValueError):
-    """The recurrence rule cannot be used; the message says why in plain words."""
+    """The recurrence rule cannot be used; the message says why in plain words, ``code``
+    which refusal it is (``rrule_never_airs``, ``rrule_overlap``; None for a bad rule)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @lru_cache(maxsize=4096)
@@ -118,12 +123,14 @@ def check_rule(rule: str, start_local: datetime, until: date | None, duration: t
         raise RecurrenceError(f"rrule cannot be expanded ({exc})") from exc
     if not first:
         raise RecurrenceError(
-            f"rrule never airs within {TRIAL_DAYS} days of the start; check BYMONTH/BYMONTHDAY"
+            f"rrule never airs within {TRIAL_DAYS} days of the start; check BYMONTH/BYMONTHDAY",
+            "rrule_never_airs",
         )
     shortest = min((b - a for a, b in itertools.pairwise(first)), default=None)
     if shortest is not None and shortest < duration:
         raise RecurrenceError(
-            f"rrule repeats every {shortest} but each airing lasts {duration}: they would overlap"
+            f"rrule repeats every {shortest} but each airing lasts {duration}: they would overlap",
+            "rrule_overlap",
         )
 
 

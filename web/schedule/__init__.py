@@ -15,4 +15,4 @@ bp = Blueprint(
 )
 panel.register_error_pages(bp)
 
-from web.schedule import views  # noqa: E402,F401
+from web.schedule import approvals, views  # noqa: E402,F401

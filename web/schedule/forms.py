@@ -9,7 +9,7 @@ the field they name.
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from wtforms import BooleanField, Form, SelectMultipleField, StringField, TextAr
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, RadioInput
 
+from scheduler.broadcasts import BroadcastSpec
 from web.forms import ChoiceField, options, strip
 from web.schedule.recurrence import (
     DAY_SHORT,
@@ -25,8 +26,11 @@ from web.schedule.recurrence import (
     MODES,
     WEEKDAYS,
     Recurrence,
+    build,
     parse_clock,
     parse_day,
+    read,
+    vn_date,
 )
 
 PRIORITY_LABELS = {
@@ -290,6 +294,61 @@ class BroadcastForm(FlaskForm):
     def max_delay(self) -> timedelta | None:
         minutes = self.max_delay_min.number
         return None if minutes is None else timedelta(minutes=minutes)
+
+    def to_spec(self, force: bool) -> BroadcastSpec:
+        """The broadcast the (validated) form describes, as the domain saves it."""
+        built = build(self.choice())
+        clock = self.start_time.clock
+        assert clock is not None  # validated
+        exdates, _bad = parse_days(self.exdates.data)
+        delay = self.max_delay_min.number
+        data: dict[str, Any] = {
+            "title": self.title.data,
+            "owner": self.owner.data,
+            "kind": self.kind.data,
+            "start": datetime.combine(built.start, clock),
+            "rrule": built.rrule,
+            "until": built.until,
+            "exdates": [d.isoformat() for d in exdates],
+            "targets": list(self.targets.data or []),
+            "priority": self.priority.data,
+            "conflict": self.conflict.data or None,
+            "max_delay_s": None if delay is None else delay * 60,
+            "force": force,
+        }
+        if self.kind.data == "program":
+            data["program"] = int(self.program.data)
+        else:
+            data["source"] = self.source.data or None
+            data["stream_url"] = self.stream_url.data or None
+            data["duration_s"] = (self.duration_min.number or 0) * 60
+        return BroadcastSpec.model_validate(data)
+
+    def fill(self, spec: BroadcastSpec) -> None:
+        """Fill the form with a broadcast as saved, or with the change waiting beside it."""
+        start = spec.start.replace(tzinfo=None)
+        choice = read(start.date(), spec.rrule, spec.until)
+        self.title.data = spec.title
+        self.owner.data = spec.owner
+        self.kind.data = spec.kind
+        self.program.data = str(spec.program or "")
+        self.source.data = spec.source or ""
+        self.stream_url.data = spec.stream_url or ""
+        self.duration_min.data = str(spec.duration_s // 60) if spec.duration_s else ""
+        self.recurrence.data = choice.mode
+        self.start_date.data = start.date().isoformat()
+        self.start_time.data = f"{start:%H:%M}"
+        self.days.data = choice.days
+        self.dates.data = ", ".join(vn_date(d) for d in choice.dates)
+        self.rrule.data = spec.rrule or "" if choice.mode == "custom" else ""
+        self.until.data = spec.until.isoformat() if spec.until and choice.mode != "dates" else ""
+        self.exdates.data = ", ".join(
+            vn_date(x) for x in spec.exdates if not isinstance(x, datetime)
+        )
+        self.targets.data = list(spec.targets or [spec.owner])
+        self.priority.data = spec.priority
+        self.conflict.data = spec.conflict or ""
+        self.max_delay_min.data = str((spec.max_delay_s or 0) // 60)
 
 
 class ApproveManyForm(FlaskForm):

@@ -12,13 +12,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from scheduler import broadcasts as service
-from scheduler import conflicts, permissions
-from scheduler.broadcasts import BroadcastSpec
+from scheduler import permissions
 from scheduler.db import now_utc
-from scheduler.errors import Clash, DomainError, Forbidden, NotFound
+from scheduler.errors import Clash, DomainError, NotFound
 from scheduler.models import AuditEvent, Broadcast, BroadcastStatus, Program, Role, Station, User
 from scheduler.programs import unapproved_segments
 from scheduler.rules import RuleWarning
@@ -34,11 +33,11 @@ from web.schedule.forms import (
     CONFLICT_LABELS,
     KIND_LABELS,
     PRIORITY_LABELS,
-    ApproveManyForm,
     BroadcastForm,
     parse_days,
 )
-from web.schedule.recurrence import build, describe, read, vn_date, weekday_name
+from web.schedule.messages import refusal
+from web.schedule.recurrence import build, describe, weekday_name
 from web.segments.views import mmss
 
 SCHEDULERS = (Role.admin, Role.editor, Role.approver)
@@ -56,7 +55,7 @@ FIELD_OF = {
 # --- Who sees what ---------------------------------------------------------------------------
 
 
-def _broadcast(broadcast_id: int) -> Broadcast:
+def broadcast_or_404(broadcast_id: int) -> Broadcast:
     try:
         broadcast = service.get_broadcast(session(), broadcast_id)
     except NotFound:
@@ -75,14 +74,14 @@ def _may_change(me: User, broadcast: Broadcast) -> bool:
     )
 
 
-def _may_approve(me: User, broadcast: Broadcast) -> bool:
+def may_approve(me: User, broadcast: Broadcast) -> bool:
     waits = broadcast.status == BroadcastStatus.pending or (
         broadcast.status == BroadcastStatus.approved and bool(broadcast.revision)
     )
     return waits and permissions.can_approve(me, broadcast.owner)
 
 
-def _revision_view(broadcast: Broadcast) -> dict[str, Any] | None:
+def revision_view(broadcast: Broadcast) -> dict[str, Any] | None:
     """The change waiting beside an approved broadcast, in words (None: nothing waits)."""
     spec = service.revision_of(broadcast)
     if spec is None:
@@ -93,7 +92,7 @@ def _revision_view(broadcast: Broadcast) -> dict[str, Any] | None:
         "title": spec.title,
         "when": describe(start, spec.rrule, spec.until, spec.exdates),
         "targets": [targets[c].name if c in targets else c for c in spec.targets or [spec.owner]],
-        "by": _users([broadcast.revision_by_id]).get(broadcast.revision_by_id or 0),
+        "by": users_by_id([broadcast.revision_by_id]).get(broadcast.revision_by_id or 0),
         "at": broadcast.revision_at,
     }
 
@@ -271,17 +270,17 @@ def _rejection(broadcast: Broadcast) -> AuditEvent | None:
 @bp.get("/schedule/<int:broadcast_id>")
 @login_required
 def show(broadcast_id: int) -> ResponseReturnValue:
-    broadcast = _broadcast(broadcast_id)
+    broadcast = broadcast_or_404(broadcast_id)
     me = panel_user()
     return render_template(
         "schedule/show.html",
         b=broadcast,
         when=describe(broadcast.start_local, broadcast.rrule, broadcast.until, broadcast.exdates),
         may_change=_may_change(me, broadcast),
-        may_approve=_may_approve(me, broadcast),
+        may_approve=may_approve(me, broadcast),
         ended=_rejection(broadcast) if broadcast.status == BroadcastStatus.cancelled else None,
-        revision=_revision_view(broadcast),
-        users=_users([broadcast.created_by_id, broadcast.approved_by_id]),
+        revision=revision_view(broadcast),
+        users=users_by_id([broadcast.created_by_id, broadcast.approved_by_id]),
         priority_labels=PRIORITY_LABELS,
         kind_labels=KIND_LABELS,
         conflict_labels=CONFLICT_LABELS,
@@ -289,7 +288,7 @@ def show(broadcast_id: int) -> ResponseReturnValue:
     )
 
 
-def _users(ids: Iterable[int | None]) -> dict[int, User]:
+def users_by_id(ids: Iterable[int | None]) -> dict[int, User]:
     wanted = [i for i in ids if i]
     if not wanted:
         return {}
@@ -353,35 +352,6 @@ def _setup(form: BroadcastForm, me: User, keep_program: int | None = None) -> li
     return area
 
 
-def _spec(form: BroadcastForm, force: bool) -> BroadcastSpec:
-    built = build(form.choice())
-    clock = form.start_time.clock
-    assert clock is not None  # validated
-    exdates, _bad = parse_days(form.exdates.data)
-    delay = form.max_delay_min.number
-    data: dict[str, Any] = {
-        "title": form.title.data,
-        "owner": form.owner.data,
-        "kind": form.kind.data,
-        "start": datetime.combine(built.start, clock),
-        "rrule": built.rrule,
-        "until": built.until,
-        "exdates": [d.isoformat() for d in exdates],
-        "targets": list(form.targets.data or []),
-        "priority": form.priority.data,
-        "conflict": form.conflict.data or None,
-        "max_delay_s": None if delay is None else delay * 60,
-        "force": force,
-    }
-    if form.kind.data == "program":
-        data["program"] = int(form.program.data)
-    else:
-        data["source"] = form.source.data or None
-        data["stream_url"] = form.stream_url.data or None
-        data["duration_s"] = (form.duration_min.number or 0) * 60
-    return BroadcastSpec.model_validate(data)
-
-
 def _attach(form: BroadcastForm, name: str, message: str) -> None:
     field = form._fields.get(name)
     if field is None:
@@ -406,51 +376,10 @@ def _invalid(form: BroadcastForm, exc: ValidationError) -> None:
             _attach(form, name, message)
 
 
-def _domain_message(exc: DomainError) -> str:
-    """The domain's refusal in the panel's words (matched on what it is about)."""
-    text = exc.message
-    if isinstance(exc, Clash):
-        return _("Trùng giờ với buổi phát cùng cấp và cùng mức ưu tiên; hãy đổi giờ hoặc đài.")
-    if exc.field == "program":
-        if isinstance(exc, Forbidden):
-            return _("Chương trình này thuộc địa bàn khác.")
-        if "archived" in text:
-            return _("Chương trình này đã được lưu trữ; hãy khôi phục trước khi lên lịch.")
-        if "not rendered" in text:
-            return _("Chương trình chưa dựng xong nên chưa phát được.")
-        if "unapproved" in text:
-            return _("Chương trình còn bản tin chưa được duyệt.")
-        return _("Không có chương trình này.")
-    if exc.field == "rrule":
-        if "overlap" in text:
-            return _("Các lần phát chồng lên nhau: mỗi lần phát dài hơn khoảng cách giữa hai lần.")
-        if "never airs" in text:
-            return _("Quy tắc này không có lần phát nào trong 400 ngày đầu.")
-        return _("Quy tắc lặp lại không dùng được: %(reason)s", reason=text.removeprefix("rrule: "))
-    messages = {
-        "start": _(
-            "Giờ phát này đã qua: buổi phát không còn lần phát nào. Hãy kiểm tra ngày và giờ."
-        ),
-        "until": _("Ngày kết thúc phải sau ngày phát đầu tiên."),
-        "targets": _("Có đài nằm ngoài phạm vi của đài lập lịch hoặc của bạn."),
-        "owner": _("Hãy chọn một đài trong phạm vi của bạn."),
-        "conflict": _(
-            "Tiếp âm là phát trực tiếp nên không dời giờ được; hãy chọn cắt bớt hoặc bỏ qua."
-        ),
-        "source": _("Đài nguồn chưa có địa chỉ luồng phát; hãy nhập địa chỉ luồng."),
-        "stream_url": _(
-            "Địa chỉ luồng phải bắt đầu bằng http://, https://, rtsp://, rtmp://, udp://, rtp:// "
-            "hoặc srt://."
-        ),
-        "duration_s": _("Hãy nhập thời lượng tiếp âm."),
-    }
-    return messages.get(exc.field or "") or _("Không lưu được: %(reason)s", reason=text)
-
-
 def _refused(form: BroadcastForm, exc: DomainError) -> None:
     rrule = exc.field == "rrule"
     name = _recurrence_field(form) if rrule else FIELD_OF.get(exc.field or "", "")
-    _attach(form, name, _domain_message(exc))
+    _attach(form, name, refusal(exc))
 
 
 def _stations_named(codes: Iterable[str]) -> dict[str, Station]:
@@ -471,7 +400,7 @@ def _warning_text(warning: RuleWarning, station: Station | None) -> str:
     return _("Buổi phát dài quá giới hạn (tối đa %(n)s phút mỗi buổi).", n=limit)
 
 
-def _report(
+def conflict_report(
     clashes: list[dict[str, Any]],
     found: list[dict[str, Any]],
     total: int,
@@ -538,31 +467,6 @@ def _initial_program(form: BroadcastForm, wanted: str) -> None:
             form.title.data = program.title
 
 
-def _from_spec(form: BroadcastForm, spec: BroadcastSpec) -> None:
-    """Fill the form with a broadcast as saved, or with the change waiting beside it."""
-    start = spec.start.replace(tzinfo=None)
-    choice = read(start.date(), spec.rrule, spec.until)
-    form.title.data = spec.title
-    form.owner.data = spec.owner
-    form.kind.data = spec.kind
-    form.program.data = str(spec.program or "")
-    form.source.data = spec.source or ""
-    form.stream_url.data = spec.stream_url or ""
-    form.duration_min.data = str(spec.duration_s // 60) if spec.duration_s else ""
-    form.recurrence.data = choice.mode
-    form.start_date.data = start.date().isoformat()
-    form.start_time.data = f"{start:%H:%M}"
-    form.days.data = choice.days
-    form.dates.data = ", ".join(vn_date(d) for d in choice.dates)
-    form.rrule.data = spec.rrule or "" if choice.mode == "custom" else ""
-    form.until.data = spec.until.isoformat() if spec.until and choice.mode != "dates" else ""
-    form.exdates.data = ", ".join(vn_date(x) for x in spec.exdates if not isinstance(x, datetime))
-    form.targets.data = list(spec.targets or [spec.owner])
-    form.priority.data = spec.priority
-    form.conflict.data = spec.conflict or ""
-    form.max_delay_min.data = str((spec.max_delay_s or 0) // 60)
-
-
 def _form_page(
     form: BroadcastForm,
     area: list[Station],
@@ -607,7 +511,7 @@ def _handle(
         return _form_page(form, area, 400, existing)
     action = request.form.get("action", "save")
     try:
-        spec = _spec(form, force=bool(form.force.data))
+        spec = form.to_spec(force=bool(form.force.data))
     except ValidationError as exc:
         _invalid(form, exc)
         return _form_page(form, area, 400, existing)
@@ -618,7 +522,7 @@ def _handle(
         except DomainError as exc:
             _refused(form, exc)
             return _form_page(form, area, exc.status if exc.status == 403 else 400, existing)
-        report = _report(
+        report = conflict_report(
             seen.clashes, seen.conflicts, seen.conflicts_total, seen.warnings, seen.draft_id
         )
         outcome = "revision" if seen.revision else seen.status.value
@@ -628,7 +532,7 @@ def _handle(
         result = service.save_broadcast(db, settings(), me, spec, now_utc(), existing)
     except Clash as exc:
         db.rollback()
-        report = _report(
+        report = conflict_report(
             exc.details.get("clashes", []), [], 0, [], existing.id if existing else None
         )
         form.form_errors = [
@@ -695,7 +599,7 @@ def new() -> ResponseReturnValue:
 @role_required(*SCHEDULERS)
 def edit(broadcast_id: int) -> ResponseReturnValue:
     me = panel_user()
-    broadcast = _broadcast(broadcast_id)
+    broadcast = broadcast_or_404(broadcast_id)
     if not permissions.in_scope(me, broadcast.owner):
         abort(403)
     if broadcast.status == BroadcastStatus.cancelled:
@@ -706,7 +610,7 @@ def edit(broadcast_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         waiting = service.revision_of(broadcast)
         mine = waiting if waiting and service.needs_revision(me, broadcast) else None
-        _from_spec(form, mine or service.spec_of(broadcast))
+        form.fill(mine or service.spec_of(broadcast))
         return _form_page(form, area, 200, broadcast)
     return _handle(form, area, broadcast)
 
@@ -714,7 +618,7 @@ def edit(broadcast_id: int) -> ResponseReturnValue:
 @bp.post("/schedule/<int:broadcast_id>/cancel")
 @role_required(*SCHEDULERS)
 def cancel(broadcast_id: int) -> ResponseReturnValue:
-    broadcast = _broadcast(broadcast_id)
+    broadcast = broadcast_or_404(broadcast_id)
     reason = (request.form.get("reason") or "").strip()[:500]
     try:
         service.cancel(session(), panel_user(), broadcast, now_utc(), reason)
@@ -725,148 +629,3 @@ def cancel(broadcast_id: int) -> ResponseReturnValue:
     notify_stations(broadcast.target_codes)
     flash(_("Đã hủy «%(title)s». Lịch sử vẫn được giữ.", title=broadcast.title), "success")
     return redirect(url_for(".show", broadcast_id=broadcast.id))
-
-
-# --- Approval queue ---------------------------------------------------------------------------
-
-
-def _queue(me: User) -> list[Broadcast]:
-    """Pending broadcasts, and approved ones with a change waiting beside them."""
-    waiting = or_(
-        Broadcast.status == BroadcastStatus.pending,
-        (Broadcast.status == BroadcastStatus.approved) & Broadcast.revision_at.is_not(None),
-    )
-    query = (
-        select(Broadcast)
-        .join(Station, Broadcast.owner_id == Station.id)
-        .where(waiting)
-        .order_by(Broadcast.start_local, Broadcast.id)
-    )
-    if me.role in APPROVERS:
-        query = query.where(Station.path.startswith(me.station.path, autoescape=True))
-    else:
-        query = query.where(
-            or_(Broadcast.created_by_id == me.id, Broadcast.revision_by_id == me.id)
-        )
-    return list(session().scalars(query))
-
-
-def _queue_item(b: Broadcast) -> dict[str, Any]:
-    revision = _revision_view(b)
-    if revision is None:
-        found, total, warnings = conflicts.preview(session(), settings(), b, now_utc())
-        report = _report([], found, total, warnings, b.id)
-    else:
-        report = None  # the change is previewed when it is approved (a clash refuses it)
-    program = b.program if b.program is not None and b.kind.value == "program" else None
-    return {
-        "b": b,
-        "when": describe(b.start_local, b.rrule, b.until, b.exdates),
-        "report": report,
-        "revision": revision,
-        "program": program,
-        "bulletins": [i.segment for i in program.items if i.segment and not i.segment.approved_at]
-        if program
-        else [],
-    }
-
-
-def _approvals_page(
-    errors: dict[int, str] | None = None, kept: dict[int, str] | None = None, status: int = 200
-) -> ResponseReturnValue:
-    me = panel_user()
-    items = [_queue_item(b) for b in _queue(me)]
-    return render_template(
-        "schedule/approvals.html",
-        items=items,
-        approver=me.role in APPROVERS,
-        users=_users(i["b"].created_by_id for i in items),
-        errors=errors or {},
-        reasons=kept or {},
-        many=ApproveManyForm(),
-        priority_labels=PRIORITY_LABELS,
-        kind_labels=KIND_LABELS,
-    ), status
-
-
-@bp.get("/schedule/approvals")
-@role_required(*SCHEDULERS)
-def approvals() -> ResponseReturnValue:
-    return _approvals_page()
-
-
-@bp.post("/schedule/<int:broadcast_id>/approve")
-@role_required(*APPROVERS)
-def approve(broadcast_id: int) -> ResponseReturnValue:
-    broadcast = _broadcast(broadcast_id)
-    try:
-        service.approve(session(), settings(), panel_user(), broadcast, now_utc())
-    except Forbidden:
-        session().rollback()
-        abort(403)
-    except DomainError as exc:
-        session().rollback()
-        flash(_("Không duyệt được: %(reason)s", reason=_domain_message(exc)), "error")
-        return redirect(url_for(".approvals"))
-    session().commit()
-    notify_stations(broadcast.target_codes)
-    flash(_("Đã duyệt «%(title)s».", title=broadcast.title), "success")
-    return redirect(url_for(".approvals"))
-
-
-@bp.post("/schedule/approvals")
-@role_required(*APPROVERS)
-def approve_many() -> ResponseReturnValue:
-    """Approve the ticked broadcasts of the queue, each on its own: one refused (a clash, a
-    bulletin still waiting) does not hold back the others, and says why."""
-    if not ApproveManyForm().validate_on_submit():
-        abort(400)
-    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 10})
-    if not ids:
-        flash(_("Hãy chọn ít nhất một buổi phát để duyệt."), "error")
-        return redirect(url_for(".approvals"))
-    me, db = panel_user(), session()
-    done: list[str] = []
-    refused: list[str] = []
-    for broadcast_id in ids:
-        broadcast = db.get(Broadcast, broadcast_id)
-        if broadcast is None or not _may_approve(me, broadcast):
-            continue
-        title, targets = broadcast.title, broadcast.target_codes
-        try:
-            service.approve(db, settings(), me, broadcast, now_utc())
-        except DomainError as exc:
-            db.rollback()
-            refused.append(f"«{title}»: {_domain_message(exc)}")
-            continue
-        db.commit()
-        notify_stations(targets)
-        done.append(title)
-    if done:
-        flash(_("Đã duyệt %(n)d buổi phát.", n=len(done)), "success")
-    for line in refused:
-        flash(_("Không duyệt được %(what)s", what=line), "error")
-    return redirect(url_for(".approvals"))
-
-
-@bp.post("/schedule/<int:broadcast_id>/reject")
-@role_required(*APPROVERS)
-def reject(broadcast_id: int) -> ResponseReturnValue:
-    broadcast = _broadcast(broadcast_id)
-    reason = (request.form.get("reason") or "").strip()
-    if not reason or len(reason) > 500:
-        message = _("Hãy ghi lý do từ chối (tối đa 500 ký tự).")
-        return _approvals_page({broadcast.id: message}, {broadcast.id: reason[:500]}, 400)
-    try:
-        service.reject(session(), panel_user(), broadcast, now_utc(), reason)
-    except Forbidden:
-        session().rollback()
-        abort(403)
-    except DomainError:
-        session().rollback()
-        flash(_("Buổi phát này không còn chờ duyệt."), "error")
-        return redirect(url_for(".approvals"))
-    session().commit()
-    notify_stations(broadcast.target_codes)
-    flash(_("Đã từ chối «%(title)s».", title=broadcast.title), "success")
-    return redirect(url_for(".approvals"))
