@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from scheduler.manifest_body import ManifestBody, ManifestItem, ManifestMedia
 from scheduler.models import (
     Alert,
     Broadcast,
@@ -204,7 +205,7 @@ def _manifest(
     airing already over on the server's timeline is listed too while it may still start, so
     an agent back from an outage still airs it."""
     zone = ZoneInfo(station.timezone)
-    items: list[dict[str, Any]] = []
+    items: list[ManifestItem] = []
     names = set()
     for entry in airing:
         info = entry.occurrence.payload
@@ -213,26 +214,27 @@ def _manifest(
             continue  # not rendered: nothing to play (the save refused this; be safe)
         if media is not None:
             names.add(media.sha256)
-        items.append({
-            "id": item_id(info.broadcast, entry.start),
-            "broadcast": info.broadcast,
-            "title": info.title,
-            "kind": info.kind,
-            "priority": info.priority,
-            "origin": info.origin,
-            "start": entry.start.astimezone(zone).isoformat(),
-            "end": entry.end.astimezone(zone).isoformat(),
-            "scheduled_start": entry.occurrence.start.astimezone(zone).isoformat(),
-            "outcome": entry.outcome,
-            "offset_ms": int(entry.offset.total_seconds() * 1000),
-            "media": [_media(media, media_url)] if media is not None else [],
-            "stream_url": info.stream_url if info.kind == "relay" else None,
-        })  # fmt: skip
+        item = ManifestItem(
+            id=item_id(info.broadcast, entry.start),
+            broadcast=info.broadcast,
+            title=info.title,
+            kind=info.kind,
+            priority=info.priority,
+            origin=info.origin,
+            start=entry.start.astimezone(zone),
+            end=entry.end.astimezone(zone),
+            scheduled_start=entry.occurrence.start.astimezone(zone),
+            outcome=entry.outcome,
+            offset_ms=int(entry.offset.total_seconds() * 1000),
+            media=[_media(media, media_url)] if media is not None else [],
+            stream_url=info.stream_url if info.kind == "relay" else None,
+        )
         open_alert = alerts.get(info.broadcast)
         if open_alert is not None:
-            _mark_alert(items[-1], open_alert, entry.occurrence.start, zone)
+            item = _mark_alert(item, open_alert, entry.occurrence.start, zone)
+        items.append(item)
     path = station.path.strip("/").split("/")
-    listed = {item["id"] for item in items}
+    listed = {item.id for item in items}
     for open_alert in alerts.values():
         if open_alert.targets.isdisjoint(path):
             continue
@@ -245,48 +247,52 @@ def _manifest(
                 continue
             names.add(media.sha256)
             items.append(_late_alert_item(open_alert, late, zone, _media(media, media_url)))
-    items.sort(key=lambda i: datetime.fromisoformat(i["start"]))
-    body = {
-        "station": station.code,
-        "revision": station.schedule_revision,
-        "server_time": now.astimezone(zone).isoformat(),
-        "from": start.astimezone(zone).isoformat(),
-        "to": end.astimezone(zone).isoformat(),
-        "timezone": station.timezone,
+    items.sort(key=lambda i: i.start)
+    body = ManifestBody(
+        station=station.code,
+        revision=station.schedule_revision,
+        server_time=now.astimezone(zone),
+        from_=start.astimezone(zone),
+        to=end.astimezone(zone),
+        timezone=station.timezone,
         # Pushes for a district or the province reach this station too: listen to all of them.
-        "mqtt_topics": [TOPIC.format(code=code) for code in station.path.strip("/").split("/")],
-        "items": items,
-    }
-    return Manifest(etag=etag_for(station, now), body=body, media=frozenset(names))
+        mqtt_topics=[TOPIC.format(code=code) for code in path],
+        items=items,
+    )
+    return Manifest(
+        etag=etag_for(station, now),
+        body=body.model_dump(mode="json", by_alias=True),
+        media=frozenset(names),
+    )
 
 
-def _mark_alert(item: dict[str, Any], alert: OpenAlert, start: datetime, zone: ZoneInfo) -> None:
+def _mark_alert(
+    item: ManifestItem, alert: OpenAlert, start: datetime, zone: ZoneInfo
+) -> ManifestItem:
     deadline = alert.deadline(start)
-    item["alert"] = alert.alert
-    item["on_receipt"] = True
-    item["expires"] = deadline.astimezone(zone).isoformat() if deadline is not None else None
+    expires = deadline.astimezone(zone) if deadline is not None else None
+    return item.model_copy(update={"alert": alert.alert, "on_receipt": True, "expires": expires})
 
 
 def _late_alert_item(
-    alert: OpenAlert, start: datetime, zone: ZoneInfo, media: dict[str, Any]
-) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": item_id(alert.broadcast, start),
-        "broadcast": alert.broadcast,
-        "title": alert.title,
-        "kind": "program",
-        "priority": alert.priority,
-        "origin": alert.origin,
-        "start": start.astimezone(zone).isoformat(),
-        "end": (start + alert.duration).astimezone(zone).isoformat(),
-        "scheduled_start": start.astimezone(zone).isoformat(),
-        "outcome": "scheduled",
-        "offset_ms": 0,
-        "media": [media],
-        "stream_url": None,
-    }
-    _mark_alert(item, alert, start, zone)
-    return item
+    alert: OpenAlert, start: datetime, zone: ZoneInfo, media: ManifestMedia
+) -> ManifestItem:
+    item = ManifestItem(
+        id=item_id(alert.broadcast, start),
+        broadcast=alert.broadcast,
+        title=alert.title,
+        kind="program",
+        priority=alert.priority,
+        origin=alert.origin,
+        start=start.astimezone(zone),
+        end=(start + alert.duration).astimezone(zone),
+        scheduled_start=start.astimezone(zone),
+        outcome="scheduled",
+        offset_ms=0,
+        media=[media],
+        stream_url=None,
+    )
+    return _mark_alert(item, alert, start, zone)
 
 
 def _program_media(session: Session, ids: set[int | None]) -> dict[int, MediaFile]:
@@ -301,10 +307,10 @@ def _program_media(session: Session, ids: set[int | None]) -> dict[int, MediaFil
     return {program_id: media for program_id, media in rows}
 
 
-def _media(media: MediaFile, media_url: str) -> dict[str, Any]:
-    return {
-        "sha256": media.sha256,
-        "url": media_url.format(sha256=media.sha256),
-        "duration_ms": media.duration_ms,
-        "bytes": media.bytes,
-    }
+def _media(media: MediaFile, media_url: str) -> ManifestMedia:
+    return ManifestMedia(
+        sha256=media.sha256,
+        url=media_url.format(sha256=media.sha256),
+        duration_ms=media.duration_ms,
+        bytes=media.bytes,
+    )

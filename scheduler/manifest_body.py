@@ -37,7 +37,9 @@ class ManifestItem(BaseModel):
     broadcast: int | None = None
     title: str = ""
     kind: str = "program"  # program or relay
-    priority: Priority = "normal"
+    # normal, priority or emergency; read as text so that a level a newer server adds is
+    # aired (at the lowest rank) rather than the whole manifest refused.
+    priority: str = "normal"
     origin: str | None = None  # the station that scheduled it
     start: AwareDatetime
     end: AwareDatetime

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from audio.player import Cue
+from scheduler.manifest_body import ManifestItem
 
 RANK = {"normal": 0, "priority": 1, "emergency": 2}
 # A join this close to the end would air a fragment nobody can make sense of: log it missed.
@@ -68,43 +71,37 @@ class Item:
 
 
 def parse_items(body: Mapping[str, Any]) -> list[Item]:
-    """The items of a manifest body, ordered by start; raises ManifestError if malformed."""
+    """The items of a manifest body, ordered by start; raises ManifestError if malformed.
+
+    Each item is read by the model the server writes it with (:mod:`scheduler.manifest_body`).
+    """
     try:
         raw_items = body["items"]
-        items = [_item(raw) for raw in raw_items]
-    except (KeyError, TypeError, ValueError) as exc:
+        if not isinstance(raw_items, list):
+            raise TypeError("items is not a list")
+        items = [_item(ManifestItem.model_validate(raw)) for raw in raw_items]
+    except (KeyError, TypeError, ValidationError) as exc:
         raise ManifestError(f"not a manifest: {exc!r}") from exc
     return sorted(items, key=lambda i: (i.start, -i.rank))
 
 
-def _item(raw: Mapping[str, Any]) -> Item:
-    start = _aware(raw["start"])
+def _item(read: ManifestItem) -> Item:
     return Item(
-        id=str(raw["id"]),
-        broadcast=raw.get("broadcast"),
-        title=str(raw.get("title") or ""),
-        kind=str(raw.get("kind") or "program"),
-        priority=str(raw.get("priority") or "normal"),
-        start=start,
-        end=_aware(raw["end"]),
-        scheduled_start=_aware(raw.get("scheduled_start") or raw["start"]),
-        offset_ms=int(raw.get("offset_ms") or 0),
-        media=tuple(
-            Media(str(m["sha256"]), str(m["url"]), m.get("bytes"), m.get("duration_ms"))
-            for m in raw.get("media") or []
-        ),
-        stream_url=raw.get("stream_url"),
-        alert=raw.get("alert"),
-        on_receipt=bool(raw.get("on_receipt")),
-        expires=_aware(raw["expires"]) if raw.get("expires") else None,
+        id=read.id,
+        broadcast=read.broadcast,
+        title=read.title,
+        kind=read.kind,
+        priority=read.priority,
+        start=read.start,
+        end=read.end,
+        scheduled_start=read.scheduled_start or read.start,
+        offset_ms=read.offset_ms,
+        media=tuple(Media(m.sha256, m.url, m.bytes, m.duration_ms) for m in read.media),
+        stream_url=read.stream_url,
+        alert=read.alert,
+        on_receipt=read.on_receipt,
+        expires=read.expires,
     )
-
-
-def _aware(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset")
-    return moment
 
 
 def cue_for(
