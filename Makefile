@@ -46,10 +46,14 @@ run: $(BIN)/.installed system-packages
 test: $(BIN)/.installed system-packages
 	$(BIN)/pytest
 
-## The edit loop: everything but the real-time and browser tests, on SQLite only.
+## The edit loop (under a minute on two cores): SQLite only, two workers, fewer hypothesis
+## examples, and none of the real-time, browser or slow (ffmpeg, espeak-ng, subprocess,
+## fuzzer) tests; bytecode (and pytest's rewritten tests) cached even where the
+## environment turns that off. make test runs everything; CI runs make test.
 test-fast: $(BIN)/.installed
 	env -u LOAXA_TEST_DATABASE_URL -u LOAXA_TEST_MQTT_URL -u LOAXA_TEST_REDIS_URL \
-	  $(BIN)/pytest -q -m "not realtime" --ignore=tests/browser
+	  -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n 2 -m "not realtime and not slow" -k "not postgresql" --ignore=tests/browser \
+	  --hypothesis-profile=fast
 
 ## Screenshots of the main pages at 390 px and 1366 px → docs/screenshots/ (needs chromium).
 screenshots: $(BIN)/.installed system-packages

@@ -15,6 +15,8 @@ from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
 from tests.upload_support import upload
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 
 @pytest.fixture
 def station_token(network) -> str:

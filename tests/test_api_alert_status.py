@@ -13,10 +13,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from scheduler import accounts
 from tests.alert_support import issued
 from tests.conftest import FROZEN_NOW
 from tests.network_codes import LE_HONG_PHONG, PHU_LY, QUANG_TRUNG
+
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
 
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời."
 

@@ -29,6 +29,8 @@ from tests.alert_support import finish_jobs, issued
 from tests.conftest import FROZEN_NOW
 from tests.network_codes import HOP_LY, LE_HONG_PHONG, LY_NHAN, PHU_LY, PROVINCE, QUANG_TRUNG
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 NOW_LOCAL = "2026-04-20T08:00:00+07:00"
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời người và tài sản."
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"

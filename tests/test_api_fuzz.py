@@ -40,6 +40,8 @@ from tests.network_codes import PROVINCE, QUANG_TRUNG
 from web import create_app
 from web.api.openapi import spec
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 CHECKS = [
     not_a_server_error,

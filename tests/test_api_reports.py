@@ -27,6 +27,8 @@ from tests.network_codes import CHAU_CAU, LE_HONG_PHONG, LY_NHAN, PHU_LY, QUANG_
 from tests.report_week import WARDS, WEEK, ZONE, log
 from tests.report_week import week as week  # the fixture, used by name
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 SCHEDULED_AT = datetime(2026, 4, 10, 1, 0, tzinfo=ZONE)  # the Friday before the week
 
 

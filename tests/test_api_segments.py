@@ -15,6 +15,8 @@ from scheduler.models import MediaFile, Segment
 from tests.audio_fixtures import make_recording
 from tests.upload_support import stored_files, upload
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 
 def test_phone_recording_becomes_a_normalised_segment(app, make_caller, tmp_path):
     editor = make_caller("editor", "347")

@@ -16,7 +16,7 @@ from config.settings import Settings
 from tests import audio_fixtures as af
 
 # No temporary file may be left behind, whatever happens (the ``temp_dir`` fixture checks).
-pytestmark = pytest.mark.usefixtures("temp_dir")
+pytestmark = [pytest.mark.usefixtures("temp_dir"), pytest.mark.slow]
 SR = 44100
 
 

@@ -14,6 +14,8 @@ import pytest
 from tests.audio_fixtures import tone
 from tests.network_codes import PHU_LY
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 CAMPAIGN = "xhht-2023-2030"
 
 

@@ -27,6 +27,8 @@ from tests.alert_support import finish_jobs
 from tests.conftest import FROZEN_NOW
 from tests.network_codes import LY_NHAN, PHU_LY, QUANG_TRUNG
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 SAMPLES = Path(__file__).parent / "samples" / "cap"
 AUDIO_URI = "https://canhbao.kttv.gov.vn/audio/lu-song-day-20260420.mp3"
 NOW_LOCAL = "2026-04-20T08:00:00+07:00"

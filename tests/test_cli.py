@@ -26,7 +26,7 @@ from scheduler.models import Broadcast, Campaign, Segment, Station, User
 from web import create_app
 from web.cli import main
 
-pytestmark = pytest.mark.usefixtures("fast_passwords", "frozen")
+pytestmark = [pytest.mark.usefixtures("fast_passwords", "frozen"), pytest.mark.slow]
 
 NOW = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 DEMO_USERS = ("admin", "bientap.phuly", "duyet.phuly", "vanhanh.quangtrung")

@@ -28,6 +28,8 @@ from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
 from tests.upload_support import upload
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 RECIPE = Path(__file__).parent.parent / "deploy" / "nginx-loaxa.conf"
 REQUIRED = bool(os.environ.get("LOAXA_TEST_MQTT_URL"))  # .ci/run: the recipe's parts installed

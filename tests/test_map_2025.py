@@ -24,6 +24,8 @@ from scheduler.schedule import station_timeline
 from scheduler.stations import import_directory, retire
 from tests.conftest import FROZEN_NOW
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 ON = date(2026, 5, 1)  # the day the network moves (a Friday)
 AFTER = date(2026, 5, 4)  # a Monday on the new map
 SETTINGS = Settings(instance_path=Path("instance"))  # save_broadcast reads no files

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from scheduler.models import Station
 from scheduler.push import acl, topic_for
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 PASSWD = shutil.which("mosquitto_passwd")
 REQUIRED = bool(os.environ.get("LOAXA_TEST_MQTT_URL"))  # .ci/run: the broker is installed

@@ -34,6 +34,8 @@ from tests.network_codes import (
 )
 from tests.panel_support import Panel, field_errors, input_value, untranslated
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 TITLE = "Cảnh báo lũ sông Đáy"
 TEXT = "Nước sông Đáy đang lên nhanh. Bà con vùng bãi khẩn trương di dời người và tài sản."
 NOT_RUNNING = "not aired here: the agent was not running or did not have the media in time"

@@ -204,6 +204,7 @@ def test_an_owner_outside_the_area_is_refused(
 # --- Save, render, listen -------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ffmpeg renders it
 def test_a_programme_of_two_recordings_and_a_silence_renders_and_plays(
     panel: Panel, network: Any, tmp_path: Path
 ) -> None:

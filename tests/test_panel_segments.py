@@ -18,6 +18,8 @@ from tests.network_codes import COMMUNE, DISTRICT, OTHER_COMMUNE, OTHER_DISTRICT
 from tests.panel_support import Panel, PanelClient, as_json, csrf_token, field_errors, input_value
 from tests.upload_support import panel_upload, stored_files
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 
 @pytest.fixture
 def panel(app: Any, network: Any) -> Panel:

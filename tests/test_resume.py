@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from scheduler import accounts, segments
@@ -15,6 +16,8 @@ from scheduler.models import Program, ProgramItem, Segment
 from scheduler.resume import resume_interrupted
 from tests.audio_fixtures import make_recording
 from tests.conftest import FROZEN_NOW
+
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
 
 
 def test_half_done_work_is_picked_up_again_at_start_up(

@@ -27,6 +27,8 @@ from audio.tts.registry import ENGINES, engines_info, get_engine
 from audio.tts.speak import PAUSE_S, speak, split_sentences
 from config import Settings, load_settings
 
+pytestmark = pytest.mark.slow  # see setup.cfg: make test-fast skips it
+
 GOOGLE = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 SENTENCE = "Xin chào bà con, đây là bản tin của đài truyền thanh xã."
 BULLETIN = (
