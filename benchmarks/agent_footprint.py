@@ -1,7 +1,7 @@
-"""Agent memory and idle CPU: what `loaxa agent` costs a commune's small machine.
+"""Agent memory and idle CPU: what `loaxa-agent` costs a commune's small machine.
 
 Starts a demo server (`loaxa init --demo`, `loaxa serve`) in a temporary instance, issues a
-station token, runs `loaxa agent` (NullPlayer and VLC) against it with a 15 s poll, lets it
+station token, runs `loaxa-agent` (NullPlayer and VLC) against it with a 15 s poll, lets it
 settle, then samples the agent process from /proc: resident memory and CPU time over a
 quiet interval (manifest polls, heartbeats and log uploads included, nothing on air).
 
@@ -59,7 +59,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 def measure(env: dict[str, str], server: str, token: str, player: str, settle: float,
             span: float, work: Path) -> tuple[float, float]:  # fmt: skip
-    args = [str(BIN / "loaxa"), "agent", "--server", server, "--token", token, "--poll", "15",
+    args = [str(BIN / "loaxa-agent"), "--server", server, "--token", token, "--poll", "15",
             "--player", player, "--cache", str(work / f"cache-{player}")]  # fmt: skip
     if player == "vlc":
         args += ["--audio-file", str(work / "air.wav")]

@@ -6,7 +6,7 @@ station the server must end up knowing what happened: aired once, or logged with
 never twice, never silently lost.
 
 Real parts throughout: the server over HTTP (PostgreSQL and Redis when .ci/run sets them,
-else SQLite), its own Mosquitto on a free port, one agent as a separate ``loaxa agent``
+else SQLite), its own Mosquitto on a free port, one agent as a separate ``loaxa-agent``
 process, a real size-limited tmpfs for the full disk (root only; otherwise that part is
 skipped and says so). Runs about 80 s; marked ``faults`` (``pytest -m faults`` alone)."""
 
@@ -205,13 +205,13 @@ def test_through_a_minute_of_faults_every_item_is_aired_once_or_logged_with_a_re
     c_cache = small_disk if small_disk is not None else tmp_path / "agent-c"
     agent_c = in_process(c_code, c_cache)
     b_token, b_cache = _token(live, b_code), tmp_path / "agent-b"
-    loaxa = Path(sys.executable).with_name("loaxa")
+    loaxa = Path(sys.executable).with_name("loaxa-agent")  # the light command stations run
     env = {**os.environ, "LOAXA_MQTT_URL": broker.url, "LOAXA_INSTANCE": str(tmp_path / "b"),
            "LOAXA_AGENT_LEAD_S": "1"}  # fmt: skip
     b_log = (tmp_path / "agent-b.log").open("ab")
 
     def start_b() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([str(loaxa), "agent", "--server", live.url, "--token", b_token,
+        return subprocess.Popen([str(loaxa), "--server", live.url, "--token", b_token,
                                  "--player", "null", "--cache", str(b_cache), "--poll", "3"],
                                 env=env, stdout=b_log, stderr=b_log)  # fmt: skip
 

@@ -132,7 +132,7 @@ def test_station_page_shows_status_streams_rules_install_and_plays(panel: Panel,
     admin = panel.client("admin", "35").get(f"/stations/{COMMUNE}").get_data(as_text=True)
     assert "apt-get install -y libvlc5 vlc-plugin-base" in admin
     assert "pip install loaxa" in admin
-    assert "loaxa agent --server http://localhost --token MA_MAY_TRAM" in admin
+    assert "loaxa-agent --server http://localhost --token MA_MAY_TRAM" in admin
     assert "Restart=always" in admin and "LOAXA_MQTT_URL=" in admin
 
 

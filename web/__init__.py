@@ -5,31 +5,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from flask import Flask
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import load_settings
+from scheduler.db import make_engine, make_sessionmaker
+from scheduler.jobs import Jobs
+from scheduler.manifest_store import open_store
+from scheduler.push import Publisher
+from web import auth, db, i18n, panel
+from web.account import bp as account_bp
+from web.admin import bp as admin_bp
+from web.alerts import bp as alerts_bp
+from web.api import bp as api_bp
+from web.audit import bp as audit_bp
+from web.bulletins import bp as bulletins_bp
+from web.feeds import bp as feeds_bp
+from web.home import bp as home_bp
+from web.programs import bp as programs_bp
+from web.readings import bp as readings_bp
+from web.relay import bp as relay_bp
+from web.reports import bp as reports_bp
+from web.schedule import bp as schedule_bp
+from web.segments import bp as segments_bp
+from web.stations import bp as stations_bp
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    # Imported here, not at the top: importing ``web.agent_cli`` runs this package's
-    # __init__, and a station agent should not pay for Flask, SQLAlchemy and the panel.
-    from flask import Flask
-
-    from config import load_settings
-    from scheduler.db import make_engine, make_sessionmaker
-    from scheduler.jobs import Jobs
-    from scheduler.manifest_store import open_store
-    from scheduler.push import Publisher
-    from web import auth, db, i18n, panel
-
     app = Flask(__name__, instance_relative_config=True)
     overrides = dict(test_config or {})
     instance_path = overrides.pop("instance_path", None)
     settings = load_settings(instance_path=instance_path, **overrides)
     if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False)
@@ -54,22 +63,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     panel.init_app(app)
     auth.init_app(app)
-
-    from web.account import bp as account_bp
-    from web.admin import bp as admin_bp
-    from web.alerts import bp as alerts_bp
-    from web.api import bp as api_bp
-    from web.audit import bp as audit_bp
-    from web.bulletins import bp as bulletins_bp
-    from web.feeds import bp as feeds_bp
-    from web.home import bp as home_bp
-    from web.programs import bp as programs_bp
-    from web.readings import bp as readings_bp
-    from web.relay import bp as relay_bp
-    from web.reports import bp as reports_bp
-    from web.schedule import bp as schedule_bp
-    from web.segments import bp as segments_bp
-    from web.stations import bp as stations_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(feeds_bp)

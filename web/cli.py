@@ -28,6 +28,7 @@ from audio.tts.base import TtsError
 from config import ConfigError, Settings, load_settings
 from config.directory import DirectoryError
 from scheduler import accounts, segments
+from scheduler.agent.main import agent
 from scheduler.db import make_engine, make_sessionmaker, now_utc, transaction, upgrade
 from scheduler.errors import DomainError
 from scheduler.models import Role, Station, User
@@ -35,7 +36,6 @@ from scheduler.resume import resume_interrupted
 from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
 from scheduler.stations import get_station, import_directory, retire
-from web.agent_cli import agent
 from web.schedule.recurrence import vn_date
 
 F = TypeVar("F", bound=Callable[..., Any])
