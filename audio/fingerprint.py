@@ -34,8 +34,10 @@ def fingerprint(path: Path, tool: str = "fpcalc", max_seconds: int = 4 * 3600) -
     if not available(tool):
         raise AudioError(f"{tool} is not installed (apt-get install libchromaprint-tools)")
     try:
-        done = run([tool, "-raw", "-json", "-length", str(max_seconds), str(path)],
-                   timeout=60 + max_seconds / 20)  # fmt: skip
+        done = run(
+            [tool, "-raw", "-json", "-length", str(max_seconds), str(path)],
+            timeout=60 + max_seconds / 20,
+        )
     except subprocess.TimeoutExpired as exc:
         raise AudioError(f"{tool} took too long on {path.name}") from exc
     return _parse(done.stdout, done.stderr, tool, path.name)
@@ -72,10 +74,23 @@ def fingerprint_pcm(
     recording: no temporary file, however long the airing)."""
     if not available(tool):
         raise AudioError(f"{tool} is not installed (apt-get install libchromaprint-tools)")
-    command = [tool, "-format", "s16le", "-rate", str(rate), "-channels", str(channels),
-               "-raw", "-json", "-length", str(int(seconds) + 1), "-"]  # fmt: skip
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as proc:  # fmt: skip
+    command = [
+        tool,
+        "-format",
+        "s16le",
+        "-rate",
+        str(rate),
+        "-channels",
+        str(channels),
+        "-raw",
+        "-json",
+        "-length",
+        str(int(seconds) + 1),
+        "-",
+    ]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         assert proc.stdin is not None
         try:
             for chunk in chunks:

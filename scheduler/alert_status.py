@@ -157,8 +157,9 @@ def _airing(
     if receipt is not None:
         received = received or receipt.received_at
     if log is not None:
-        return AiringState(start, deadline, log.status, received, log.started_at, log.ended_at,
-                           log.detail)  # fmt: skip
+        return AiringState(
+            start, deadline, log.status, received, log.started_at, log.ended_at, log.detail
+        )
     started = receipt.started_at if receipt is not None else None
     if started is not None:
         return AiringState(start, deadline, "started", received, started)

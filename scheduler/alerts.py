@@ -271,26 +271,51 @@ def _accept(
     _check_interval(spec, segment)
     who = identity or Identity(f"loaxa-{uuid.uuid4()}", actor.username, now)
     alert = Alert(
-        identifier=who.identifier, sender=who.sender, sent=who.sent, references=who.references,
-        status=who.status, msg_type=who.msg_type, scope=who.scope, source=who.source,
-        language=who.language, title=spec.title, text=spec.text,
+        identifier=who.identifier,
+        sender=who.sender,
+        sent=who.sent,
+        references=who.references,
+        status=who.status,
+        msg_type=who.msg_type,
+        scope=who.scope,
+        source=who.source,
+        language=who.language,
+        title=spec.title,
+        text=spec.text,
         area=who.area or ", ".join(t.name for t in targets),
         target_codes=" ".join(t.code for t in targets),
-        repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count,
-        expires_at=expires_at, state=AlertState.preparing,
-        segment_id=segment.id if segment else None, spoken=segment is None,
-        owner=owner, created_by_id=actor.id, created_at=now, **handling.columns(),
-    )  # fmt: skip
+        repeat_every_s=spec.repeat_every_s,
+        repeat_count=spec.repeat_count,
+        expires_at=expires_at,
+        state=AlertState.preparing,
+        segment_id=segment.id if segment else None,
+        spoken=segment is None,
+        owner=owner,
+        created_by_id=actor.id,
+        created_at=now,
+        **handling.columns(),
+    )
     session.add(alert)
     session.flush()
     audit.record(
-        session, now, actor, "alert.create", alert, owner.id, title=spec.title,
-        outcome=handling.outcome, priority=handling.priority.value,
+        session,
+        now,
+        actor,
+        "alert.create",
+        alert,
+        owner.id,
+        title=spec.title,
+        outcome=handling.outcome,
+        priority=handling.priority.value,
         starts=_iso(handling.starts_at),
-        targets=alert.codes, segment=alert.segment_id, expires=_iso(expires_at),
-        repeat_every_s=spec.repeat_every_s, repeat_count=spec.repeat_count, source=who.source,
+        targets=alert.codes,
+        segment=alert.segment_id,
+        expires=_iso(expires_at),
+        repeat_every_s=spec.repeat_every_s,
+        repeat_count=spec.repeat_count,
+        source=who.source,
         cap={"sender": who.sender, "identifier": who.identifier} if who.source == "cap" else None,
-    )  # fmt: skip
+    )
     return alert
 
 
@@ -329,17 +354,42 @@ def record_only(
     """Keep a message that is not aired (a CAP Test, a Restricted alert, a Cancel), with why."""
     kept = {**(handling or Handling()).columns(), "outcome": outcome}
     alert = Alert(
-        identifier=identity.identifier, sender=identity.sender, sent=identity.sent,
-        references=identity.references, status=identity.status, msg_type=identity.msg_type,
-        scope=identity.scope, source=identity.source, language=identity.language,
-        title=title[:300], text=text, area=identity.area, target_codes=" ".join(targets),
-        state=AlertState.recorded, error=why, spoken=False, owner=actor.station,
-        created_by_id=actor.id, created_at=now, expires_at=expires_at, **kept,
-    )  # fmt: skip
+        identifier=identity.identifier,
+        sender=identity.sender,
+        sent=identity.sent,
+        references=identity.references,
+        status=identity.status,
+        msg_type=identity.msg_type,
+        scope=identity.scope,
+        source=identity.source,
+        language=identity.language,
+        title=title[:300],
+        text=text,
+        area=identity.area,
+        target_codes=" ".join(targets),
+        state=AlertState.recorded,
+        error=why,
+        spoken=False,
+        owner=actor.station,
+        created_by_id=actor.id,
+        created_at=now,
+        expires_at=expires_at,
+        **kept,
+    )
     session.add(alert)
     session.flush()
-    audit.record(session, now, actor, "alert.record", alert, actor.station.id, title=title,
-                 status=identity.status, scope=identity.scope, reason=why)  # fmt: skip
+    audit.record(
+        session,
+        now,
+        actor,
+        "alert.record",
+        alert,
+        actor.station.id,
+        title=title,
+        status=identity.status,
+        scope=identity.scope,
+        reason=why,
+    )
     return alert
 
 
@@ -425,24 +475,41 @@ def prepare_alert(session: Session, settings: Settings, alert: Alert, now: datet
     starts = plan(alert.repeat_every_s, alert.repeat_count, alert.expires_at, first)
     every = timedelta(seconds=alert.repeat_every_s) if alert.repeat_every_s else None
     if len(starts) > 1 and every is not None and every <= lasts:
-        _fail(alert, f"the alert lasts {lasts.total_seconds():.1f} s, so it must repeat at "
-                     "longer intervals than that (repeat_every_s)")  # fmt: skip
+        _fail(
+            alert,
+            f"the alert lasts {lasts.total_seconds():.1f} s, so it must repeat at "
+            "longer intervals than that (repeat_every_s)",
+        )
         return
     expires_at = alert.expires_at or starts[-1] + timedelta(seconds=settings.alert_default_expiry_s)
     owner = alert.owner
     zone = ZoneInfo(owner.timezone)
     targets = stations_by_code(session, alert.codes, "targets")
     broadcast = Broadcast(
-        title=alert.title, owner=owner, kind=Kind.program, program=program,
-        start_local=first.astimezone(zone).replace(tzinfo=None), timezone=owner.timezone,
-        duration_s=None, rrule=None, until=starts[-1].astimezone(zone).date(),
-        priority=alert.priority, conflict=ConflictPolicy.shift,
-        max_delay_s=settings.default_max_delay_s, status=BroadcastStatus.approved, forced=False,
-        repeat_every_s=alert.repeat_every_s, repeat_count=alert.repeat_count,
-        expires_at=expires_at, created_by_id=actor.id, approved_by_id=actor.id,
-        approved_at=now, created_at=now, updated_at=now,
+        title=alert.title,
+        owner=owner,
+        kind=Kind.program,
+        program=program,
+        start_local=first.astimezone(zone).replace(tzinfo=None),
+        timezone=owner.timezone,
+        duration_s=None,
+        rrule=None,
+        until=starts[-1].astimezone(zone).date(),
+        priority=alert.priority,
+        conflict=ConflictPolicy.shift,
+        max_delay_s=settings.default_max_delay_s,
+        status=BroadcastStatus.approved,
+        forced=False,
+        repeat_every_s=alert.repeat_every_s,
+        repeat_count=alert.repeat_count,
+        expires_at=expires_at,
+        created_by_id=actor.id,
+        approved_by_id=actor.id,
+        approved_at=now,
+        created_at=now,
+        updated_at=now,
         targets=[BroadcastTarget(station=t) for t in targets],
-    )  # fmt: skip
+    )
     session.add(broadcast)
     session.flush()
     bump_revisions(session, targets)
@@ -451,8 +518,17 @@ def prepare_alert(session: Session, settings: Settings, alert: Alert, now: datet
     if alert.expires_at is None:
         alert.expires_at = expires_at
     airings = [s.isoformat() for s in starts]
-    audit.record(session, now, actor, "alert.air", alert, owner.id, broadcast=broadcast.id,
-                 airings=airings, duration_ms=program.duration_ms)  # fmt: skip
+    audit.record(
+        session,
+        now,
+        actor,
+        "alert.air",
+        alert,
+        owner.id,
+        broadcast=broadcast.id,
+        airings=airings,
+        duration_ms=program.duration_ms,
+    )
 
 
 def _fail(alert: Alert, why: str) -> None:
@@ -498,8 +574,11 @@ def _sender_audio(
     """The sender's own recording (a CAP ``resource``) as an approved segment, or None —
     with the alert's ``note`` saying why — so that the text is spoken instead."""
     uri = alert.resource_uri or ""
-    name = "cap-resource" if uri.startswith("data:") else (Path(urlsplit(uri).path).name
-                                                            or "cap-resource")  # fmt: skip
+    name = (
+        "cap-resource"
+        if uri.startswith("data:")
+        else (Path(urlsplit(uri).path).name or "cap-resource")
+    )
     with TemporaryDirectory(prefix="loaxa-cap-") as tmp:
         try:
             path = fetch_resource(settings, uri, alert.resource_digest, Path(tmp) / "resource")
@@ -517,8 +596,9 @@ def _sender_audio(
             alert.note = f"resource: {exc.message}; the text was spoken instead"
             return None
     meta = segments.SegmentMeta(title=alert.title, owner=alert.owner, campaign=None, topic=None)
-    segment = segments.new_segment(session, actor, meta, now, source="upload",
-                                   original_name=name, for_alert=True)  # fmt: skip
+    segment = segments.new_segment(
+        session, actor, meta, now, source="upload", original_name=name, for_alert=True
+    )
     segments.finish(session, segment, done, now)
     segments.approve(session, actor, segment, now)
     alert.note = "the sender's own recording (CAP resource) is aired"
@@ -533,9 +613,18 @@ def _spoken(
         settings, words, None, None, 1.0, reading_table(session)
     )
     segment = segments.new_segment(
-        session, actor, meta, now, source="tts", text=words, speed=1.0, engine=engine,
-        voice=voice, spoken_text=read, for_alert=True,
-    )  # fmt: skip
+        session,
+        actor,
+        meta,
+        now,
+        source="tts",
+        text=words,
+        speed=1.0,
+        engine=engine,
+        voice=voice,
+        spoken_text=read,
+        for_alert=True,
+    )
     segments.finish(session, segment, done, now)
     segments.approve(session, actor, segment, now)
     return segment
@@ -544,13 +633,15 @@ def _spoken(
 def _tone(
     session: Session, settings: Settings, actor: User, alert: Alert, now: datetime
 ) -> Segment:
-    meta = segments.SegmentMeta(title="Hiệu lệnh cảnh báo", owner=alert.owner, campaign=None,
-                                topic=None)  # fmt: skip
+    meta = segments.SegmentMeta(
+        title="Hiệu lệnh cảnh báo", owner=alert.owner, campaign=None, topic=None
+    )
     with TemporaryDirectory(prefix="loaxa-tone-") as tmp:
         path = attention_tone(Path(tmp) / "tone.wav", settings.alert_tone_s, settings.sample_rate)
         done = ingest(path, settings, segments.store_for(settings), original_name="tone.wav")
-    segment = segments.new_segment(session, actor, meta, now, source="upload",
-                                   original_name="tone.wav", for_alert=True)  # fmt: skip
+    segment = segments.new_segment(
+        session, actor, meta, now, source="upload", original_name="tone.wav", for_alert=True
+    )
     segments.finish(session, segment, done, now)
     segments.approve(session, actor, segment, now)
     return segment

@@ -31,8 +31,9 @@ def archive(session: Session, actor: User, thing: Archivable, now: datetime) -> 
         what = "programme(s)" if isinstance(thing, Segment) else "broadcast(s)"
         raise Unprocessable(f"still used by {what}: " + ", ".join(f"«{t}»" for t in users))
     thing.archived_at = now
-    audit.record(session, now, actor, f"{_kind(thing)}.archive", thing, thing.owner_id,
-                 title=thing.title)  # fmt: skip
+    audit.record(
+        session, now, actor, f"{_kind(thing)}.archive", thing, thing.owner_id, title=thing.title
+    )
 
 
 def restore(session: Session, actor: User, thing: Archivable, now: datetime) -> None:
@@ -40,8 +41,9 @@ def restore(session: Session, actor: User, thing: Archivable, now: datetime) -> 
     if thing.archived_at is None:
         return
     thing.archived_at = None
-    audit.record(session, now, actor, f"{_kind(thing)}.restore", thing, thing.owner_id,
-                 title=thing.title)  # fmt: skip
+    audit.record(
+        session, now, actor, f"{_kind(thing)}.restore", thing, thing.owner_id, title=thing.title
+    )
 
 
 def _kind(thing: Archivable) -> str:

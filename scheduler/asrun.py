@@ -108,8 +108,14 @@ def record_plays(
         session.execute(insert(PlayLog).on_conflict_do_nothing(index_elements=["id"]), fresh)
         # A log for a day already written down (an agent back from a long outage) changes it.
         fresh_ids = {str(row["id"]) for row in fresh}
-        refresh(session, [(station.id, r.broadcast, r.scheduled_start) for r in reports
-                          if str(r.id) in fresh_ids])  # fmt: skip
+        refresh(
+            session,
+            [
+                (station.id, r.broadcast, r.scheduled_start)
+                for r in reports
+                if str(r.id) in fresh_ids
+            ],
+        )
     return len(fresh), len(reports) - len(fresh)
 
 
@@ -141,8 +147,12 @@ def record_receipts(session: Session, station: Station, receipts: list[Receipt])
     for item, receipt in items.items():
         row = known.get(item)
         if row is None:
-            row = AlertReceipt(station_id=station.id, item=item, broadcast_id=receipt.broadcast,
-                               scheduled_start=receipt.scheduled_start)  # fmt: skip
+            row = AlertReceipt(
+                station_id=station.id,
+                item=item,
+                broadcast_id=receipt.broadcast,
+                scheduled_start=receipt.scheduled_start,
+            )
             session.add(row)
         row.received_at = row.received_at or receipt.received_at
         row.started_at = receipt.started_at or row.started_at

@@ -104,14 +104,20 @@ def dump(engine: Engine, media_dir: Path, archive: Path) -> Summary:
             for table in _tables():
                 counts[table.name] = 0
                 for row in _rows(connection, table):
-                    lines.write(json.dumps({"t": table.name, "r": row}, ensure_ascii=False)
-                                .encode() + b"\n")  # fmt: skip
+                    lines.write(
+                        json.dumps({"t": table.name, "r": row}, ensure_ascii=False).encode() + b"\n"
+                    )
                     counts[table.name] += 1
                     if table.name == "media_files":
                         hashes.add(str(row["sha256"]))
     files = sorted(p for p in media_dir.rglob("*") if p.is_file() and p.stem in hashes)
-    manifest = {"format": FORMAT, "revision": revision, "tables": counts, "media": len(files),
-                "created_at": datetime.now().astimezone().isoformat()}  # fmt: skip
+    manifest = {
+        "format": FORMAT,
+        "revision": revision,
+        "tables": counts,
+        "media": len(files),
+        "created_at": datetime.now().astimezone().isoformat(),
+    }
     partial = archive.with_name(archive.name + ".partial")
     with tarfile.open(partial, "w:gz") as tar:
         _add_bytes(tar, "loaxa-backup.json", json.dumps(manifest, indent=2).encode())
@@ -222,7 +228,9 @@ def _reset_sequences(connection: Connection, tables: Any) -> None:
         column = table.c.get("id")
         if column is None or not column.primary_key or not isinstance(column.type, Integer):
             continue
-        connection.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-        ))  # fmt: skip
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            )
+        )

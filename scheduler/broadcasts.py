@@ -161,9 +161,17 @@ def spec_of(broadcast: Broadcast) -> BroadcastSpec:
 def _timing(spec: BroadcastSpec) -> tuple[object, ...]:
     """What decides where and when a broadcast airs (and so whom it may clash with)."""
     return (
-        spec.owner, spec.kind, spec.program, spec.start, spec.duration_s, spec.rrule,
-        spec.until, sorted(map(str, spec.exdates)), sorted(spec.targets or []), spec.priority,
-    )  # fmt: skip
+        spec.owner,
+        spec.kind,
+        spec.program,
+        spec.start,
+        spec.duration_s,
+        spec.rrule,
+        spec.until,
+        sorted(map(str, spec.exdates)),
+        sorted(spec.targets or []),
+        spec.priority,
+    )
 
 
 def save_broadcast(
@@ -238,14 +246,25 @@ def _propose(
     broadcast.revision_by_id = actor.id
     broadcast.revision_at = now
     audit.record(
-        session, now, actor, "broadcast.revise", broadcast, broadcast.owner_id,
-        title=spec.title, status="pending",
-    )  # fmt: skip
+        session,
+        now,
+        actor,
+        "broadcast.revise",
+        broadcast,
+        broadcast.owner_id,
+        title=spec.title,
+        status="pending",
+    )
     conflicts, total, warnings, first = checked
     return SaveResult(
-        broadcast=broadcast, created=False, conflicts=conflicts, conflicts_total=total,
-        warnings=warnings, first_airing=first, revised=True,
-    )  # fmt: skip
+        broadcast=broadcast,
+        created=False,
+        conflicts=conflicts,
+        conflicts_total=total,
+        warnings=warnings,
+        first_airing=first,
+        revised=True,
+    )
 
 
 def revision_of(broadcast: Broadcast) -> BroadcastSpec | None:
@@ -286,8 +305,9 @@ def _save(
     kept = {t.station_id for t in existing.targets} if existing is not None else set()
     for where, station in (("owner", owner), *(("targets", t) for t in targets)):
         retired = station.retired_on if station.id not in kept else None  # a move kept it
-        if retired is not None and (start_day >= retired or spec.until is None
-                                    or spec.until >= retired):  # fmt: skip
+        if retired is not None and (
+            start_day >= retired or spec.until is None or spec.until >= retired
+        ):
             raise Invalid(
                 f"{where}: station {station.code} ({station.name}) was retired on "
                 f"{retired.isoformat()}; schedule its successor instead",
@@ -531,9 +551,15 @@ def reject(session: Session, actor: User, broadcast: Broadcast, now: datetime, r
     if broadcast.revision and broadcast.status == BroadcastStatus.approved:
         _drop_revision(broadcast)
         audit.record(
-            session, now, actor, "broadcast.reject", broadcast, broadcast.owner_id,
-            reason=reason, revision=True,
-        )  # fmt: skip
+            session,
+            now,
+            actor,
+            "broadcast.reject",
+            broadcast,
+            broadcast.owner_id,
+            reason=reason,
+            revision=True,
+        )
         return
     if broadcast.status != BroadcastStatus.pending:
         raise Unprocessable("only a broadcast waiting for approval can be rejected")

@@ -62,8 +62,11 @@ class CampaignReport:
 
 def campaign_report(session: Session, campaign: Campaign, report: Report) -> CampaignReport:
     """``report`` must be the compliance report filtered to ``campaign``."""
-    shares = _topic_shares(session, campaign, {
-        o.planned.airing.program for found in report.outcomes.values() for o in found})  # fmt: skip
+    shares = _topic_shares(
+        session,
+        campaign,
+        {o.planned.airing.program for found in report.outcomes.values() for o in found},
+    )
     rows = {r.station.code: CampaignRow(r.station) for r in report.rows}
     by_topic: dict[str, TopicTally] = defaultdict(TopicTally)
     for code, found in report.outcomes.items():
@@ -72,8 +75,9 @@ def campaign_report(session: Session, campaign: Campaign, report: Report) -> Cam
                 continue
             airing = outcome.planned.airing
             for topic, share in shares.get(airing.program or 0, {}).items():
-                one = TopicTally({airing.broadcast}, 1, outcome.planned.seconds * share,
-                                 outcome.aired_s * share)  # fmt: skip
+                one = TopicTally(
+                    {airing.broadcast}, 1, outcome.planned.seconds * share, outcome.aired_s * share
+                )
                 rows[code].topics[topic].merge(one)
                 by_topic[topic].merge(one)
             if shares.get(airing.program or 0):
@@ -87,9 +91,14 @@ def campaign_report(session: Session, campaign: Campaign, report: Report) -> Cam
                 up.topics[topic].merge(tally)
             up.total.merge(child.total)
     topics = sorted(campaign.topics, key=lambda t: t.position)
-    return CampaignReport(campaign, topics, key_dates(session, report.period.first,
-                                                      report.period.last), dict(by_topic),
-                          list(rows.values()), report.period)  # fmt: skip
+    return CampaignReport(
+        campaign,
+        topics,
+        key_dates(session, report.period.first, report.period.last),
+        dict(by_topic),
+        list(rows.values()),
+        report.period,
+    )
 
 
 def _topic_shares(

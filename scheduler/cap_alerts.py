@@ -79,8 +79,9 @@ def _sent(text: str) -> datetime:
     try:
         sent = datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"sent: {text!r} is not a CAP date-time (2026-04-20T08:00:00+07:00)",
-                      "sent") from None  # fmt: skip
+        raise Invalid(
+            f"sent: {text!r} is not a CAP date-time (2026-04-20T08:00:00+07:00)", "sent"
+        ) from None
     if sent.tzinfo is None:
         raise Invalid(f"sent: {text!r} has no UTC offset; CAP requires one", "sent")
     return sent
@@ -96,8 +97,9 @@ def spec_from_cap(message: CapMessage) -> AlertSpec:
         )
     title = message.headline or message.event
     if not title:
-        raise Invalid("headline: the CAP <info> has no <headline> (nor <event>) for a title",
-                      "headline")  # fmt: skip
+        raise Invalid(
+            "headline: the CAP <info> has no <headline> (nor <event>) for a title", "headline"
+        )
     segment = message.parameters.get("loaxa:segment")
     text = "\n".join(p for p in (message.description, message.instruction) if p) or None
     if segment is None and text is None:
@@ -173,8 +175,9 @@ def _receive(
     cancelled = _cancel_referenced(session, actor, message, now) if kind != "Alert" else []
     if kind == "Cancel":
         named = ", ".join(f"#{a.id}" for a in cancelled)
-        recorded = alerts.record_only(session, actor, now, identity, title, text,
-                                      list(message.targets), f"cancels {named}")  # fmt: skip
+        recorded = alerts.record_only(
+            session, actor, now, identity, title, text, list(message.targets), f"cancels {named}"
+        )
         return Received(recorded, cancelled=cancelled)
     spec = spec_from_cap(message)  # what is missing is refused first, whatever the outcome
     decided = cap_policy.decide(
@@ -185,8 +188,12 @@ def _receive(
     )
     handling = _handling(message)
     if decided.airs:
-        handling = replace(handling, outcome=decided.outcome, starts_at=decided.starts_at,
-                           priority=decided.priority or handling.priority)  # fmt: skip
+        handling = replace(
+            handling,
+            outcome=decided.outcome,
+            starts_at=decided.starts_at,
+            priority=decided.priority or handling.priority,
+        )
     why = decided.reason if not decided.airs else _not_in_vietnamese(message, settings)
     if why is not None:
         awaiting = decided.airs and settings.cap_no_vietnamese == "translate"
@@ -234,11 +241,13 @@ def _handling(message: CapMessage) -> Handling:
     if chosen is not None:
         uri = cap_audio.data_uri(chosen.mime, chosen.deref) if chosen.deref else chosen.uri
     return Handling(
-        urgency=message.urgency[:20], severity=message.severity[:20],
-        certainty=message.certainty[:20], resource_uri=uri,
+        urgency=message.urgency[:20],
+        severity=message.severity[:20],
+        certainty=message.certainty[:20],
+        resource_uri=uri,
         resource_mime=chosen.mime[:100] if chosen is not None else None,
         resource_digest=chosen.digest[:64] if chosen is not None and chosen.digest else None,
-    )  # fmt: skip
+    )
 
 
 def _not_in_vietnamese(message: CapMessage, settings: Settings) -> str | None:
@@ -340,6 +349,14 @@ def _translate(
     alert.text, alert.spoken, alert.error = spec.text, True, None
     alert.state = AlertState.preparing
     session.flush()
-    audit.record(session, now, actor, "alert.translate", alert, alert.owner.id,
-                 title=alert.title, outcome=alert.outcome)  # fmt: skip
+    audit.record(
+        session,
+        now,
+        actor,
+        "alert.translate",
+        alert,
+        alert.owner.id,
+        title=alert.title,
+        outcome=alert.outcome,
+    )
     return alert

@@ -62,8 +62,9 @@ def instant(text: str | None, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"{name}: {text!r} is not a CAP date-time (2026-04-20T08:00:00+07:00)",
-                      name) from None  # fmt: skip
+        raise Invalid(
+            f"{name}: {text!r} is not a CAP date-time (2026-04-20T08:00:00+07:00)", name
+        ) from None
     if moment.tzinfo is None:
         raise Invalid(f"{name}: {text!r} has no UTC offset; CAP requires one", name)
     return moment
@@ -90,11 +91,16 @@ def decide(facts: Facts, now: datetime, max_age: timedelta, minor_policy: str) -
     if why is not None:
         return Outcome("recorded", reason=why)
     if facts.urgency == "Past":
-        return Outcome("recorded", reason="urgency: Past — the event is over; the message is "
-                                          "recorded, not aired")  # fmt: skip
+        return Outcome(
+            "recorded",
+            reason="urgency: Past — the event is over; the message is recorded, not aired",
+        )
     if facts.certainty == "Unlikely":
-        return Outcome("recorded", reason="certainty: Unlikely — not expected to happen; the "
-                                          "message is recorded, not aired")  # fmt: skip
+        return Outcome(
+            "recorded",
+            reason="certainty: Unlikely — not expected to happen; the "
+            "message is recorded, not aired",
+        )
     start = facts.effective or facts.onset
     later = start if start is not None and start > now else None
     if facts.severity in SEVERE and facts.urgency in URGENT:

@@ -137,9 +137,14 @@ class Tally:
             self.verified_s += outcome.aired_s
 
     def count(
-        self, status: str, n: int, planned_s: float, aired_s: float, verified: int,
+        self,
+        status: str,
+        n: int,
+        planned_s: float,
+        aired_s: float,
+        verified: int,
         verified_s: float,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Add ``n`` airings of one status, with their sums (a settled aggregate)."""
         self.planned += n
         setattr(self, status, getattr(self, status) + n)
@@ -199,8 +204,9 @@ def planned_airings(
         seconds = (entry.end - entry.start).total_seconds()
         known = found.get(key)
         if known is None:
-            found[key] = Planned(station, occurrence.payload, occurrence.start, entry.start,
-                                 entry.end, seconds)  # fmt: skip
+            found[key] = Planned(
+                station, occurrence.payload, occurrence.start, entry.start, entry.end, seconds
+            )
         else:
             known.start, known.end = min(known.start, entry.start), max(known.end, entry.end)
             known.seconds += seconds
@@ -309,8 +315,7 @@ def compliance(
         window = (upto, window[1])
     outcomes: dict[str, list[Outcome]] = {}
     if window[0] < window[1]:
-        outcomes = live_outcomes(session, stations, airs, window, wanted, now, min_fragment,
-                                 grace)  # fmt: skip
+        outcomes = live_outcomes(session, stations, airs, window, wanted, now, min_fragment, grace)
         for found in outcomes.values():
             for outcome in found:
                 days[outcome.planned.scheduled_start.astimezone(zone).date()].add(outcome)
@@ -373,9 +378,13 @@ def live_outcomes(
 
 def settled_through(session: Session, period: Period) -> date | None:
     """The last day of the unbroken run of settled days that begins the period, if any."""
-    days = set(session.scalars(
-        select(SettledDay.day).where(SettledDay.day >= period.first, SettledDay.day <= period.last)
-    ))  # fmt: skip
+    days = set(
+        session.scalars(
+            select(SettledDay.day).where(
+                SettledDay.day >= period.first, SettledDay.day <= period.last
+            )
+        )
+    )
     last = None
     day = period.first
     while day in days:
@@ -393,24 +402,33 @@ def settled_tallies(
     code_of = {s.id: s.code for s in stations}
     ids = list(code_of)
     verified_s = case((AiringOutcome.verified.is_(True), AiringOutcome.aired_s), else_=0.0)
-    sums = (func.count(), func.sum(AiringOutcome.planned_s), func.sum(AiringOutcome.aired_s),
-            func.sum(case((AiringOutcome.verified.is_(True), 1), else_=0)),
-            func.sum(verified_s))  # fmt: skip
+    sums = (
+        func.count(),
+        func.sum(AiringOutcome.planned_s),
+        func.sum(AiringOutcome.aired_s),
+        func.sum(case((AiringOutcome.verified.is_(True), 1), else_=0)),
+        func.sum(verified_s),
+    )
     per_station: dict[str, Tally] = defaultdict(Tally)
     per_day: dict[date, Tally] = defaultdict(Tally)
     for chunk in range(0, len(ids), 1000):
-        where = [AiringOutcome.station_id.in_(ids[chunk : chunk + 1000]),
-                 AiringOutcome.scheduled_start >= window[0],
-                 AiringOutcome.scheduled_start < window[1], *wanted.sql()]  # fmt: skip
+        where = [
+            AiringOutcome.station_id.in_(ids[chunk : chunk + 1000]),
+            AiringOutcome.scheduled_start >= window[0],
+            AiringOutcome.scheduled_start < window[1],
+            *wanted.sql(),
+        ]
         for station_id, status, *values in session.execute(
             select(AiringOutcome.station_id, AiringOutcome.status, *sums)
-            .where(*where).group_by(AiringOutcome.station_id, AiringOutcome.status)
-        ):  # fmt: skip
+            .where(*where)
+            .group_by(AiringOutcome.station_id, AiringOutcome.status)
+        ):
             per_station[code_of[station_id]].count(status, *values)
         for day, status, *values in session.execute(
             select(AiringOutcome.day, AiringOutcome.status, *sums)
-            .where(*where).group_by(AiringOutcome.day, AiringOutcome.status)
-        ):  # fmt: skip
+            .where(*where)
+            .group_by(AiringOutcome.day, AiringOutcome.status)
+        ):
             per_day[day].count(status, *values)
     return dict(per_station), dict(per_day)
 
@@ -482,13 +500,21 @@ def _logs(
     ids = list(code_of)
     for chunk in range(0, len(ids), 1000):
         rows = session.execute(
-            select(PlayLog.station_id, PlayLog.broadcast_id, PlayLog.scheduled_start,
-                   PlayLog.status, PlayLog.started_at, PlayLog.ended_at, PlayLog.detail,
-                   PlayLog.verified, PlayLog.fingerprint_source)
+            select(
+                PlayLog.station_id,
+                PlayLog.broadcast_id,
+                PlayLog.scheduled_start,
+                PlayLog.status,
+                PlayLog.started_at,
+                PlayLog.ended_at,
+                PlayLog.detail,
+                PlayLog.verified,
+                PlayLog.fingerprint_source,
+            )
             .where(PlayLog.station_id.in_(ids[chunk : chunk + 1000]))
             .where(PlayLog.scheduled_start >= window[0], PlayLog.scheduled_start < window[1])
             .order_by(PlayLog.started_at)
-        )  # fmt: skip
+        )
         for station_id, broadcast, start, status, started, ended, detail, verified, proof in rows:
             key = (code_of[station_id], broadcast, start)
             found[key].append(Log(status, started, ended, detail, verified, proof))

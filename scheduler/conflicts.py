@@ -87,10 +87,14 @@ def find_clashes(
         theirs = [(o.start, o.end) for o in expand(rule, window)]
         hit = _first_overlap(mine, theirs)
         if hit is not None:
-            clashes.append({
-                "station": shared[rule.airing.broadcast], "start": hit.astimezone(zone),
-                "with": rule.airing.broadcast, "title": rule.airing.title,
-            })  # fmt: skip
+            clashes.append(
+                {
+                    "station": shared[rule.airing.broadcast],
+                    "start": hit.astimezone(zone),
+                    "with": rule.airing.broadcast,
+                    "title": rule.airing.title,
+                }
+            )
     return sorted(clashes, key=lambda c: (c["start"], c["with"]))
 
 

@@ -60,8 +60,9 @@ class OpenAlert:
     priority: str = "emergency"  # a CAP Moderate/Minor alert airs as a priority bulletin
 
     def deadline(self, start: datetime) -> datetime | None:
-        deadlines = dict(zip(self.starts, airing_deadlines(self.starts, self.expires_at),
-                             strict=True))  # fmt: skip
+        deadlines = dict(
+            zip(self.starts, airing_deadlines(self.starts, self.expires_at), strict=True)
+        )
         return deadlines.get(start, self.expires_at)
 
 
@@ -91,10 +92,18 @@ def open_alerts(session: Session, since: datetime) -> dict[int, OpenAlert]:
         first = localize(broadcast.start_local, ZoneInfo(broadcast.timezone))
         starts = repeat_starts(first, every, broadcast.repeat_count, broadcast.expires_at)
         found[broadcast.id] = OpenAlert(
-            alert_id, broadcast.id, broadcast.title, origin, broadcast.program_id, every,
-            broadcast.expires_at, timedelta(milliseconds=duration_ms or 0), tuple(starts),
-            frozenset(targets.get(broadcast.id, ())), broadcast.priority.value,
-        )  # fmt: skip
+            alert_id,
+            broadcast.id,
+            broadcast.title,
+            origin,
+            broadcast.program_id,
+            every,
+            broadcast.expires_at,
+            timedelta(milliseconds=duration_ms or 0),
+            tuple(starts),
+            frozenset(targets.get(broadcast.id, ())),
+            broadcast.priority.value,
+        )
     return found
 
 

@@ -50,11 +50,15 @@ class Jobs:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.sessions, self.settings, self.announce, self.clock = (
-            sessions, settings, announce, clock,
-        )  # fmt: skip
+            sessions,
+            settings,
+            announce,
+            clock,
+        )
         self.manifests = manifests
-        self.runner = WorkRunner(sessions, self._handlers(), workers=workers, lease_s=lease_s,
-                                 poll_s=poll_s, clock=clock)  # fmt: skip
+        self.runner = WorkRunner(
+            sessions, self._handlers(), workers=workers, lease_s=lease_s, poll_s=poll_s, clock=clock
+        )
 
     def submit(self, session: Session, kind: str, *, urgent: bool = False, **args: Any) -> int:
         """Queue ``kind`` with ``args`` in ``session``'s transaction; returns the job's id.
@@ -99,8 +103,12 @@ class Jobs:
             segment = session.get(Segment, args["segment"])
             if segment is None or segment.status != "processing" or not segment.text:
                 return
-            text, engine, voice, speed = (segment.text, segment.engine, segment.voice,
-                                          segment.speed or 1.0)  # fmt: skip
+            text, engine, voice, speed = (
+                segment.text,
+                segment.engine,
+                segment.voice,
+                segment.speed or 1.0,
+            )
         tts_job(self.sessions, self.settings, args["segment"], text, engine, voice, speed)
 
     def _ingest(self, args: dict[str, Any]) -> None:

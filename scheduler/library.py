@@ -112,9 +112,13 @@ def segment_page(
 
 
 def program_candidates(
-    session: Session, user: User, text: str | None, campaign: str | None,
-    approved_only: bool, limit: int = 50,
-) -> list[Segment]:  # fmt: skip
+    session: Session,
+    user: User,
+    text: str | None,
+    campaign: str | None,
+    approved_only: bool,
+    limit: int = 50,
+) -> list[Segment]:
     """Ready audio a programme may use: approved (and, unless ``approved_only``, awaiting
     approval — a programme can be built before its segments are approved, though it airs
     only after); rejected segments never."""
@@ -129,9 +133,13 @@ def program_candidates(
 
 
 def program_page(
-    session: Session, user: User, page: int = 1, per_page: int = 25, alerts: bool = False,
+    session: Session,
+    user: User,
+    page: int = 1,
+    per_page: int = 25,
+    alerts: bool = False,
     archived: bool = False,
-) -> Page:  # fmt: skip
+) -> Page:
     """Newest first; the one-off programmes of emergency alerts only with ``alerts``; the
     archived ones (only) with ``archived``."""
     query = (

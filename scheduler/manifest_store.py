@@ -131,13 +131,15 @@ class DatabaseStore:
         # when the process dies mid-build.
         key = crc32(province.encode()) & 0x7FFFFFFF
         with self.engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:a, :b)"),
-                               {"a": _BUILD_LOCK_KEY, "b": key})  # fmt: skip
+            connection.execute(
+                text("SELECT pg_advisory_lock(:a, :b)"), {"a": _BUILD_LOCK_KEY, "b": key}
+            )
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
-                                   {"a": _BUILD_LOCK_KEY, "b": key})  # fmt: skip
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:a, :b)"), {"a": _BUILD_LOCK_KEY, "b": key}
+                )
 
 
 class RedisStore:
@@ -167,8 +169,9 @@ class RedisStore:
 
     @contextmanager
     def building(self, province: str) -> Iterator[None]:
-        lock = self.client.lock(f"loaxa:build:{province}", timeout=BUILD_TIMEOUT_S,
-                                blocking_timeout=BUILD_TIMEOUT_S)  # fmt: skip
+        lock = self.client.lock(
+            f"loaxa:build:{province}", timeout=BUILD_TIMEOUT_S, blocking_timeout=BUILD_TIMEOUT_S
+        )
         got = lock.acquire()
         try:
             yield  # even without the lock (its holder died): building twice is only slower

@@ -66,8 +66,10 @@ def create_program(session: Session, actor: User, spec: ProgramSpec, now: dateti
                 f"items.{position}: there is no segment {item.segment}", f"items.{position}"
             )
         if not permissions.can_use(actor, segment.owner):
-            raise Invalid(f"items.{position}: segment {segment.id} belongs to another area",
-                          f"items.{position}")  # fmt: skip
+            raise Invalid(
+                f"items.{position}: segment {segment.id} belongs to another area",
+                f"items.{position}",
+            )
         if segment.status != "ready" or segment.media_file is None:
             raise Unprocessable(
                 f"items.{position}: segment {segment.id} is {segment.status}, not ready audio",
@@ -82,9 +84,14 @@ def create_program(session: Session, actor: User, spec: ProgramSpec, now: dateti
     if not any(i.segment is not None for i in items):
         raise Invalid("items: a programme needs at least one segment", "items")
     program = Program(
-        title=spec.title, owner=owner, created_by_id=actor.id, status="rendering",
-        crossfade_ms=spec.crossfade_ms, created_at=now, items=items,
-    )  # fmt: skip
+        title=spec.title,
+        owner=owner,
+        created_by_id=actor.id,
+        status="rendering",
+        crossfade_ms=spec.crossfade_ms,
+        created_at=now,
+        items=items,
+    )
     session.add(program)
     session.flush()
     audit.record(session, now, actor, "program.create", program, owner.id, title=spec.title)
@@ -119,8 +126,11 @@ def _apply(session: Session, program: Program, done: Ingested | str) -> None:
 
 def render_now(session: Session, settings: Settings, program: Program) -> None:
     """Render inside the caller's transaction (demo data, scripts)."""
-    _apply(session, program, _render(_plan(program, store_for(settings)), settings,
-                                     program.crossfade_ms))  # fmt: skip
+    _apply(
+        session,
+        program,
+        _render(_plan(program, store_for(settings)), settings, program.crossfade_ms),
+    )
 
 
 def use_segment_audio(session: Session, settings: Settings, program: Program) -> bool:
@@ -136,8 +146,11 @@ def use_segment_audio(session: Session, settings: Settings, program: Program) ->
     if media is None:
         return False
     path = store_for(settings).path_for(media.sha256)
-    _apply(session, program, Ingested(media.sha256, path, media.bytes, media.duration_ms,
-                                      dict(media.analysis or {})))  # fmt: skip
+    _apply(
+        session,
+        program,
+        Ingested(media.sha256, path, media.bytes, media.duration_ms, dict(media.analysis or {})),
+    )
     return True
 
 

@@ -61,8 +61,16 @@ def add_reading(session: Session, actor: User, written: str, spoken: str, now: d
     elif reading.spoken != spoken:
         before = reading.spoken
         reading.spoken, reading.added_by, reading.added_at = spoken, actor.id, now
-        audit.record(session, now, actor, "reading.change", reading, written=written,
-                     spoken=spoken, before=before)  # fmt: skip
+        audit.record(
+            session,
+            now,
+            actor,
+            "reading.change",
+            reading,
+            written=written,
+            spoken=spoken,
+            before=before,
+        )
     return reading
 
 
@@ -71,8 +79,15 @@ def remove_reading(session: Session, actor: User, reading_id: int, now: datetime
     reading = session.get(Reading, reading_id)
     if reading is None:
         raise NotFound("no such reading")
-    audit.record(session, now, actor, "reading.remove", reading, written=reading.written,
-                 spoken=reading.spoken)  # fmt: skip
+    audit.record(
+        session,
+        now,
+        actor,
+        "reading.remove",
+        reading,
+        written=reading.written,
+        spoken=reading.spoken,
+    )
     session.delete(reading)
 
 

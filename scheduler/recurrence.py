@@ -37,9 +37,21 @@ DST_SLACK = timedelta(hours=3)
 
 
 KNOWN_PARTS = {
-    "FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYDAY", "BYMONTHDAY", "BYMONTH",
-    "BYYEARDAY", "BYWEEKNO", "BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS",
-}  # fmt: skip
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "WKST",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYHOUR",
+    "BYMINUTE",
+    "BYSECOND",
+    "BYSETPOS",
+}
 # INTERVAL=0 would make dateutil loop for ever; COUNT=0 would never air.
 NUMERIC_PARTS = {"INTERVAL": re.compile(r"0*[1-9]\d{0,3}"), "COUNT": re.compile(r"0*[1-9]\d{0,4}")}
 LOCAL_UNTIL = re.compile(r"\d{8}(T\d{6})?")
@@ -136,10 +148,15 @@ def check_rule(rule: str, start_local: datetime, until: date | None, duration: t
 
 # Allowed values of the numeric BY parts (RFC 5545 §3.3.10); negatives count from the end.
 BY_RANGES = {
-    "BYMONTH": (1, 12, False), "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True),
-    "BYWEEKNO": (1, 53, True), "BYHOUR": (0, 23, False), "BYMINUTE": (0, 59, False),
-    "BYSECOND": (0, 59, False), "BYSETPOS": (1, 366, True),
-}  # fmt: skip
+    "BYMONTH": (1, 12, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYHOUR": (0, 23, False),
+    "BYMINUTE": (0, 59, False),
+    "BYSECOND": (0, 59, False),
+    "BYSETPOS": (1, 366, True),
+}
 MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 
 

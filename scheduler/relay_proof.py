@@ -94,8 +94,7 @@ class RelaySampler:
         if not available():
             log.warning("fpcalc is not installed: relays will not be checked against sources")
             return self
-        self._thread = threading.Thread(target=self._run, name="loaxa-relay-sampler",
-                                        daemon=True)  # fmt: skip
+        self._thread = threading.Thread(target=self._run, name="loaxa-relay-sampler", daemon=True)
         self._thread.start()
         return self
 
@@ -125,15 +124,22 @@ class RelaySampler:
             if key in self._taken or window.end + AFTER <= now:
                 continue
             self._taken.add(key)
-            threading.Thread(target=self._sample, args=(window,), daemon=True,
-                             name=f"loaxa-sample-{window.start:%H%M%S}").start()  # fmt: skip
+            threading.Thread(
+                target=self._sample,
+                args=(window,),
+                daemon=True,
+                name=f"loaxa-sample-{window.start:%H%M%S}",
+            ).start()
             started.append(window)
         return started
 
     def _sample(self, window: SourceWindow) -> None:
         with self.sessions() as session:  # claim the window: one sample per deployment
-            session.add(SourceSample(stream_url=window.stream_url, starts_at=window.start,
-                                     ends_at=window.end))  # fmt: skip
+            session.add(
+                SourceSample(
+                    stream_url=window.stream_url, starts_at=window.start, ends_at=window.end
+                )
+            )
             try:
                 session.commit()
             except IntegrityError:

@@ -246,10 +246,17 @@ def apply(session: Session, result: Plan, mapping: Mapping, now: datetime, actor
         parent = by_code.get(unit.province or "") or _existing(session, unit.province)
         path = (parent.path if parent else "") + unit.code + "/"
         station = Station(
-            code=unit.code, name=unit.name, level=unit.level, parent=parent, path=path,
-            depth=path.count("/") - 1, timezone=parent.timezone if parent else "Asia/Ho_Chi_Minh",
-            schedule_revision=1, admin_map="2025", active_from=on,
-        )  # fmt: skip
+            code=unit.code,
+            name=unit.name,
+            level=unit.level,
+            parent=parent,
+            path=path,
+            depth=path.count("/") - 1,
+            timezone=parent.timezone if parent else "Asia/Ho_Chi_Minh",
+            schedule_revision=1,
+            admin_map="2025",
+            active_from=on,
+        )
         session.add(station)
         by_code[unit.code] = station
     session.flush()
@@ -260,8 +267,12 @@ def apply(session: Session, result: Plan, mapping: Mapping, now: datetime, actor
     inherits: dict[int, int] = {}  # retired station id → its heir's
     for step in result.steps:
         row = step.station
-        former = (row.code.removesuffix(OLD_SUFFIX), row.name, row.level,
-                  row.parent.code if row.parent else None)  # fmt: skip
+        former = (
+            row.code.removesuffix(OLD_SUFFIX),
+            row.name,
+            row.level,
+            row.parent.code if row.parent else None,
+        )
         if step.keeps:
             unit = mapping.units[row.code]
             parent = successor(unit.province) if unit.province else None
@@ -307,12 +318,24 @@ def apply(session: Session, result: Plan, mapping: Mapping, now: datetime, actor
     session.flush()
     bump_revisions(session, list(by_code.values()))
     audit.record(
-        session, now, actor, "stations.migrate", None, None, to="2025", on=on.isoformat(),
-        source=mapping.source, continued=result.count("continue"),
-        merged=result.count("merge"), split=result.count("split"),
-        districts=result.count("district"), unknown=result.count("unknown"),
-        created=len(result.creates), broadcasts=len(result.broadcasts), users=len(result.users),
-    )  # fmt: skip
+        session,
+        now,
+        actor,
+        "stations.migrate",
+        None,
+        None,
+        to="2025",
+        on=on.isoformat(),
+        source=mapping.source,
+        continued=result.count("continue"),
+        merged=result.count("merge"),
+        split=result.count("split"),
+        districts=result.count("district"),
+        unknown=result.count("unknown"),
+        created=len(result.creates),
+        broadcasts=len(result.broadcasts),
+        users=len(result.users),
+    )
 
 
 def _existing(session: Session, code: str | None) -> Station | None:
@@ -332,10 +355,16 @@ def _link(
     code, name, level, parent = former
     session.add(
         StationSuccession(
-            predecessor=old, successor=new, effective=on, is_default=default,
-            former_code=code, former_name=name, former_level=level, former_parent=parent,
+            predecessor=old,
+            successor=new,
+            effective=on,
+            is_default=default,
+            former_code=code,
+            former_name=name,
+            former_level=level,
+            former_parent=parent,
         )
-    )  # fmt: skip
+    )
 
 
 def successions(session: Session, station: Station) -> dict[str, list[StationSuccession]]:

@@ -52,8 +52,11 @@ def resume_interrupted(sessions: sessionmaker[Session], settings: Settings, jobs
             select(WorkItem.id, WorkItem.kind, WorkItem.args).where(WorkItem.state == "queued")
         ).all()
         ids = [job_id for job_id, _kind, _args in open_jobs]
-        queued = {(kind, key, args.get(key)) for _id, kind, args in open_jobs
-                  for key in ("program", "segment")}  # fmt: skip
+        queued = {
+            (kind, key, args.get(key))
+            for _id, kind, args in open_jobs
+            for key in ("program", "segment")
+        }
         kinds.update(kind for _id, kind, _args in open_jobs)
         for program_id in session.scalars(select(Program.id).where(Program.status == "rendering")):
             if ("render", "program", program_id) not in queued:

@@ -400,11 +400,13 @@ def on_air(station: Station, window: tuple[datetime, datetime]) -> tuple[datetim
     created it, until the day it was retired (empty when it falls outside)."""
     start, end = window
     if station.active_from is not None:
-        start = max(start, local_day_window(station.active_from, station.active_from,
-                                            station.timezone)[0])  # fmt: skip
+        start = max(
+            start, local_day_window(station.active_from, station.active_from, station.timezone)[0]
+        )
     if station.retired_on is not None:
-        end = min(end, local_day_window(station.retired_on, station.retired_on,
-                                        station.timezone)[0])  # fmt: skip
+        end = min(
+            end, local_day_window(station.retired_on, station.retired_on, station.timezone)[0]
+        )
     return start, max(start, end)
 
 

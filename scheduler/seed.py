@@ -75,9 +75,12 @@ def load_demo(
     demo = _bundled(DEMOS[admin_map])
     report = DemoReport(password=demo["password"])
     report.stations = import_directory(
-        session, demo["directory"], now, timezone=settings.timezone,
+        session,
+        demo["directory"],
+        now,
+        timezone=settings.timezone,
         province=demo.get("province"),
-    ).total  # fmt: skip
+    ).total
     for code, url in demo["stream_urls"].items():
         station = stations_by_code(session, [code], "station")[0]
         station.stream_url = station.stream_url or url
@@ -116,9 +119,14 @@ def load_demo(
 
 
 def _demo_bulletins(
-    session: Session, settings: Settings, admin: User, demo: dict[str, Any], today: date,
-    now: datetime, report: DemoReport,
-) -> None:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    admin: User,
+    demo: dict[str, Any],
+    today: date,
+    now: datetime,
+    report: DemoReport,
+) -> None:
     """Sample lifelong-learning bulletins spoken by the offline voice, approved, gathered in a
     programme that Phủ Lý's communes air three mornings a week."""
     offline = settings.model_copy(update={"tts_engine": "espeak"})
@@ -126,15 +134,29 @@ def _demo_bulletins(
     items: list[dict[str, Any]] = []
     try:
         for bulletin in demo["bulletins"]:
-            meta = segments.prepare(session, admin, bulletin["title"], plan["owner"],
-                                    "xhht-2023-2030", bulletin["topic"])  # fmt: skip
+            meta = segments.prepare(
+                session,
+                admin,
+                bulletin["title"],
+                plan["owner"],
+                "xhht-2023-2030",
+                bulletin["topic"],
+            )
             done, engine, voice, spoken = segments.spoken_segment(
                 offline, bulletin["text"], "espeak", "north", 1.0
             )
             segment = segments.new_segment(
-                session, admin, meta, now, source="tts", text=bulletin["text"], engine=engine,
-                voice=voice, spoken_text=spoken, speed=1.0,
-            )  # fmt: skip
+                session,
+                admin,
+                meta,
+                now,
+                source="tts",
+                text=bulletin["text"],
+                engine=engine,
+                voice=voice,
+                spoken_text=spoken,
+                speed=1.0,
+            )
             segments.finish(session, segment, done, now)
             segments.approve(session, admin, segment, now)
             items += [{"segment": segment.id}, {"silence_ms": 1500}]
@@ -147,11 +169,22 @@ def _demo_bulletins(
     session.flush()
     programs.render_now(session, settings, program)
     hour, minute = (int(x) for x in plan["start"].split(":"))
-    save_broadcast(session, settings, admin, BroadcastSpec(
-        title=plan["title"], owner=plan["owner"], kind="program", program=program.id,
-        start=datetime.combine(today, time(hour, minute)), rrule=plan["rrule"],
-        targets=plan["targets"], force=True,
-    ), now)  # fmt: skip
+    save_broadcast(
+        session,
+        settings,
+        admin,
+        BroadcastSpec(
+            title=plan["title"],
+            owner=plan["owner"],
+            kind="program",
+            program=program.id,
+            start=datetime.combine(today, time(hour, minute)),
+            rrule=plan["rrule"],
+            targets=plan["targets"],
+            force=True,
+        ),
+        now,
+    )
     report.broadcasts += 1
 
 

@@ -94,8 +94,9 @@ def new_segment(
     )
     session.add(segment)
     session.flush()
-    audit.record(session, now, actor, f"segment.{segment.source}", segment, meta.owner.id,
-                 title=meta.title)  # fmt: skip
+    audit.record(
+        session, now, actor, f"segment.{segment.source}", segment, meta.owner.id, title=meta.title
+    )
     return segment
 
 
@@ -107,8 +108,14 @@ def media_for(session: Session, done: Ingested, now: datetime) -> MediaFile:
         # provinces) both get here: let the database keep one row, never an IntegrityError.
         postgres = session.get_bind().dialect.name == "postgresql"
         insert = pg_insert if postgres else sqlite_insert
-        row = {"sha256": done.sha256, "bytes": done.bytes, "duration_ms": done.duration_ms,
-               "mime_type": "audio/mpeg", "analysis": done.analysis, "created_at": now}  # fmt: skip
+        row = {
+            "sha256": done.sha256,
+            "bytes": done.bytes,
+            "duration_ms": done.duration_ms,
+            "mime_type": "audio/mpeg",
+            "analysis": done.analysis,
+            "created_at": now,
+        }
         session.execute(insert(MediaFile).on_conflict_do_nothing(index_elements=["sha256"]), [row])
         media = session.scalars(select(MediaFile).where(MediaFile.sha256 == done.sha256)).one()
     return media
@@ -148,9 +155,16 @@ class Stored:
 
 
 def store_upload(
-    session: Session, settings: Settings, actor: User, meta: SegmentMeta, path: Path,
-    original_name: str | None, now: datetime, *, jobs: Jobs | None,
-) -> Stored:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    actor: User,
+    meta: SegmentMeta,
+    path: Path,
+    original_name: str | None,
+    now: datetime,
+    *,
+    jobs: Jobs | None,
+) -> Stored:
     """An uploaded recording at ``path`` becomes a segment (``meta`` from :func:`prepare`,
     which says who may). A bad file is refused with :class:`AudioError` before anything is
     stored. Up to ``sync_audio_max_s`` it is ingested now; longer, it is moved out of
@@ -195,9 +209,14 @@ def _record(
             segment.status, segment.error = "failed", failure
 
 
-def spoken_segment(settings: Settings, text: str, engine: str | None, voice: str | None,
-                   speed: float, readings: Mapping[str, str] | None = None,
-                   ) -> tuple[Ingested, str, str, str]:  # fmt: skip
+def spoken_segment(
+    settings: Settings,
+    text: str,
+    engine: str | None,
+    voice: str | None,
+    speed: float,
+    readings: Mapping[str, str] | None = None,
+) -> tuple[Ingested, str, str, str]:
     """Speak the text and run the result through the pipeline (same loudness as uploads).
     ``readings``: the abbreviations to read (:func:`scheduler.readings.reading_table`; the
     bundled dictionary when None).
@@ -209,17 +228,26 @@ def spoken_segment(settings: Settings, text: str, engine: str | None, voice: str
         return normalize(words, readings)
 
     with TemporaryDirectory(prefix="loaxa-tts-") as tmp:
-        spoken = speak(text, settings, Path(tmp), engine=engine, voice=voice, speed=speed,
-                       normalize=read)  # fmt: skip
+        spoken = speak(
+            text, settings, Path(tmp), engine=engine, voice=voice, speed=speed, normalize=read
+        )
         done = ingest(spoken.path, settings, store_for(settings), original_name="tts.wav")
     return done, spoken.engine, spoken.voice, spoken.normalized_text
 
 
 def speak_bulletin(
-    session: Session, settings: Settings, actor: User, meta: SegmentMeta, text: str,
-    now: datetime, *, jobs: Jobs | None, engine: str | None = None, voice: str | None = None,
+    session: Session,
+    settings: Settings,
+    actor: User,
+    meta: SegmentMeta,
+    text: str,
+    now: datetime,
+    *,
+    jobs: Jobs | None,
+    engine: str | None = None,
+    voice: str | None = None,
     speed: float = 1.0,
-) -> Stored:  # fmt: skip
+) -> Stored:
     """A typed bulletin becomes a segment, for the API and the panel: spoken now with the
     editors' readings when at most ``sync_tts_max_chars`` long (a :class:`TtsError` or
     :class:`AudioError` stores nothing), else left to a ``speak`` job queued in ``jobs``
@@ -227,10 +255,12 @@ def speak_bulletin(
     each edge refuses empty or too long text with its own message."""
     fields: dict[str, Any] = {"source": "tts", "text": text, "speed": speed}
     if jobs is None or len(text) <= settings.sync_tts_max_chars:
-        done, used, used_voice, spoken = spoken_segment(settings, text, engine, voice, speed,
-                                                        reading_table(session))  # fmt: skip
-        segment = new_segment(session, actor, meta, now, engine=used, voice=used_voice,
-                              spoken_text=spoken, **fields)  # fmt: skip
+        done, used, used_voice, spoken = spoken_segment(
+            settings, text, engine, voice, speed, reading_table(session)
+        )
+        segment = new_segment(
+            session, actor, meta, now, engine=used, voice=used_voice, spoken_text=spoken, **fields
+        )
         finish(session, segment, done, now)
         return Stored(segment, ingested=done)
     # What was asked for, kept on the row so a restart can pick the job up again (the job
@@ -240,14 +270,20 @@ def speak_bulletin(
 
 
 def tts_job(
-    sessions: sessionmaker[Session], settings: Settings, segment_id: int,
-    text: str, engine: str | None, voice: str | None, speed: float,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    segment_id: int,
+    text: str,
+    engine: str | None,
+    voice: str | None,
+    speed: float,
+) -> None:
     with sessions() as session:
         readings = reading_table(session)
     try:
-        done, used, used_voice, read = spoken_segment(settings, text, engine, voice, speed,
-                                                      readings)  # fmt: skip
+        done, used, used_voice, read = spoken_segment(
+            settings, text, engine, voice, speed, readings
+        )
     except (TtsError, AudioError) as exc:
         _record(sessions, segment_id, None, str(exc))
         return
@@ -298,11 +334,16 @@ def published_bulletins(
     """What the public feed lists: published, still approved and ready, newest first."""
     query = (
         select(Segment)
-        .where(Segment.published_at.is_not(None), Segment.approved_at.is_not(None),
-               Segment.status == "ready", ~Segment.for_alert, Segment.media_file_id.is_not(None))
+        .where(
+            Segment.published_at.is_not(None),
+            Segment.approved_at.is_not(None),
+            Segment.status == "ready",
+            ~Segment.for_alert,
+            Segment.media_file_id.is_not(None),
+        )
         .order_by(Segment.published_at.desc(), Segment.id.desc())
         .limit(limit)
-    )  # fmt: skip
+    )
     if campaign is not None:
         found = session.scalar(select(Campaign).where(Campaign.code == campaign))
         if found is None:

@@ -66,9 +66,13 @@ class ServerJobs:
         """Write down the days that are due; return them."""
         cfg = self.settings
         with self.sessions.begin() as session:
-            days = settle_due(session, cfg.timezone, self.clock(),
-                              timedelta(seconds=cfg.min_fragment_s),
-                              timedelta(seconds=cfg.report_grace_s))  # fmt: skip
+            days = settle_due(
+                session,
+                cfg.timezone,
+                self.clock(),
+                timedelta(seconds=cfg.min_fragment_s),
+                timedelta(seconds=cfg.report_grace_s),
+            )
         return days
 
     def _run(self) -> None:

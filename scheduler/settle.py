@@ -65,21 +65,38 @@ def settle_day(
         stations = list(subtree(session, root))
         airs = airing_stations(session, stations)
         window = local_day_window(day, day, root.timezone)
-        outcomes = live_outcomes(session, stations, airs, window, wanted_for(session, Filters()),
-                                 now, min_fragment, grace)  # fmt: skip
+        outcomes = live_outcomes(
+            session,
+            stations,
+            airs,
+            window,
+            wanted_for(session, Filters()),
+            now,
+            min_fragment,
+            grace,
+        )
         id_of = {s.code: s.id for s in stations}
         for code, found in outcomes.items():
             for o in found:
                 if o.status == "upcoming":
                     return -1
                 p = o.planned
-                rows.append({
-                    "station_id": id_of[code], "broadcast_id": p.airing.broadcast,
-                    "scheduled_start": p.scheduled_start, "ends_at": p.end, "day": day,
-                    "kind": p.airing.kind, "origin": p.airing.origin,
-                    "program_id": p.airing.program, "planned_s": p.seconds,
-                    "status": o.status, "aired_s": o.aired_s, "verified": o.verified,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "station_id": id_of[code],
+                        "broadcast_id": p.airing.broadcast,
+                        "scheduled_start": p.scheduled_start,
+                        "ends_at": p.end,
+                        "day": day,
+                        "kind": p.airing.kind,
+                        "origin": p.airing.origin,
+                        "program_id": p.airing.program,
+                        "planned_s": p.seconds,
+                        "status": o.status,
+                        "aired_s": o.aired_s,
+                        "verified": o.verified,
+                    }
+                )
     session.execute(delete(AiringOutcome).where(AiringOutcome.day == day))
     for chunk in range(0, len(rows), 5000):
         session.execute(insert(AiringOutcome), rows[chunk : chunk + 5000])
@@ -121,12 +138,15 @@ def refresh(session: Session, keys: Iterable[tuple[int, int | None, datetime]]) 
         logs = [
             Log(p.status, p.started_at, p.ended_at, p.detail, p.verified, p.fingerprint_source)
             for p in session.scalars(
-                select(PlayLog).where(PlayLog.station_id == row.station_id,
-                                      PlayLog.broadcast_id == row.broadcast_id,
-                                      PlayLog.scheduled_start == row.scheduled_start)
+                select(PlayLog)
+                .where(
+                    PlayLog.station_id == row.station_id,
+                    PlayLog.broadcast_id == row.broadcast_id,
+                    PlayLog.scheduled_start == row.scheduled_start,
+                )
                 .order_by(PlayLog.started_at)
             )
-        ]  # fmt: skip
+        ]
         if logs:
             row.status, row.aired_s, _ = judged(row.planned_s, logs)
             row.verified = verified_of(logs)

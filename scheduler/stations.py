@@ -227,10 +227,17 @@ def set_station_rules(
         return False
     station.allowed_windows, station.max_sessions_per_day, station.max_minutes_per_session = after
     audit.record(
-        session, now, actor, "station.rules", station, station.id,
-        allowed_windows=after[0], max_sessions_per_day=max_sessions,
-        max_minutes_per_session=max_minutes, before=list(before),
-    )  # fmt: skip
+        session,
+        now,
+        actor,
+        "station.rules",
+        station,
+        station.id,
+        allowed_windows=after[0],
+        max_sessions_per_day=max_sessions,
+        max_minutes_per_session=max_minutes,
+        before=list(before),
+    )
     return True
 
 
@@ -242,8 +249,17 @@ def retire(session: Session, station: Station, on: date, now: datetime, actor: s
     before = station.retired_on
     station.retired_on = on
     bump_revisions(session, [station])
-    audit.record(session, now, actor, "station.retire", station, station.id, code=station.code,
-                 on=on.isoformat(), before=before.isoformat() if before else None)  # fmt: skip
+    audit.record(
+        session,
+        now,
+        actor,
+        "station.retire",
+        station,
+        station.id,
+        code=station.code,
+        on=on.isoformat(),
+        before=before.isoformat() if before else None,
+    )
     return True
 
 

@@ -61,8 +61,7 @@ def enqueue(
     session: Session, kind: str, args: dict[str, Any], now: datetime, *, urgent: bool = False
 ) -> WorkItem:
     """Queue a job in the caller's transaction: it exists once (and only if) that commits."""
-    item = WorkItem(kind=kind, args=args, urgent=urgent, state="queued", attempts=0,
-                    created_at=now)  # fmt: skip
+    item = WorkItem(kind=kind, args=args, urgent=urgent, state="queued", attempts=0, created_at=now)
     session.add(item)
     session.flush()
     return item
@@ -141,8 +140,7 @@ class WorkRunner:
             lanes = [False] * self.workers + [True] * self.urgent_workers
             for number, urgent in enumerate(lanes):
                 name = f"loaxa-{'urgent' if urgent else 'job'}-{number}"
-                thread = threading.Thread(target=self._work, args=(urgent,), name=name,
-                                          daemon=True)  # fmt: skip
+                thread = threading.Thread(target=self._work, args=(urgent,), name=name, daemon=True)
                 self._threads.append(thread)
             self._threads.append(
                 threading.Thread(target=self._renew, name="loaxa-lease", daemon=True)

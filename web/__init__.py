@@ -54,9 +54,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     loaxa = app.extensions["loaxa"]
     loaxa["manifest_store"] = open_store(engine, settings.redis_url)
     # Threads start on the first job queued here (or ``Jobs.start``), not now.
-    loaxa["jobs"] = Jobs(loaxa["sessions"], settings, db.make_announcer(loaxa["push"],
-                         loaxa["sessions"]), manifests=loaxa["manifest_store"],
-                         lease_s=settings.job_lease_s)  # fmt: skip
+    loaxa["jobs"] = Jobs(
+        loaxa["sessions"],
+        settings,
+        db.make_announcer(loaxa["push"], loaxa["sessions"]),
+        manifests=loaxa["manifest_store"],
+        lease_s=settings.job_lease_s,
+    )
     # Uploads over the limit are refused while the body is read, not after.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 + 64 * 1024
     db.init_app(app)

@@ -28,8 +28,9 @@ FEED_TITLE = "Bản tin Loa Xã — hệ thống truyền thanh cơ sở"
 def _domain(exc: DomainError) -> ResponseReturnValue:
     if request.path.startswith("/feeds/"):
         return error_response(exc.status, exc.message, exc.field)
-    return render_template("public/ban_tin.html", bulletins=[], campaign=None,
-                           error=exc.message), exc.status  # fmt: skip
+    return render_template(
+        "public/ban_tin.html", bulletins=[], campaign=None, error=exc.message
+    ), exc.status
 
 
 def _campaign() -> Campaign | None:
@@ -52,8 +53,11 @@ def feed() -> Response:
     fg.title(title)
     scope = {"campaign": campaign.code} if campaign else {}
     fg.link(href=url_for("bulletins.page", _external=True, **scope), rel="alternate")
-    fg.description(campaign.description or campaign.name if campaign else
-                   "Các bản tin đã được duyệt phát trên hệ thống truyền thanh cơ sở.")  # fmt: skip
+    fg.description(
+        campaign.description or campaign.name
+        if campaign
+        else "Các bản tin đã được duyệt phát trên hệ thống truyền thanh cơ sở."
+    )
     fg.language("vi")
     fg.podcast.itunes_category("Government")
     fg.podcast.itunes_explicit("no")
@@ -67,8 +71,11 @@ def feed() -> Response:
         entry.link(href=url_for("bulletins.page", _external=True, _anchor=f"b{segment.id}"))
         entry.description(segment.text or segment.title)
         entry.published(segment.published_at)
-        entry.enclosure(url_for("bulletins.audio", segment_id=segment.id, _external=True),
-                        str(media.bytes), media.mime_type)  # fmt: skip
+        entry.enclosure(
+            url_for("bulletins.audio", segment_id=segment.id, _external=True),
+            str(media.bytes),
+            media.mime_type,
+        )
         entry.podcast.itunes_duration(round(media.duration_ms / 1000))
         entry.podcast.itunes_author(segment.owner.station_name)
     return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
@@ -84,12 +91,22 @@ def page() -> ResponseReturnValue:
 @bp.get("/ban-tin/<int:segment_id>.mp3")
 def audio(segment_id: int) -> Response:
     segment = session().get(Segment, segment_id)
-    if (segment is None or segment.published_at is None or segment.approved_at is None
-            or segment.for_alert or segment.media_file is None):  # fmt: skip
+    if (
+        segment is None
+        or segment.published_at is None
+        or segment.approved_at is None
+        or segment.for_alert
+        or segment.media_file is None
+    ):
         raise NotFound("there is no published bulletin with this number")
     media = segment.media_file
     path = store_for(settings()).path_for(media.sha256)
     if not path.exists():
         raise NotFound("the bulletin's audio is missing from the media store")
-    return send_file(path, mimetype=media.mime_type, conditional=True, etag=media.sha256,
-                     download_name=f"ban-tin-{segment.id}.mp3")  # fmt: skip
+    return send_file(
+        path,
+        mimetype=media.mime_type,
+        conditional=True,
+        etag=media.sha256,
+        download_name=f"ban-tin-{segment.id}.mp3",
+    )

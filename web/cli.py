@@ -87,9 +87,14 @@ main.add_command(agent)
 
 @main.command(help="Create or upgrade the database; --demo loads the Hà Nam 2024 network.")
 @click.option("--demo", is_flag=True, help="Also load stations, demo users and a schedule.")
-@click.option("--map", "admin_map", type=click.Choice(["2024", "2025"]), default="2024",
-              show_default=True,
-              help="The demo: Hà Nam (2024 map) or the new Ninh Bình (2025 map).")  # fmt: skip
+@click.option(
+    "--map",
+    "admin_map",
+    type=click.Choice(["2024", "2025"]),
+    default="2024",
+    show_default=True,
+    help="The demo: Hà Nam (2024 map) or the new Ninh Bình (2025 map).",
+)
 @_friendly
 def init(demo: bool, admin_map: str) -> None:
     settings = _settings()
@@ -169,8 +174,9 @@ def serve(host: str, port: int, threads: int, demo_agents: int, server_jobs: boo
         from web.demo_agents import schedule_warm_up, start_demo_agents
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        agents = start_demo_agents(sessions, app.extensions["loaxa"]["settings"],
-                                   f"http://{local}:{port}", demo_agents)  # fmt: skip
+        agents = start_demo_agents(
+            sessions, app.extensions["loaxa"]["settings"], f"http://{local}:{port}", demo_agents
+        )
         click.echo(f"Demo agents (no sound) for stations: {', '.join(a.name for a in agents)}")
         codes = [a.name for a in agents]
         settings = app.extensions["loaxa"]["settings"]
@@ -237,8 +243,13 @@ def stations_import(source: str, province: str | None) -> None:
 
 @stations.command("retire", help="From a date, no new broadcast may target the station.")
 @click.argument("code")
-@click.option("--on", "on", required=True, type=click.DateTime(["%Y-%m-%d"]),
-              help="The first day it no longer broadcasts (YYYY-MM-DD).")  # fmt: skip
+@click.option(
+    "--on",
+    "on",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The first day it no longer broadcasts (YYYY-MM-DD).",
+)
 @_friendly
 def stations_retire(code: str, on: datetime) -> None:
     settings = _settings()
@@ -253,10 +264,20 @@ def stations_retire(code: str, on: datetime) -> None:
 @stations.command("migrate", help="Move the 2024 network onto the 2025 two-level map.")
 @click.option("--to", "to", required=True, type=click.Choice(["2025"]))
 @click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The first day on the new map (default: today).")  # fmt: skip
-@click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None,
-              help="A CSV/JSON decision (old,new,default), not the official one.")  # fmt: skip
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The first day on the new map (default: today).",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A CSV/JSON decision (old,new,default), not the official one.",
+)
 @_friendly
 def stations_migrate(
     to: str, dry_run: bool, on: datetime | None, mapping_file: Path | None
@@ -271,8 +292,10 @@ def stations_migrate(
     with _session(settings) as session:
         plan = remap.plan(session, mapping, day)
         if plan.empty:
-            click.echo("Không còn đài nào trên bản đồ 2024 cần chuyển: mạng đã ở bản đồ 2025. "
-                       "Không thay đổi gì.")  # fmt: skip
+            click.echo(
+                "Không còn đài nào trên bản đồ 2024 cần chuyển: mạng đã ở bản đồ 2025. "
+                "Không thay đổi gì."
+            )
             return
         if not dry_run:
             remap.apply(session, plan, mapping, now_utc(), "cli")
@@ -294,8 +317,10 @@ def backup(archive: Path | None) -> None:
     with _engine(settings) as engine:
         done = backups.dump(engine, settings.resolved_media_dir, archive)
     rows = sum(done.tables.values())
-    click.echo(f"{archive}: {rows} rows in {len(done.tables)} tables, {done.media} media files "
-               f"(schema {done.revision}, {done.seconds:.1f} s)")  # fmt: skip
+    click.echo(
+        f"{archive}: {rows} rows in {len(done.tables)} tables, {done.media} media files "
+        f"(schema {done.revision}, {done.seconds:.1f} s)"
+    )
 
 
 @main.command(help="Restore a backup into an empty database (and its media folder).")
@@ -313,12 +338,16 @@ def restore(archive: Path) -> None:
         # stations will count again: forget them, so no agent is served a stranger's plan.
         open_store(engine, settings.redis_url).clear()
     rows = sum(done.tables.values())
-    click.echo(f"restored {rows} rows and {done.media} media files from {archive} "
-               f"({done.seconds:.1f} s)")  # fmt: skip
+    click.echo(
+        f"restored {rows} rows and {done.media} media files from {archive} ({done.seconds:.1f} s)"
+    )
 
 
-@main.command("mqtt-acl", help="Print (or write) the Mosquitto ACL: each station reads only "
-              "its own and its ancestors' topics; the server writes.")  # fmt: skip
+@main.command(
+    "mqtt-acl",
+    help="Print (or write) the Mosquitto ACL: each station reads only "
+    "its own and its ancestors' topics; the server writes.",
+)
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None)
 @click.option("--server-user", default="loaxa-server", show_default=True)
 @_friendly
@@ -400,16 +429,21 @@ def segment() -> None:
 @click.option("--user", "username", help="Act as this user (default: the first admin).")
 @_friendly
 def segment_add(
-    file: Path, title: str, owner: str | None, campaign: str | None, topic: str | None,
+    file: Path,
+    title: str,
+    owner: str | None,
+    campaign: str | None,
+    topic: str | None,
     username: str | None,
-) -> None:  # fmt: skip
+) -> None:
     settings = _settings()
     with _session(settings) as session:
         actor = _actor(session, username)
         meta = segments.prepare(session, actor, title, owner, campaign, topic)
         # No job runner here, and the lines below report the result: ingested now.
-        stored = segments.store_upload(session, settings, actor, meta, file, file.name,
-                                       now_utc(), jobs=None)  # fmt: skip
+        stored = segments.store_upload(
+            session, settings, actor, meta, file, file.name, now_utc(), jobs=None
+        )
     created, done = stored.segment, stored.ingested
     assert done is not None  # without jobs nothing is left for later
     analysis = done.analysis

@@ -69,9 +69,14 @@ def schedule_warm_up(
         zone = ZoneInfo(admin.station.timezone)
         start = (now + delay).astimezone(zone).replace(microsecond=0, tzinfo=None)
         spec = BroadcastSpec(
-            title="Phát thử khi khởi động (demo)", owner=admin.station.code, kind="program",
-            program=program.id, start=start, targets=stations, force=True,
-        )  # fmt: skip
+            title="Phát thử khi khởi động (demo)",
+            owner=admin.station.code,
+            kind="program",
+            program=program.id,
+            start=start,
+            targets=stations,
+            force=True,
+        )
         try:
             save_broadcast(session, settings, admin, spec, now)
         except DomainError as exc:
@@ -87,8 +92,9 @@ def start_demo_agents(
     """Issue tokens and start ``count`` agents in this process (daemon threads)."""
     with sessions() as session:
         stations = demo_stations(session, count)
-        tokens = [(s.code, accounts.new_station_token(session, now_utc(), s.code))
-                  for s in stations]  # fmt: skip
+        tokens = [
+            (s.code, accounts.new_station_token(session, now_utc(), s.code)) for s in stations
+        ]
         session.commit()
     logging.getLogger("loaxa.agent").setLevel(logging.WARNING)
     agents = []

@@ -86,8 +86,15 @@ def index() -> ResponseReturnValue:
     except Exception:  # a damaged rule must not take the whole dashboard down
         current_app.logger.exception("dashboard: resolving the timelines failed")
         db.rollback()
-        schedule = {"upcoming": [], "displaced": [], "displaced_total": 0, "names": {},
-                    "partial_tree": False, "days_ahead": DAYS_AHEAD, "failed": True}  # fmt: skip
+        schedule = {
+            "upcoming": [],
+            "displaced": [],
+            "displaced_total": 0,
+            "names": {},
+            "partial_tree": False,
+            "days_ahead": DAYS_AHEAD,
+            "failed": True,
+        }
     return render_template(
         "home/index.html",
         me=me,

@@ -22,8 +22,9 @@ def store_file(actor: User, meta: SegmentMeta, upload: FileStorage) -> Segment:
         # The client's file name is kept as given for the record, but never trusted as a path.
         path = Path(tmp) / (secure_filename(upload.filename or "") or "upload.bin")
         upload.save(path)
-        stored = service.store_upload(session(), settings(), actor, meta, path, upload.filename,
-                                      now_utc(), jobs=jobs())  # fmt: skip
+        stored = service.store_upload(
+            session(), settings(), actor, meta, path, upload.filename, now_utc(), jobs=jobs()
+        )
     return commit(stored)
 
 

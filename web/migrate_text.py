@@ -58,8 +58,10 @@ def render(plan: Plan, mapping: Mapping, dry_run: bool) -> str:
             if move.added:
                 what.append(f"thêm {len(move.added)} đài nhận mới")
             if move.stopped_source:
-                what.append(f"nguồn tiếp âm {move.stopped_source} là đài huyện đã dừng — giữ "
-                            "nguyên luồng, cần người quyết định")  # fmt: skip
+                what.append(
+                    f"nguồn tiếp âm {move.stopped_source} là đài huyện đã dừng — giữ "
+                    "nguyên luồng, cần người quyết định"
+                )
             if move.choices:
                 what.append("cần người chọn cho " + ", ".join(move.choices))
             lines.append(f"  #{move.broadcast.id} «{move.broadcast.title}»: " + "; ".join(what))

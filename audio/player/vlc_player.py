@@ -110,8 +110,9 @@ class VlcPlayer:
     def recording(self, start: datetime, end: datetime) -> Recording | None:
         if self.capture is None:
             return None
-        chunks = self.capture.span(self.timebase.mono(start), self.timebase.mono(end),
-                                   timeout_s=self.capture.lag_s + 10)  # fmt: skip
+        chunks = self.capture.span(
+            self.timebase.mono(start), self.timebase.mono(end), timeout_s=self.capture.lag_s + 10
+        )
         seconds = (end - start).total_seconds()
         return Recording(chunks, self.capture.rate, self.capture.channels, seconds)
 

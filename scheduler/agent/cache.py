@@ -109,14 +109,16 @@ class AgentCache:
             if row is None:
                 return
             body = {**json.loads(row[0]), **extra}
-            db.execute("UPDATE plays SET body = ?, held = 0 WHERE id = ?",
-                       (json.dumps(body), record_id))  # fmt: skip
+            db.execute(
+                "UPDATE plays SET body = ?, held = 0 WHERE id = ?", (json.dumps(body), record_id)
+            )
 
     def held_play(self, record_id: str) -> dict[str, Any] | None:
         """A log still waiting for its proof (read only: works on a full disk)."""
         with self._tx() as db:
-            row = db.execute("SELECT body FROM plays WHERE id = ? AND held = 1",
-                             (record_id,)).fetchone()  # fmt: skip
+            row = db.execute(
+                "SELECT body FROM plays WHERE id = ? AND held = 1", (record_id,)
+            ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
     def release_held(self) -> int:
@@ -153,8 +155,10 @@ class AgentCache:
     def forget_sent(self, before: datetime) -> None:
         """Uploaded logs older than the manifest window are only history: drop them."""
         with self._tx() as db:
-            db.execute("DELETE FROM plays WHERE sent_at IS NOT NULL AND created_at < ?",
-                       (before.isoformat(),))  # fmt: skip
+            db.execute(
+                "DELETE FROM plays WHERE sent_at IS NOT NULL AND created_at < ?",
+                (before.isoformat(),),
+            )
 
     # -- what is on air ---------------------------------------------------------------
     def set_airing(self, item: str | None, started_at: datetime | None = None) -> None:
@@ -163,9 +167,11 @@ class AgentCache:
                 db.execute("DELETE FROM airing")
             else:
                 assert started_at is not None
-                db.execute("INSERT OR REPLACE INTO airing (id, item, started_at, progress_at)"
-                           " VALUES (1, ?, ?, ?)",
-                           (item, started_at.isoformat(), started_at.isoformat()))  # fmt: skip
+                db.execute(
+                    "INSERT OR REPLACE INTO airing (id, item, started_at, progress_at)"
+                    " VALUES (1, ?, ?, ?)",
+                    (item, started_at.isoformat(), started_at.isoformat()),
+                )
 
     def mark_progress(self, now: datetime) -> None:
         """What is on air is still on air at ``now`` (after a crash, it aired until about
@@ -209,8 +215,11 @@ class AgentCache:
     def media_ok(self) -> bool:
         """Every cached file re-hashed (the heartbeat's ``cache_ok``)."""
         self._verified.clear()
-        return all(self.has_media(p.name) for p in list(self.media_dir.iterdir())
-                   if not p.name.endswith(".part"))  # fmt: skip
+        return all(
+            self.has_media(p.name)
+            for p in list(self.media_dir.iterdir())
+            if not p.name.endswith(".part")
+        )
 
     def store_media(self, sha256: str, chunks: Iterator[bytes]) -> Path:
         """Write a download beside its final name, check the hash, then rename: a file under

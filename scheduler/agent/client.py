@@ -59,8 +59,9 @@ class ServerClient:
         headers = {"If-None-Match": f'"{etag}"'} if etag else {}
         params = {"wait": f"{wait:g}"} if wait and etag else None
         timeout = self.timeout + (wait or 0)
-        response = self._call("GET", "/api/v1/agent/manifest", headers=headers, params=params,
-                              timeout=timeout)  # fmt: skip
+        response = self._call(
+            "GET", "/api/v1/agent/manifest", headers=headers, params=params, timeout=timeout
+        )
         if response.status_code == 304:
             return ManifestReply(etag, None)
         if response.status_code != 200:

@@ -46,8 +46,9 @@ def prove(
     try:
         recording = player.recording(started_at, ended_at)
         if recording is not None:
-            words = fingerprint_pcm(recording.chunks, recording.rate, recording.channels,
-                                    recording.seconds)  # fmt: skip
+            words = fingerprint_pcm(
+                recording.chunks, recording.rate, recording.channels, recording.seconds
+            )
             return Proof(words, OFF_AIR)
         if cue is not None and cue.media is not None:
             aired_to = math.ceil(cue.offset_s + seconds)  # from the top: it slides on the server

@@ -154,8 +154,13 @@ class Agent:
             except plan.ManifestError as exc:
                 log.error("cached manifest unreadable, waiting for the server: %s", exc)
         self.cache.prune(plan.needed(self._items.values(), self.clock()), partials=True)
-        self.scheduler.add_job(self._heartbeat, "interval", seconds=self.heartbeat_s,
-                               id="heartbeat", next_run_time=self.clock())  # fmt: skip
+        self.scheduler.add_job(
+            self._heartbeat,
+            "interval",
+            seconds=self.heartbeat_s,
+            id="heartbeat",
+            next_run_time=self.clock(),
+        )
         self.scheduler.add_job(self._upload, "interval", seconds=5, id="upload")
         self.scheduler.add_job(self._mark_progress, "interval", seconds=PROGRESS_S, id="progress")
         self.scheduler.start()
@@ -213,8 +218,14 @@ class Agent:
         ended = max(last_seen, started_at)
         if item is not None:
             ended = min(ended, item.end)
-        self._log(item_id, item, "interrupted", started_at, ended,
-                  "the agent stopped unexpectedly while this was on air")  # fmt: skip
+        self._log(
+            item_id,
+            item,
+            "interrupted",
+            started_at,
+            ended,
+            "the agent stopped unexpectedly while this was on air",
+        )
         self._disk(lambda: self.cache.set_airing(None))
 
     # -- sync -----------------------------------------------------------------------
@@ -278,8 +289,9 @@ class Agent:
             body = reply.body
             # The ETag is kept only with the manifest it names: a disk that refused it makes
             # the next sync fetch it whole again.
-            saved = self._disk(lambda: self.cache.save_manifest(reply.etag or "", body,
-                                                                self.clock()))  # fmt: skip
+            saved = self._disk(
+                lambda: self.cache.save_manifest(reply.etag or "", body, self.clock())
+            )
             self._etag = reply.etag if saved else None
         self._server_back()
         self._fetch_urgent()
@@ -344,9 +356,13 @@ class Agent:
                 # A relay is opened earlier than a file is loaded: a stream needs time to buffer.
                 lead = self.relay_lead if item.stream_url else self.lead
                 self.scheduler.add_job(
-                    self._air, "date", run_date=max(item.start - lead, now),
-                    id=item.id, args=[item.id], replace_existing=True,
-                )  # fmt: skip
+                    self._air,
+                    "date",
+                    run_date=max(item.start - lead, now),
+                    id=item.id,
+                    args=[item.id],
+                    replace_existing=True,
+                )
 
     # -- media ----------------------------------------------------------------------
     def _fetch(self, media: plan.Media) -> bool:
@@ -397,8 +413,14 @@ class Agent:
         if item.media:
             media = item.media[0]
             if not self._fetch(media):
-                self._log(item.id, item, "failed", None, None,
-                          "the media is not in the cache and could not be fetched")  # fmt: skip
+                self._log(
+                    item.id,
+                    item,
+                    "failed",
+                    None,
+                    None,
+                    "the media is not in the cache and could not be fetched",
+                )
                 return
             path = self.cache.media_path(media.sha256)
         with self._lock:
@@ -409,8 +431,11 @@ class Agent:
                 return
             # At most one thing airs: a higher item holds this one back until it is over
             # (it then joins in progress); this one holds back any lower item due inside it.
-            blockers = [h for h in self._handed.values()
-                        if h.item.rank > item.rank and h.cue.end > cue.start]  # fmt: skip
+            blockers = [
+                h
+                for h in self._handed.values()
+                if h.item.rank > item.rank and h.cue.end > cue.start
+            ]
             if blockers:
                 self._defer(item, max(h.cue.end for h in blockers) + GRACE)
                 return
@@ -430,8 +455,13 @@ class Agent:
             self._started[item.id] = cue.start
         # Air first: a cache disk that refuses the "on air" mark must not keep it off air.
         self._disk(lambda: self.cache.set_airing(item.id, cue.start))
-        log.info("cue %s: %s at %s (from %.1f s)", item.id, item.title,
-                 cue.start.astimezone().strftime("%H:%M:%S.%f")[:-3], cue.offset_s)  # fmt: skip
+        log.info(
+            "cue %s: %s at %s (from %.1f s)",
+            item.id,
+            item.title,
+            cue.start.astimezone().strftime("%H:%M:%S.%f")[:-3],
+            cue.offset_s,
+        )
         self.player.play(cue)
         self._beat_at(cue.start + timedelta(seconds=0.5))  # the panel shows it on air
 
@@ -439,8 +469,14 @@ class Agent:
         """Arm ``item`` again for when a higher item is over; it joins in progress then."""
         self._not_before[item.id] = until
         log.info("%s held back until %s by a higher-priority item", item.id, until)
-        self.scheduler.add_job(self._air, "date", run_date=max(until - self.lead, self.clock()),
-                               id=item.id, args=[item.id], replace_existing=True)  # fmt: skip
+        self.scheduler.add_job(
+            self._air,
+            "date",
+            run_date=max(until - self.lead, self.clock()),
+            id=item.id,
+            args=[item.id],
+            replace_existing=True,
+        )
 
     def _release_held(self, done: Item) -> None:
         """Items held back behind ``done`` may go on as soon as it is really over (its window
@@ -480,8 +516,10 @@ class Agent:
             due = min(given.end - given.start, planned.end - planned.start - skipped)
             if due - heard > SHORT_BY:
                 status = "partial"
-                detail = (f"the media ended early: aired {heard.total_seconds():.2f} s of "
-                          f"{due.total_seconds():.2f} s")  # fmt: skip
+                detail = (
+                    f"the media ended early: aired {heard.total_seconds():.2f} s of "
+                    f"{due.total_seconds():.2f} s"
+                )
         if handed is not None and status in ("played", "partial") and item is not None:
             late = handed.cue.offset_s - item.offset_ms / 1000
             if late > 1 and not item.urgent:
@@ -562,8 +600,13 @@ class Agent:
             self._reported.add(item_id)
         if not self._disk(lambda: self.cache.queue_play(record, now, held=held)):
             self._unsaved[str(record["id"])] = record  # uploaded from memory instead
-        log.info("%s %s: %s%s", status, item_id, item.title if item else "?",
-                 f" ({detail})" if detail else "")  # fmt: skip
+        log.info(
+            "%s %s: %s%s",
+            status,
+            item_id,
+            item.title if item else "?",
+            f" ({detail})" if detail else "",
+        )
         return str(record["id"])
 
     def _upload(self, force: bool = False) -> None:
@@ -615,8 +658,9 @@ class Agent:
         # Half the round trip is unknown; at commune-line latencies that is well under 1 s.
         self.clock_offset_ms = int((now - server_time).total_seconds() * 1000)
         if abs(self.clock_offset_ms) > 2000:
-            log.warning("this machine's clock is %+d ms off the server's: fix NTP",
-                        self.clock_offset_ms)  # fmt: skip
+            log.warning(
+                "this machine's clock is %+d ms off the server's: fix NTP", self.clock_offset_ms
+            )
 
     def _receipts(self) -> list[dict[str, Any]]:
         """The alert airings held but not yet logged: received when, on air since when."""
@@ -627,12 +671,15 @@ class Agent:
                 if item is None or item.broadcast is None or item_id in self._reported:
                     continue
                 started = self._started.get(item_id)
-                receipts.append({
-                    "item": item_id, "broadcast": item.broadcast,
-                    "scheduled_start": item.scheduled_start.isoformat(),
-                    "received_at": received.isoformat(),
-                    "started_at": started.isoformat() if started else None,
-                })  # fmt: skip
+                receipts.append(
+                    {
+                        "item": item_id,
+                        "broadcast": item.broadcast,
+                        "scheduled_start": item.scheduled_start.isoformat(),
+                        "received_at": received.isoformat(),
+                        "started_at": started.isoformat() if started else None,
+                    }
+                )
             return receipts
 
     def _send(self, batch: list[dict[str, Any]], now: datetime) -> bool:
@@ -673,8 +720,9 @@ class Agent:
     def _logged_items(self, *, settled: bool = False) -> set[str]:
         on_disk = self._disk(lambda: self.cache.logged_items(settled=settled), reading=True)
         on_disk = on_disk if isinstance(on_disk, set) else set()
-        in_memory = {r["item"] for r in self._unsaved.values()
-                     if not settled or r["status"] != "interrupted"}  # fmt: skip
+        in_memory = {
+            r["item"] for r in self._unsaved.values() if not settled or r["status"] != "interrupted"
+        }
         return set(on_disk) | in_memory
 
     def _mark_progress(self) -> None:
@@ -687,8 +735,9 @@ class Agent:
     # -- MQTT -----------------------------------------------------------------------
     def _start_mqtt(self, url: str) -> None:
         parts = urlparse(url)
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=f"loaxa-agent-{uuid.uuid4().hex[:12]}")  # fmt: skip
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"loaxa-agent-{uuid.uuid4().hex[:12]}"
+        )
         if parts.username:
             client.username_pw_set(parts.username, parts.password)
         if parts.scheme == "mqtts":
@@ -696,8 +745,9 @@ class Agent:
         client.on_connect = lambda *_: self._subscribe()
         client.on_message = lambda *_: self.sync_soon()
         client.reconnect_delay_set(1, 30)
-        client.connect_async(parts.hostname or "localhost",
-                             parts.port or (8883 if parts.scheme == "mqtts" else 1883))  # fmt: skip
+        client.connect_async(
+            parts.hostname or "localhost", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        )
         client.loop_start()
         self._mqtt = client
 

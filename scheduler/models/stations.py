@@ -19,8 +19,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from scheduler.db import Base, UTCDateTime
 
 # Prefixes of Vietnamese unit names, longest first, for the short name used in station titles.
-UNIT_PREFIXES = ("Thành phố ", "Thị trấn ", "Thị xã ", "Đặc khu ", "Phường ", "Huyện ", "Quận ",
-                 "Tỉnh ", "Xã ")  # fmt: skip
+UNIT_PREFIXES = (
+    "Thành phố ",
+    "Thị trấn ",
+    "Thị xã ",
+    "Đặc khu ",
+    "Phường ",
+    "Huyện ",
+    "Quận ",
+    "Tỉnh ",
+    "Xã ",
+)
 STATION_TITLES = {
     "province": "Đài Phát thanh và Truyền hình {}",
     "district": "Trung tâm Văn hóa, Thông tin và Thể thao {}",

@@ -61,9 +61,12 @@ def password() -> ResponseReturnValue:
         me = panel_user()
         try:
             accounts.change_own_password(
-                db_session(), now_utc(), me, str(form.current_password.data),
+                db_session(),
+                now_utc(),
+                me,
+                str(form.current_password.data),
                 str(form.password.data),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             db_session().rollback()
             show_error(form, exc, {"current_password": _("Mật khẩu hiện tại không đúng.")})

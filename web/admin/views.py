@@ -78,10 +78,13 @@ def users() -> ResponseReturnValue:
     if query:
         wanted = query.casefold()
         people = [
-            u for u in people
-            if wanted in u.username.casefold() or wanted in (u.full_name or "").casefold()
-            or wanted in u.station.name.casefold() or u.station.code.startswith(query)
-        ]  # fmt: skip
+            u
+            for u in people
+            if wanted in u.username.casefold()
+            or wanted in (u.full_name or "").casefold()
+            or wanted in u.station.name.casefold()
+            or u.station.code.startswith(query)
+        ]
     if role:
         people = [u for u in people if u.role.value == role]
     return render_template("admin/users.html", users=people, query=query, role=role)
@@ -97,10 +100,15 @@ def new_user() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                session(), now_utc(), panel_user(), str(form.username.data),
-                str(form.password.data), str(form.role.data), str(form.station.data),
+                session(),
+                now_utc(),
+                panel_user(),
+                str(form.username.data),
+                str(form.password.data),
+                str(form.role.data),
+                str(form.station.data),
                 str(form.full_name.data or ""),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             session().rollback()
             show_error(form, exc, _field_messages())
@@ -136,11 +144,14 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             changes = accounts.update_user(
-                session(), now_utc(), panel_user(), user,
+                session(),
+                now_utc(),
+                panel_user(),
+                user,
                 role=None if is_me else str(form.role.data),
                 station_code=None if is_me else str(form.station.data),
                 full_name=str(form.full_name.data or ""),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             session().rollback()
             show_error(form, exc, _field_messages())

@@ -169,9 +169,12 @@ def index() -> ResponseReturnValue:
     found = service.alerts_in(session(), me.station, PAGE + 1, (page - 1) * PAGE)
     rows = [(a, _status(a)) for a in found[:PAGE]]
     return render_template(
-        "alerts/index.html", rows=rows, page=page, more=len(found) > PAGE,
+        "alerts/index.html",
+        rows=rows,
+        page=page,
+        more=len(found) > PAGE,
         can_cancel=lambda a: permissions.in_scope(me, a.owner),
-    )  # fmt: skip
+    )
 
 
 @bp.get("/alerts/<int:alert_id>")
@@ -192,8 +195,9 @@ def show(alert_id: int) -> ResponseReturnValue:
 def stations(alert_id: int) -> ResponseReturnValue:
     """The station-by-station panel alone, for the page's auto-refresh."""
     alert = _alert(alert_id)
-    return render_template("alerts/_progress.html", alert=alert, status=_status(alert),
-                           now=now_utc())  # fmt: skip
+    return render_template(
+        "alerts/_progress.html", alert=alert, status=_status(alert), now=now_utc()
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/cancel")

@@ -171,8 +171,9 @@ def media(sha256: str) -> Response:
         response.headers["X-Accel-Redirect"] = accel + path.relative_to(store.root).as_posix()
         response.set_etag(sha256)
     else:
-        response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256,
-                             max_age=365 * 24 * 3600)  # fmt: skip
+        response = send_file(
+            path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=365 * 24 * 3600
+        )
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 

@@ -122,15 +122,17 @@ def status_json(status: AlertStatus) -> dict[str, Any]:
     rows = []
     for row in status.rows:
         current = row.current
-        rows.append({
-            "station": row.station.code,
-            "name": row.station.name,
-            "online": row.online,
-            "status": row.state,
-            "reason": current.reason if current is not None else None,
-            "aired": row.aired,
-            "airings": [airing(a) for a in row.airings],
-        })  # fmt: skip
+        rows.append(
+            {
+                "station": row.station.code,
+                "name": row.station.name,
+                "online": row.online,
+                "status": row.state,
+                "reason": current.reason if current is not None else None,
+                "aired": row.aired,
+                "airings": [airing(a) for a in row.airings],
+            }
+        )
     return {
         "progress": status.state,
         "total": status.total,

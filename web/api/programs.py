@@ -63,5 +63,6 @@ def program_audio(program_id: int) -> Response:
     if program.media_file is None:
         raise NotFound(f"programme {program.id} has no audio yet ({program.status})")
     path = store_for(settings()).path_for(program.media_file.sha256)
-    return send_file(path, mimetype="audio/mpeg", conditional=True,
-                     download_name=f"program-{program.id}.mp3")  # fmt: skip
+    return send_file(
+        path, mimetype="audio/mpeg", conditional=True, download_name=f"program-{program.id}.mp3"
+    )

@@ -62,9 +62,11 @@ def campaign(fmt: str | None = None) -> Response:
     if fmt in ("csv", "xlsx"):
         headers, rows = campaign_table(made)
         p = made.period
-        title = (f"Báo cáo chiến dịch {found.name} — {made.rows[0].station.name} — "
-                 f"{p.first.day}/{p.first.month}/{p.first.year}–"
-                 f"{p.last.day}/{p.last.month}/{p.last.year}")  # fmt: skip
+        title = (
+            f"Báo cáo chiến dịch {found.name} — {made.rows[0].station.name} — "
+            f"{p.first.day}/{p.first.month}/{p.first.year}–"
+            f"{p.last.day}/{p.last.month}/{p.last.year}"
+        )
         name = f"chien-dich-{found.code}-{p.first.isoformat()}-{p.last.isoformat()}"
         return spreadsheet(fmt, name, "Chiến dịch", title, headers, rows)
     return jsonify(campaign_json(made))
@@ -72,27 +74,43 @@ def campaign(fmt: str | None = None) -> Response:
 
 def campaign_json(made: CampaignReport) -> dict[str, Any]:
     def tally(t: TopicTally) -> dict[str, Any]:
-        return {"broadcasts": len(t.broadcasts), "airings": t.airings,
-                "planned_minutes": minutes(t.planned_s),
-                "aired_minutes": minutes(t.aired_s)}  # fmt: skip
+        return {
+            "broadcasts": len(t.broadcasts),
+            "airings": t.airings,
+            "planned_minutes": minutes(t.planned_s),
+            "aired_minutes": minutes(t.aired_s),
+        }
 
     campaign = made.campaign
     return {
-        "campaign": {"code": campaign.code, "name": campaign.name,
-                     "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
-                     "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None},
+        "campaign": {
+            "code": campaign.code,
+            "name": campaign.name,
+            "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
+            "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
+        },
         "from": made.period.first.isoformat(),
         "to": made.period.last.isoformat(),
-        "key_dates": [{"from": k.first.isoformat(), "to": k.last.isoformat(), "name": k.name}
-                      for k in made.key_dates],
-        "topics": [{"topic": t.code, "name": t.name,
-                    **tally(made.by_topic.get(t.code, TopicTally()))} for t in made.topics],
-        "rows": [{"station": r.station.code, "name": r.station.name, "level": r.station.level,
-                  **tally(r.total),
-                  "topics": {code: tally(t) for code, t in sorted(r.topics.items())}}
-                 for r in made.rows],
+        "key_dates": [
+            {"from": k.first.isoformat(), "to": k.last.isoformat(), "name": k.name}
+            for k in made.key_dates
+        ],
+        "topics": [
+            {"topic": t.code, "name": t.name, **tally(made.by_topic.get(t.code, TopicTally()))}
+            for t in made.topics
+        ],
+        "rows": [
+            {
+                "station": r.station.code,
+                "name": r.station.name,
+                "level": r.station.level,
+                **tally(r.total),
+                "topics": {code: tally(t) for code, t in sorted(r.topics.items())},
+            }
+            for r in made.rows
+        ],
         "totals": tally(made.rows[0].total if made.rows else TopicTally()),
-    }  # fmt: skip
+    }
 
 
 def campaign_table(made: CampaignReport) -> tuple[list[str], list[list[Any]]]:
@@ -101,8 +119,13 @@ def campaign_table(made: CampaignReport) -> tuple[list[str], list[list[Any]]]:
         headers += [f"Lượt — {topic.name}", f"Phút — {topic.name}"]
     rows = []
     for r in made.rows:
-        cells: list[Any] = [r.station.code, r.station.name, LEVELS.get(r.station.level),
-                            r.total.airings, minutes(r.total.aired_s)]  # fmt: skip
+        cells: list[Any] = [
+            r.station.code,
+            r.station.name,
+            LEVELS.get(r.station.level),
+            r.total.airings,
+            minutes(r.total.aired_s),
+        ]
         for topic in made.topics:
             t = r.topics.get(topic.code, TopicTally())
             cells += [t.airings, minutes(t.aired_s)]
@@ -121,13 +144,18 @@ def airings_report() -> Response:
     zone = ZoneInfo(station.timezone)
     found = report.outcomes.get(station.code)
     if found is None:
-        raise Invalid(f"station: {station.code} does not air itself; ask for one of its "
-                      "communes", "station")  # fmt: skip
-    return jsonify({
-        "station": station.code, "name": station.name,
-        "from": report.period.first.isoformat(), "to": report.period.last.isoformat(),
-        "airings": [outcome_json(o, zone) for o in found],
-    })  # fmt: skip
+        raise Invalid(
+            f"station: {station.code} does not air itself; ask for one of its communes", "station"
+        )
+    return jsonify(
+        {
+            "station": station.code,
+            "name": station.name,
+            "from": report.period.first.isoformat(),
+            "to": report.period.last.isoformat(),
+            "airings": [outcome_json(o, zone) for o in found],
+        }
+    )
 
 
 def build(user: User, *, settled: bool = True) -> compliance.Report:
@@ -149,10 +177,16 @@ def build(user: User, *, settled: bool = True) -> compliance.Report:
         _station(origin, "origin")
     filters = compliance.Filters(kind, origin, request.args.get("campaign") or None)
     cfg = settings()
-    return compliance.compliance(db, root, period, filters, now_utc(),
-                                 timedelta(seconds=cfg.min_fragment_s),
-                                 timedelta(seconds=cfg.report_grace_s),
-                                 settled=settled)  # fmt: skip
+    return compliance.compliance(
+        db,
+        root,
+        period,
+        filters,
+        now_utc(),
+        timedelta(seconds=cfg.min_fragment_s),
+        timedelta(seconds=cfg.report_grace_s),
+        settled=settled,
+    )
 
 
 def report_json(report: compliance.Report) -> dict[str, Any]:

@@ -380,7 +380,24 @@ class RejectBody(BaseModel):
 
 
 ANSWERS: tuple[type[BaseModel], ...] = (
-    Error, Health, Station, StationDetail, TimelineEntry, Play, Broadcast, Segment, Program,
-    Alert, IssuedAlert, AlertWithStatus, Compliance, Campaign, Airings, Engine, Text,
-    PlaysAccepted, HeartbeatAnswer, ManifestBody,
-)  # fmt: skip
+    Error,
+    Health,
+    Station,
+    StationDetail,
+    TimelineEntry,
+    Play,
+    Broadcast,
+    Segment,
+    Program,
+    Alert,
+    IssuedAlert,
+    AlertWithStatus,
+    Compliance,
+    Campaign,
+    Airings,
+    Engine,
+    Text,
+    PlaysAccepted,
+    HeartbeatAnswer,
+    ManifestBody,
+)

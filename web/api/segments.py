@@ -73,9 +73,17 @@ def tts_segment() -> Response:
     db = session()
     meta = service.prepare(db, user, spec.title, spec.owner, spec.campaign, spec.topic)
     stored = service.speak_bulletin(
-        db, settings(), user, meta, text, now_utc(), jobs=jobs(),
-        engine=spec.engine, voice=spec.voice, speed=spec.speed,
-    )  # fmt: skip
+        db,
+        settings(),
+        user,
+        meta,
+        text,
+        now_utc(),
+        jobs=jobs(),
+        engine=spec.engine,
+        voice=spec.voice,
+        speed=spec.speed,
+    )
     return _answer(commit(stored))
 
 
@@ -124,8 +132,9 @@ def segment_audio(segment_id: int) -> Response:
     if segment.media_file is None:
         raise NotFound(f"segment {segment.id} has no audio yet ({segment.status})")
     path = service.store_for(settings()).path_for(segment.media_file.sha256)
-    return send_file(path, mimetype="audio/mpeg", conditional=True,
-                     download_name=f"segment-{segment.id}.mp3")  # fmt: skip
+    return send_file(
+        path, mimetype="audio/mpeg", conditional=True, download_name=f"segment-{segment.id}.mp3"
+    )
 
 
 @bp.post("/segments/<int:segment_id>/approve")

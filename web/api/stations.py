@@ -48,15 +48,23 @@ def show_station(code: str) -> Response:
     # A move between maps: what the station was formed from, and what it became.
     lineage = remap.successions(session(), station)
     body["predecessors"] = [
-        {"code": link.predecessor.code, "former_code": link.former_code,
-         "former_name": link.former_name, "effective": link.effective.isoformat()}
+        {
+            "code": link.predecessor.code,
+            "former_code": link.former_code,
+            "former_name": link.former_name,
+            "effective": link.effective.isoformat(),
+        }
         for link in lineage["before"]
-    ]  # fmt: skip
+    ]
     body["successors"] = [
-        {"code": link.successor.code, "name": link.successor.name, "default": link.is_default,
-         "effective": link.effective.isoformat()}
+        {
+            "code": link.successor.code,
+            "name": link.successor.name,
+            "default": link.is_default,
+            "effective": link.effective.isoformat(),
+        }
         for link in lineage["after"]
-    ]  # fmt: skip
+    ]
     return jsonify(body)
 
 

@@ -95,9 +95,13 @@ def _page_number() -> int:
 @login_required
 def index() -> ResponseReturnValue:
     found = library.program_page(
-        session(), panel_user(), _page_number(), PER_PAGE,
-        alerts=request.args.get("alerts") == "1", archived=request.args.get("archived") == "1",
-    )  # fmt: skip
+        session(),
+        panel_user(),
+        _page_number(),
+        PER_PAGE,
+        alerts=request.args.get("alerts") == "1",
+        archived=request.args.get("archived") == "1",
+    )
     return render_template("programs/index.html", found=found)
 
 
@@ -174,8 +178,9 @@ def audio(program_id: int) -> ResponseReturnValue:
     path = store_for(settings()).path_for(program.media_file.sha256)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="audio/mpeg", conditional=True,
-                     download_name=f"program-{program.id}.mp3")  # fmt: skip
+    return send_file(
+        path, mimetype="audio/mpeg", conditional=True, download_name=f"program-{program.id}.mp3"
+    )
 
 
 # --- The builder ----------------------------------------------------------------------------
@@ -218,10 +223,13 @@ def _parse_rows(tokens: list[str], me: User, form: ProgramForm) -> list[Row]:
             continue
         rows.append(Row(token, _segment_ms(segment), segment))
     if dropped or len(tokens) > MAX_ITEMS:
-        form.form_errors = [*form.form_errors, _(
-            "Có mục không còn dùng được (bản tin đã xoá, chưa xử lý xong hoặc ngoài phạm vi); "
-            "mục đó đã được bỏ khỏi chương trình."
-        )]  # fmt: skip
+        form.form_errors = [
+            *form.form_errors,
+            _(
+                "Có mục không còn dùng được (bản tin đã xoá, chưa xử lý xong hoặc ngoài phạm vi); "
+                "mục đó đã được bỏ khỏi chương trình."
+            ),
+        ]
     return rows
 
 
@@ -232,10 +240,13 @@ def _silence_ms(form: ProgramForm) -> int | None:
     except ValueError:
         seconds = -1
     if not (0.1 <= seconds <= service.MAX_SILENCE_MS / 1000):
-        form.silence_s.errors = [*form.silence_s.errors, _(
-            "Nhập số giây của khoảng lặng, từ 0,1 đến %(max)d.",
-            max=service.MAX_SILENCE_MS // 1000,
-        )]  # fmt: skip
+        form.silence_s.errors = [
+            *form.silence_s.errors,
+            _(
+                "Nhập số giây của khoảng lặng, từ 0,1 đến %(max)d.",
+                max=service.MAX_SILENCE_MS // 1000,
+            ),
+        ]
         return None
     return round(seconds * 1000)
 
@@ -281,11 +292,12 @@ def _save(form: ProgramForm, rows: list[Row], me: User) -> Program | None:
             owner=str(form.owner.data),
             crossfade_ms=int(str(form.crossfade.data)),
             items=[
-                service.ItemSpec(segment=r.segment.id) if r.segment is not None
+                service.ItemSpec(segment=r.segment.id)
+                if r.segment is not None
                 else service.ItemSpec(silence_ms=r.ms)
                 for r in rows
             ],
-        )  # fmt: skip
+        )
         program = service.create_program(db, me, spec, now_utc())
     except (ValidationError, ValueError):
         db.rollback()
@@ -296,10 +308,13 @@ def _save(form: ProgramForm, rows: list[Row], me: User) -> Program | None:
         if exc.field == "owner":
             form.owner.errors = [*form.owner.errors, _("Hãy chọn một đài trong phạm vi của bạn.")]
         else:
-            form.form_errors = [*form.form_errors, _(
-                "Có bản tin trong chương trình không dùng được (chưa xử lý xong hoặc ngoài "
-                "phạm vi của bạn)."
-            )]  # fmt: skip
+            form.form_errors = [
+                *form.form_errors,
+                _(
+                    "Có bản tin trong chương trình không dùng được (chưa xử lý xong hoặc ngoài "
+                    "phạm vi của bạn)."
+                ),
+            ]
         return None
     if sum(r.ms for r in rows if r.segment is not None) <= SYNC_RENDER_MS:
         db.commit()
@@ -349,11 +364,15 @@ def new() -> ResponseReturnValue:
                 program = _save(form, rows, me)
                 if program is not None:
                     if program.status == "failed":
-                        flash(_("Đã lưu nhưng không dựng được âm thanh: %(reason)s",
-                                reason=program.error or ""), "error")  # fmt: skip
+                        flash(
+                            _(
+                                "Đã lưu nhưng không dựng được âm thanh: %(reason)s",
+                                reason=program.error or "",
+                            ),
+                            "error",
+                        )
                     else:
-                        flash(_("Đã lưu chương trình “%(title)s”.", title=program.title),
-                              "success")  # fmt: skip
+                        flash(_("Đã lưu chương trình “%(title)s”.", title=program.title), "success")
                     return redirect(url_for(".show", program_id=program.id))
             status = 400
         else:
@@ -361,9 +380,12 @@ def new() -> ResponseReturnValue:
             if form.silence_s.errors:
                 status = 400
     candidates = library.program_candidates(
-        session(), me, str(form.q.data or "")[:100], str(form.campaign.data or "")[:64],
+        session(),
+        me,
+        str(form.q.data or "")[:100],
+        str(form.campaign.data or "")[:64],
         bool(form.approved_only.data),
-    )  # fmt: skip
+    )
     return render_template(
         "programs/new.html",
         form=form,

@@ -56,14 +56,19 @@ def _messages() -> dict[str, str]:
 def _page(form: ReadingForm, status: int = 200) -> ResponseReturnValue:
     db = session()
     rows = db.execute(
-        select(Reading, User.username).outerjoin(User, User.id == Reading.added_by)
+        select(Reading, User.username)
+        .outerjoin(User, User.id == Reading.added_by)
         .order_by(Reading.written)
-    ).all()  # fmt: skip
+    ).all()
     sample = (request.args.get("thu") or "").strip()[:500]
     return render_template(
-        "readings/index.html", form=form, rows=rows, bundled=sorted(load_abbreviations().items()),
-        sample=sample, heard=normalize(sample, reading_table(db)) if sample else None,
-    ), status  # fmt: skip
+        "readings/index.html",
+        form=form,
+        rows=rows,
+        bundled=sorted(load_abbreviations().items()),
+        sample=sample,
+        heard=normalize(sample, reading_table(db)) if sample else None,
+    ), status
 
 
 @bp.get("/doc-tat")
@@ -80,15 +85,22 @@ def add() -> ResponseReturnValue:
         return _page(form, 400)
     db = session()
     try:
-        reading = add_reading(db, panel_user(), str(form.written.data), str(form.spoken.data),
-                              now_utc())  # fmt: skip
+        reading = add_reading(
+            db, panel_user(), str(form.written.data), str(form.spoken.data), now_utc()
+        )
     except DomainError as exc:
         db.rollback()
         show_error(form, exc, _messages())
         return _page(form, 400)
     db.commit()
-    flash(_("Đã lưu: %(written)s đọc là “%(spoken)s”.", written=reading.written,
-            spoken=reading.spoken), "success")  # fmt: skip
+    flash(
+        _(
+            "Đã lưu: %(written)s đọc là “%(spoken)s”.",
+            written=reading.written,
+            spoken=reading.spoken,
+        ),
+        "success",
+    )
     return redirect(url_for(".index", thu=reading.written))
 
 

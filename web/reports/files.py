@@ -54,8 +54,13 @@ def tally_json(tally: Tally) -> dict[str, Any]:
 
 def row_json(row: Row) -> dict[str, Any]:
     station = row.station
-    return {"station": station.code, "name": station.name, "level": station.level,
-            "airs": row.airs, **tally_json(row.tally)}  # fmt: skip
+    return {
+        "station": station.code,
+        "name": station.name,
+        "level": station.level,
+        "airs": row.airs,
+        **tally_json(row.tally),
+    }
 
 
 def _rate(value: float | None) -> float | None:
@@ -82,9 +87,11 @@ def _table(report: Report) -> tuple[list[str], list[list[Any]]]:
 
 def title_of(report: Report) -> str:
     p = report.period
-    return (f"Báo cáo kết quả tiếp âm — {report.root.name} — "
-            f"{p.first.day}/{p.first.month}/{p.first.year}–{p.last.day}/{p.last.month}/"
-            f"{p.last.year}")  # fmt: skip
+    return (
+        f"Báo cáo kết quả tiếp âm — {report.root.name} — "
+        f"{p.first.day}/{p.first.month}/{p.first.year}–{p.last.day}/{p.last.month}/"
+        f"{p.last.year}"
+    )
 
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -99,9 +106,13 @@ def download(report: Report, fmt: str) -> Response:
 
 
 def spreadsheet(
-    fmt: str, name: str, sheet: str, title: str, headers: Sequence[str],
+    fmt: str,
+    name: str,
+    sheet: str,
+    title: str,
+    headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
-) -> Response:  # fmt: skip
+) -> Response:
     """``headers`` and ``rows`` as a CSV or XLSX attachment called ``name.fmt``."""
     if fmt == "csv":
         body, mimetype = write_csv(headers, rows), CSV_TYPE

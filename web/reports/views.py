@@ -103,21 +103,29 @@ def _report(me: User, q: Query, *, settled: bool = True) -> compliance.Report:
     try:
         period = compliance.Period.checked(q.first, q.last)
     except Invalid as exc:
-        raise Invalid(_("Khoảng ngày không hợp lệ (tối đa 366 ngày, ngày đầu trước ngày cuối)."),
-                      exc.field) from None  # fmt: skip
+        raise Invalid(
+            _("Khoảng ngày không hợp lệ (tối đa 366 ngày, ngày đầu trước ngày cuối)."), exc.field
+        ) from None
     cfg = settings()
     return compliance.compliance(
-        session(), root, period, compliance.Filters(kind=q.kind or None), now_utc(),
-        timedelta(seconds=cfg.min_fragment_s), timedelta(seconds=cfg.report_grace_s),
+        session(),
+        root,
+        period,
+        compliance.Filters(kind=q.kind or None),
+        now_utc(),
+        timedelta(seconds=cfg.min_fragment_s),
+        timedelta(seconds=cfg.report_grace_s),
         settled=settled,
-    )  # fmt: skip
+    )
 
 
 def _worst_first(rows: list[compliance.Row]) -> list[compliance.Row]:
     """Airing stations with something planned, the lowest rate of minutes first."""
     planned = [r for r in rows if r.airs and r.tally.planned]
-    return sorted(planned, key=lambda r: (r.tally.rate_minutes or 0.0, r.tally.rate_count or 0.0,
-                                          r.station.code))  # fmt: skip
+    return sorted(
+        planned,
+        key=lambda r: (r.tally.rate_minutes or 0.0, r.tally.rate_count or 0.0, r.station.code),
+    )
 
 
 def _by_day(report: compliance.Report) -> list[tuple[str, float | None]]:
@@ -147,17 +155,23 @@ def index() -> ResponseReturnValue:
     except DomainError as exc:
         status = exc.status if exc.status in (400, 403, 404) else 400
         fallback = Query(me.station.code, "week", _today(me.station), _today(me.station), "")
-        return render_template("reports/index.html", q=fallback, report=None, error=exc.message,
-                               **context), status  # fmt: skip
+        return render_template(
+            "reports/index.html", q=fallback, report=None, error=exc.message, **context
+        ), status
     children = [r for r in report.rows if r.station.parent_id == report.root.id]
     return render_template(
-        "reports/index.html", q=q, report=report, error=None,
+        "reports/index.html",
+        q=q,
+        report=report,
+        error=None,
         rows=_worst_first(report.rows),
-        by_child=charts.bars([(r.station.name, r.tally.rate_minutes) for r in children],
-                             _("Tỷ lệ phút đã phát theo đơn vị")),
+        by_child=charts.bars(
+            [(r.station.name, r.tally.rate_minutes) for r in children],
+            _("Tỷ lệ phút đã phát theo đơn vị"),
+        ),
         by_day=charts.columns(_by_day(report), _("Tỷ lệ phút đã phát theo ngày")),
         **context,
-    )  # fmt: skip
+    )
 
 
 @bp.get("/reports/export.<fmt>")
@@ -180,8 +194,15 @@ def station(code: str) -> ResponseReturnValue:
     found = report.outcomes.get(report.root.code)
     if found is None:
         raise Invalid(_("Đài %(code)s không tự phát; hãy chọn một đài xã.", code=code), "station")
-    return render_template("reports/station.html", q=q, report=report, outcomes=found,
-                           status=STATUS, reasons=REASONS, row=report.rows[0])  # fmt: skip
+    return render_template(
+        "reports/station.html",
+        q=q,
+        report=report,
+        outcomes=found,
+        status=STATUS,
+        reasons=REASONS,
+        row=report.rows[0],
+    )
 
 
 @bp.get("/reports/monthly")
@@ -203,8 +224,15 @@ def monthly() -> ResponseReturnValue:
     report = _report(me, q)
     children = [r for r in report.rows if r.station.parent_id == report.root.id]
     return render_template(
-        "reports/monthly.html", q=q, report=report, month=first, children=children,
-        rows=_worst_first(report.rows), made=now_utc(),
-        by_child=charts.bars([(r.station.name, r.tally.rate_minutes) for r in children],
-                             _("Tỷ lệ phút đã phát theo đơn vị")),
-    )  # fmt: skip
+        "reports/monthly.html",
+        q=q,
+        report=report,
+        month=first,
+        children=children,
+        rows=_worst_first(report.rows),
+        made=now_utc(),
+        by_child=charts.bars(
+            [(r.station.name, r.tally.rate_minutes) for r in children],
+            _("Tỷ lệ phút đã phát theo đơn vị"),
+        ),
+    )

@@ -17,13 +17,23 @@ from flask_babel import lazy_gettext as _l
 # RFC 5545 weekday codes, Monday first, with the Vietnamese short and long names.
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_SHORT = {
-    "MO": _l("T2"), "TU": _l("T3"), "WE": _l("T4"), "TH": _l("T5"),
-    "FR": _l("T6"), "SA": _l("T7"), "SU": _l("CN"),
-}  # fmt: skip
+    "MO": _l("T2"),
+    "TU": _l("T3"),
+    "WE": _l("T4"),
+    "TH": _l("T5"),
+    "FR": _l("T6"),
+    "SA": _l("T7"),
+    "SU": _l("CN"),
+}
 DAY_LONG = {
-    "MO": _l("thứ Hai"), "TU": _l("thứ Ba"), "WE": _l("thứ Tư"), "TH": _l("thứ Năm"),
-    "FR": _l("thứ Sáu"), "SA": _l("thứ Bảy"), "SU": _l("Chủ nhật"),
-}  # fmt: skip
+    "MO": _l("thứ Hai"),
+    "TU": _l("thứ Ba"),
+    "WE": _l("thứ Tư"),
+    "TH": _l("thứ Năm"),
+    "FR": _l("thứ Sáu"),
+    "SA": _l("thứ Bảy"),
+    "SU": _l("Chủ nhật"),
+}
 MODES = ("once", "daily", "weekdays", "days", "dates", "custom")
 MODE_LABELS = {
     "once": _l("Một lần"),

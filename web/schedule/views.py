@@ -44,12 +44,21 @@ SCHEDULERS = (Role.admin, Role.editor, Role.approver)
 APPROVERS = (Role.admin, Role.approver)
 # The domain's field names → the form's.
 FIELD_OF = {
-    "title": "title", "owner": "owner", "kind": "kind", "program": "program",
-    "source": "source", "stream_url": "stream_url", "start": "start_date",
-    "duration_s": "duration_min", "until": "until", "exdates": "exdates",
-    "targets": "targets", "priority": "priority", "conflict": "conflict",
+    "title": "title",
+    "owner": "owner",
+    "kind": "kind",
+    "program": "program",
+    "source": "source",
+    "stream_url": "stream_url",
+    "start": "start_date",
+    "duration_s": "duration_min",
+    "until": "until",
+    "exdates": "exdates",
+    "targets": "targets",
+    "priority": "priority",
+    "conflict": "conflict",
     "max_delay_s": "max_delay_min",
-}  # fmt: skip
+}
 
 
 # --- Who sees what ---------------------------------------------------------------------------
@@ -419,12 +428,14 @@ def conflict_report(
     rows = []
     for c in found:
         mine = c["broadcast"] == draft_id
-        rows.append({
-            **c,
-            "station_name": stations.get(c["station"], c["station"]),
-            "loser": this if mine else titles.get(c["broadcast"], f"#{c['broadcast']}"),
-            "winner": this if c["with"] == draft_id else titles.get(c["with"], f"#{c['with']}"),
-        })  # fmt: skip
+        rows.append(
+            {
+                **c,
+                "station_name": stations.get(c["station"], c["station"]),
+                "loser": this if mine else titles.get(c["broadcast"], f"#{c['broadcast']}"),
+                "winner": this if c["with"] == draft_id else titles.get(c["with"], f"#{c['with']}"),
+            }
+        )
     return {
         "clashes": [
             {

@@ -217,8 +217,9 @@ def audio(segment_id: int) -> ResponseReturnValue:
     path = service.store_for(settings()).path_for(segment.media_file.sha256)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="audio/mpeg", conditional=True,
-                     download_name=f"segment-{segment.id}.mp3")  # fmt: skip
+    return send_file(
+        path, mimetype="audio/mpeg", conditional=True, download_name=f"segment-{segment.id}.mp3"
+    )
 
 
 @bp.post("/segments/<int:segment_id>/approve")
@@ -249,13 +250,20 @@ def archive(segment_id: int) -> ResponseReturnValue:
     segment = visible_segment(segment_id)
     done = toggle(segment)
     if done.refused_by is not None:
-        flash(_("Chưa lưu trữ được: bản tin còn nằm trong chương trình %(users)s.",
-                users=done.refused_by), "error")  # fmt: skip
+        flash(
+            _(
+                "Chưa lưu trữ được: bản tin còn nằm trong chương trình %(users)s.",
+                users=done.refused_by,
+            ),
+            "error",
+        )
     elif done.restored:
         flash(_("Đã khôi phục bản tin “%(title)s”.", title=segment.title), "success")
     else:
-        flash(_("Đã lưu trữ bản tin “%(title)s”; lịch sử vẫn được giữ.", title=segment.title),
-              "success")  # fmt: skip
+        flash(
+            _("Đã lưu trữ bản tin “%(title)s”; lịch sử vẫn được giữ.", title=segment.title),
+            "success",
+        )
     return redirect(url_for(".show", segment_id=segment.id))
 
 
@@ -280,11 +288,14 @@ def publish(segment_id: int) -> ResponseReturnValue:
     else:
         session().commit()
         if withdraw:
-            flash(_("Đã gỡ bản tin “%(title)s” khỏi trang công khai.", title=segment.title),
-                  "success")  # fmt: skip
+            flash(
+                _("Đã gỡ bản tin “%(title)s” khỏi trang công khai.", title=segment.title), "success"
+            )
         else:
-            flash(_("Đã công bố bản tin “%(title)s” lên trang Bản tin và RSS.",
-                    title=segment.title), "success")  # fmt: skip
+            flash(
+                _("Đã công bố bản tin “%(title)s” lên trang Bản tin và RSS.", title=segment.title),
+                "success",
+            )
     return redirect(url_for(".show", segment_id=segment.id))
 
 
@@ -351,8 +362,20 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
     speed = float(str(form.speed.data))
     try:
         meta = service.prepare(db, me, str(form.title.data), str(form.owner.data), campaign, topic)
-        return commit(service.speak_bulletin(db, cfg, me, meta, text, now_utc(), jobs=jobs(),
-                                             engine=engine, voice=voice, speed=speed))  # fmt: skip
+        return commit(
+            service.speak_bulletin(
+                db,
+                cfg,
+                me,
+                meta,
+                text,
+                now_utc(),
+                jobs=jobs(),
+                engine=engine,
+                voice=voice,
+                speed=speed,
+            )
+        )
     except TtsError as exc:
         db.rollback()
         form.engine.errors = [*form.engine.errors, str(exc)]
@@ -404,10 +427,14 @@ def listen() -> ResponseReturnValue:
     with TemporaryDirectory(prefix="loaxa-listen-") as tmp:
         try:
             spoken = speak(
-                opening, settings(), Path(tmp), engine=form.engine.data or None,
-                voice=str(form.voice.data), speed=float(str(form.speed.data)),
+                opening,
+                settings(),
+                Path(tmp),
+                engine=form.engine.data or None,
+                voice=str(form.voice.data),
+                speed=float(str(form.speed.data)),
                 normalize=lambda words: normalize(words, reading_table(session())),
-            )  # fmt: skip
+            )
         except TtsError as exc:
             return jsonify(error=str(exc)), 422
         audio = spoken.path.read_bytes()
@@ -436,10 +463,14 @@ def tts() -> ResponseReturnValue:
     text = str(form.text.data or "")
     if form.is_submitted() and not form.text.errors:
         if len(text) > cfg.tts_max_chars:
-            form.text.errors = [*form.text.errors, _(
-                "Văn bản quá dài (%(n)d ký tự, tối đa %(max)d); hãy chia thành nhiều bản tin.",
-                n=len(text), max=cfg.tts_max_chars,
-            )]  # fmt: skip
+            form.text.errors = [
+                *form.text.errors,
+                _(
+                    "Văn bản quá dài (%(n)d ký tự, tối đa %(max)d); hãy chia thành nhiều bản tin.",
+                    n=len(text),
+                    max=cfg.tts_max_chars,
+                ),
+            ]
         else:
             normalized = normalize(text, reading_table(session()))
             if valid and request.form.get("action") == "speak":
@@ -448,12 +479,19 @@ def tts() -> ResponseReturnValue:
                     if segment is not None:
                         return _spoken(segment)
                 else:
-                    form.text.errors = [*form.text.errors, _(
-                        "Văn bản đã thay đổi sau lần xem trước. Hãy xem lại văn bản chuẩn hoá "
-                        "bên dưới rồi bấm “Đọc thành bản tin”."
-                    )]  # fmt: skip
+                    form.text.errors = [
+                        *form.text.errors,
+                        _(
+                            "Văn bản đã thay đổi sau lần xem trước. Hãy xem lại văn bản chuẩn hoá "
+                            "bên dưới rồi bấm “Đọc thành bản tin”."
+                        ),
+                    ]
             form.checked.data = fingerprint(text)
     return render_template(
-        "segments/tts.html", form=form, normalized=normalized, max_chars=cfg.tts_max_chars,
-        templates=notice_templates(), chosen=_template_code(request.args.get("mau")),
-    ), 400 if form.errors else 200  # fmt: skip
+        "segments/tts.html",
+        form=form,
+        normalized=normalized,
+        max_chars=cfg.tts_max_chars,
+        templates=notice_templates(),
+        chosen=_template_code(request.args.get("mau")),
+    ), 400 if form.errors else 200

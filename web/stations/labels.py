@@ -56,66 +56,91 @@ LIVE_TONE = {"online": "ok", "offline": "bad", "never": "muted"}
 
 # Reasons, most specific first: a pattern the whole reason matches, and what to say; the
 # pattern's named groups fill the placeholders (".*" at the end: what follows is detail).
-REASONS: list[tuple[re.Pattern[str], Any]] = [(re.compile(p, re.S), text) for p, text in (
-    (re.escape(NO_REPORT), _l("Đài không báo cáo trước khi hết hạn (mất liên lạc?)")),
-    ("not aired here: the agent was not running or did not have the media.*",
-     _l("Không phát tại đài: máy trạm không chạy hoặc chưa có âm thanh kịp giờ")),
-    ("the media is not in the cache and could not be fetched",
-     _l("Máy trạm chưa có tệp âm thanh và không tải về được")),
-    ("too little of it was left to join", _l("Còn quá ít thời gian để phát tiếp")),
-    ("pre-empted by emergency: (?P<title>.*)", _l("Bị ngắt để phát khẩn cấp: %(title)s")),
-    ("pre-empted by priority: (?P<title>.*)",
-     _l("Bị ngắt để phát chương trình ưu tiên: %(title)s")),
-    ("pre-empted by (?P<title>.*)", _l("Bị ngắt để phát: %(title)s")),
-    ("the agent stopped unexpectedly while this was on air",
-     _l("Máy trạm dừng đột ngột khi đang phát (mất điện?)")),
-    ("the agent was stopped", _l("Máy trạm đã bị tắt")),
-    ("stopped by the agent", _l("Máy trạm đã dừng phát")),
-    ("the player was closed", _l("Trình phát đã đóng")),
-    ("the alert expired before this station could air it",
-     _l("Cảnh báo đã hết hạn trước khi đài kịp phát")),
-    ("media missing: (?P<what>.*)", _l("Thiếu tệp âm thanh: %(what)s")),
-    ("undecodable: (?P<what>.*)", _l("Không đọc được tệp âm thanh: %(what)s")),
-    ("could not prepare: (?P<what>.*)", _l("Không chuẩn bị phát được: %(what)s")),
-    ("the cue has neither media nor.*", _l("Không có âm thanh để phát")),
-    ("its window was over before it could start", _l("Đã hết khung giờ trước khi kịp phát")),
-    ("nothing aired before the window's end", _l("Không phát được gì trước khi hết khung giờ")),
-    ("joined after the media's end", _l("Vào phát khi âm thanh đã hết")),
-    (r"joined (?P<s>[\d.]+) s late", _l("Vào phát muộn %(s)s giây")),
-    ("cut before (its start|it aired)", _l("Bị cắt trước khi kịp phát")),
-    ("cut at its end after (?P<aired>.*)", _l("Hết khung giờ, bị cắt sau %(aired)s")),
-    ("cut after (?P<aired>.*)", _l("Bị cắt sau %(aired)s")),
-    ("cut at its end", _l("Hết khung giờ, bị cắt")),
-    ("cut", _l("Bị cắt")),
-    # A relay's account of its source (audio/player/relay.py); its clock times are UTC and
-    # stay in the raw log, the reader gets the amounts.
-    (r"source on .* \((?P<aired>[\d:.]+) of (?P<planned>[\d:.]+)\)",
-     _l("Nguồn phát được %(aired)s trên %(planned)s")),
-    ("the source never aired", _l("Không thu được nguồn lần nào")),
-    (r"(?P<n>\d+) breaks?: (?P<what>.*)", _l("Mất nguồn %(n)s lần: %(what)s")),
-    ("the source ended the stream", _l("Nguồn ngừng phát")),
-    (r"no sound from the source after (?P<s>\d+) s", _l("Nguồn im lặng sau %(s)s giây")),
-    ("no sound from the source", _l("Nguồn không có tiếng")),
-    ("the stream broke", _l("Luồng phát bị đứt")),
-    ("the stream stalled", _l("Luồng phát bị treo")),
-    ("could not reach the source", _l("Không kết nối được tới nguồn")),
-    (r"filler (?P<aired>[\d:.]+)", _l("Phát nhạc đệm %(aired)s")),
-    ("filler missing: (?P<what>.*)", _l("Thiếu tệp nhạc đệm: %(what)s")),
-    ("filler unplayable: (?P<what>.*)", _l("Không phát được tệp nhạc đệm: %(what)s")),
-    # Why an alert was not aired at all (Alert.error).
-    (r"status: a (?P<kind>\w+) message is recorded.*",
-     _l("Bản tin CAP loại %(kind)s chỉ được lưu; chỉ bản tin Actual mới được phát")),
-    (r"scope: a (?P<kind>\w+) message is recorded.*",
-     _l("Bản tin CAP phạm vi %(kind)s chỉ được lưu; chỉ bản tin Public mới được phát")),
-    ("cancels (?P<what>.*)", _l("Bản tin hủy cảnh báo %(what)s")),
-    ("the sender's account no longer exists", _l("Tài khoản người gửi không còn tồn tại")),
-    ("the alert's audio could not be prepared: (?P<what>.*)",
-     _l("Không dựng được âm thanh của cảnh báo: %(what)s")),
-    ("it expired before its audio was ready",
-     _l("Cảnh báo hết hạn trước khi âm thanh kịp sẵn sàng")),
-    (r"the alert lasts (?P<s>[\d.]+) s, so it must repeat.*",
-     _l("Cảnh báo dài %(s)s giây, nên khoảng cách giữa các lần nhắc lại phải dài hơn")),
-)]  # fmt: skip
+REASONS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(p, re.S), text)
+    for p, text in (
+        (re.escape(NO_REPORT), _l("Đài không báo cáo trước khi hết hạn (mất liên lạc?)")),
+        (
+            "not aired here: the agent was not running or did not have the media.*",
+            _l("Không phát tại đài: máy trạm không chạy hoặc chưa có âm thanh kịp giờ"),
+        ),
+        (
+            "the media is not in the cache and could not be fetched",
+            _l("Máy trạm chưa có tệp âm thanh và không tải về được"),
+        ),
+        ("too little of it was left to join", _l("Còn quá ít thời gian để phát tiếp")),
+        ("pre-empted by emergency: (?P<title>.*)", _l("Bị ngắt để phát khẩn cấp: %(title)s")),
+        (
+            "pre-empted by priority: (?P<title>.*)",
+            _l("Bị ngắt để phát chương trình ưu tiên: %(title)s"),
+        ),
+        ("pre-empted by (?P<title>.*)", _l("Bị ngắt để phát: %(title)s")),
+        (
+            "the agent stopped unexpectedly while this was on air",
+            _l("Máy trạm dừng đột ngột khi đang phát (mất điện?)"),
+        ),
+        ("the agent was stopped", _l("Máy trạm đã bị tắt")),
+        ("stopped by the agent", _l("Máy trạm đã dừng phát")),
+        ("the player was closed", _l("Trình phát đã đóng")),
+        (
+            "the alert expired before this station could air it",
+            _l("Cảnh báo đã hết hạn trước khi đài kịp phát"),
+        ),
+        ("media missing: (?P<what>.*)", _l("Thiếu tệp âm thanh: %(what)s")),
+        ("undecodable: (?P<what>.*)", _l("Không đọc được tệp âm thanh: %(what)s")),
+        ("could not prepare: (?P<what>.*)", _l("Không chuẩn bị phát được: %(what)s")),
+        ("the cue has neither media nor.*", _l("Không có âm thanh để phát")),
+        ("its window was over before it could start", _l("Đã hết khung giờ trước khi kịp phát")),
+        ("nothing aired before the window's end", _l("Không phát được gì trước khi hết khung giờ")),
+        ("joined after the media's end", _l("Vào phát khi âm thanh đã hết")),
+        (r"joined (?P<s>[\d.]+) s late", _l("Vào phát muộn %(s)s giây")),
+        ("cut before (its start|it aired)", _l("Bị cắt trước khi kịp phát")),
+        ("cut at its end after (?P<aired>.*)", _l("Hết khung giờ, bị cắt sau %(aired)s")),
+        ("cut after (?P<aired>.*)", _l("Bị cắt sau %(aired)s")),
+        ("cut at its end", _l("Hết khung giờ, bị cắt")),
+        ("cut", _l("Bị cắt")),
+        # A relay's account of its source (audio/player/relay.py); its clock times are UTC and
+        # stay in the raw log, the reader gets the amounts.
+        (
+            r"source on .* \((?P<aired>[\d:.]+) of (?P<planned>[\d:.]+)\)",
+            _l("Nguồn phát được %(aired)s trên %(planned)s"),
+        ),
+        ("the source never aired", _l("Không thu được nguồn lần nào")),
+        (r"(?P<n>\d+) breaks?: (?P<what>.*)", _l("Mất nguồn %(n)s lần: %(what)s")),
+        ("the source ended the stream", _l("Nguồn ngừng phát")),
+        (r"no sound from the source after (?P<s>\d+) s", _l("Nguồn im lặng sau %(s)s giây")),
+        ("no sound from the source", _l("Nguồn không có tiếng")),
+        ("the stream broke", _l("Luồng phát bị đứt")),
+        ("the stream stalled", _l("Luồng phát bị treo")),
+        ("could not reach the source", _l("Không kết nối được tới nguồn")),
+        (r"filler (?P<aired>[\d:.]+)", _l("Phát nhạc đệm %(aired)s")),
+        ("filler missing: (?P<what>.*)", _l("Thiếu tệp nhạc đệm: %(what)s")),
+        ("filler unplayable: (?P<what>.*)", _l("Không phát được tệp nhạc đệm: %(what)s")),
+        # Why an alert was not aired at all (Alert.error).
+        (
+            r"status: a (?P<kind>\w+) message is recorded.*",
+            _l("Bản tin CAP loại %(kind)s chỉ được lưu; chỉ bản tin Actual mới được phát"),
+        ),
+        (
+            r"scope: a (?P<kind>\w+) message is recorded.*",
+            _l("Bản tin CAP phạm vi %(kind)s chỉ được lưu; chỉ bản tin Public mới được phát"),
+        ),
+        ("cancels (?P<what>.*)", _l("Bản tin hủy cảnh báo %(what)s")),
+        ("the sender's account no longer exists", _l("Tài khoản người gửi không còn tồn tại")),
+        (
+            "the alert's audio could not be prepared: (?P<what>.*)",
+            _l("Không dựng được âm thanh của cảnh báo: %(what)s"),
+        ),
+        (
+            "it expired before its audio was ready",
+            _l("Cảnh báo hết hạn trước khi âm thanh kịp sẵn sàng"),
+        ),
+        (
+            r"the alert lasts (?P<s>[\d.]+) s, so it must repeat.*",
+            _l("Cảnh báo dài %(s)s giây, nên khoảng cách giữa các lần nhắc lại phải dài hơn"),
+        ),
+    )
+]
 
 
 NUMBER = re.compile(r"[\d:.]+")

@@ -181,11 +181,14 @@ def rules(code: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             changed = set_station_rules(
-                session(), now_utc(), panel_user(), station,
+                session(),
+                now_utc(),
+                panel_user(),
+                station,
                 str(form.allowed_windows.data or ""),
                 number(form.max_sessions_per_day.data),
                 number(form.max_minutes_per_session.data),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             session().rollback()
             show_error(form, exc, {"allowed_windows": _("Khung giờ không hợp lệ.")})

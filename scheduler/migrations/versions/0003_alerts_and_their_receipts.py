@@ -142,39 +142,85 @@ def _alerts_from_audit() -> None:
         )
     ).all()
     table = sa.table(
-        "alerts", *(sa.column(c) for c in (
-            "id", "identifier", "sender", "sent", "status", "msg_type", "scope", "source",
-            "title", "text", "target_codes", "repeat_every_s", "repeat_count", "expires_at",
-            "state", "segment_id", "spoken", "program_id", "broadcast_id", "owner_id",
-            "created_by_id", "created_at", "ready_at", "cancelled_at",
-        ))
-    )  # fmt: skip
+        "alerts",
+        *(
+            sa.column(c)
+            for c in (
+                "id",
+                "identifier",
+                "sender",
+                "sent",
+                "status",
+                "msg_type",
+                "scope",
+                "source",
+                "title",
+                "text",
+                "target_codes",
+                "repeat_every_s",
+                "repeat_count",
+                "expires_at",
+                "state",
+                "segment_id",
+                "spoken",
+                "program_id",
+                "broadcast_id",
+                "owner_id",
+                "created_by_id",
+                "created_at",
+                "ready_at",
+                "cancelled_at",
+            )
+        ),
+    )
     rows = []
     for event in events:
         detail = (
             event.detail if isinstance(event.detail, dict) else json.loads(event.detail or "{}")
         )
         cap = detail.get("cap") or {}
-        rows.append({
-            "id": int(event.object_id), "identifier": cap.get("identifier") or f"loaxa-{event.object_id}",
-            "sender": cap.get("sender") or "loaxa", "sent": event.at, "status": "Actual",
-            "msg_type": "Alert", "scope": "Public", "source": "cap" if cap else "json",
-            "title": event.title, "text": None, "target_codes": " ".join(detail.get("targets") or []),
-            "repeat_every_s": event.repeat_every_s, "repeat_count": event.repeat_count,
-            "expires_at": event.expires_at,
-            "state": "cancelled" if event.status == "cancelled" else "ready",
-            "segment_id": detail.get("segment"), "spoken": False, "program_id": event.program_id,
-            "broadcast_id": int(event.object_id), "owner_id": event.owner_id,
-            "created_by_id": event.user_id, "created_at": event.at, "ready_at": event.at,
-            "cancelled_at": event.cancelled_at,
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": int(event.object_id),
+                "identifier": cap.get("identifier") or f"loaxa-{event.object_id}",
+                "sender": cap.get("sender") or "loaxa",
+                "sent": event.at,
+                "status": "Actual",
+                "msg_type": "Alert",
+                "scope": "Public",
+                "source": "cap" if cap else "json",
+                "title": event.title,
+                "text": None,
+                "target_codes": " ".join(detail.get("targets") or []),
+                "repeat_every_s": event.repeat_every_s,
+                "repeat_count": event.repeat_count,
+                "expires_at": event.expires_at,
+                "state": "cancelled" if event.status == "cancelled" else "ready",
+                "segment_id": detail.get("segment"),
+                "spoken": False,
+                "program_id": event.program_id,
+                "broadcast_id": int(event.object_id),
+                "owner_id": event.owner_id,
+                "created_by_id": event.user_id,
+                "created_at": event.at,
+                "ready_at": event.at,
+                "cancelled_at": event.cancelled_at,
+            }
+        )
     if rows:
         op.bulk_insert(table, rows)
-        bind.execute(sa.text("UPDATE programs SET for_alert = true "
-                             "WHERE id IN (SELECT program_id FROM alerts)"))  # fmt: skip
+        bind.execute(
+            sa.text(
+                "UPDATE programs SET for_alert = true WHERE id IN (SELECT program_id FROM alerts)"
+            )
+        )
         if bind.dialect.name == "postgresql":
-            bind.execute(sa.text("SELECT setval(pg_get_serial_sequence('alerts', 'id'), "
-                                 "(SELECT max(id) FROM alerts))"))  # fmt: skip
+            bind.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('alerts', 'id'), "
+                    "(SELECT max(id) FROM alerts))"
+                )
+            )
 
 
 def downgrade() -> None:

@@ -40,18 +40,20 @@ def upgrade() -> None:
         sa.Column("former_level", sa.String(length=20), nullable=False),
         sa.Column("former_parent", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
-            ["predecessor_id"], ["stations.id"],
+            ["predecessor_id"],
+            ["stations.id"],
             name=op.f("fk_station_successions_predecessor_id_stations"),
         ),
         sa.ForeignKeyConstraint(
-            ["successor_id"], ["stations.id"],
+            ["successor_id"],
+            ["stations.id"],
             name=op.f("fk_station_successions_successor_id_stations"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_station_successions")),
         sa.UniqueConstraint(
             "predecessor_id", "successor_id", name=op.f("uq_station_successions_predecessor_id")
         ),
-    )  # fmt: skip
+    )
     with op.batch_alter_table("station_successions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_station_successions_successor_id"), ["successor_id"], unique=False

@@ -17,8 +17,7 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-PRIORITY = sa.Enum("normal", "priority", "emergency", name="priority", native_enum=False,
-                   length=20)  # fmt: skip
+PRIORITY = sa.Enum("normal", "priority", "emergency", name="priority", native_enum=False, length=20)
 
 
 def upgrade() -> None:
@@ -26,8 +25,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("outcome", sa.String(length=30), server_default="emergency", nullable=False)
         )
-        batch.add_column(sa.Column("priority", PRIORITY, server_default="emergency",
-                                   nullable=False))  # fmt: skip
+        batch.add_column(
+            sa.Column("priority", PRIORITY, server_default="emergency", nullable=False)
+        )
         batch.add_column(sa.Column("starts_at", scheduler.db.UTCDateTime(timezone=True)))
         batch.add_column(sa.Column("urgency", sa.String(length=20)))
         batch.add_column(sa.Column("severity", sa.String(length=20)))
@@ -42,6 +42,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
-        for name in ("note", "resource_digest", "resource_mime", "resource_uri", "certainty",
-                     "severity", "urgency", "starts_at", "priority", "outcome"):  # fmt: skip
+        for name in (
+            "note",
+            "resource_digest",
+            "resource_mime",
+            "resource_uri",
+            "certainty",
+            "severity",
+            "urgency",
+            "starts_at",
+            "priority",
+            "outcome",
+        ):
             batch.drop_column(name)
