@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
@@ -25,7 +25,9 @@ from scheduler.models import (
     BroadcastException,
     BroadcastStatus,
     BroadcastTarget,
+    ConflictPolicy,
     Kind,
+    Priority,
     Program,
     Station,
 )
@@ -90,37 +92,35 @@ def airtime(kind: Kind, duration_s: int | None, program_ms: int | None) -> timed
     return timedelta(milliseconds=program_ms) if program_ms else None
 
 
-def duration_of(broadcast: Broadcast) -> timedelta | None:
-    program_ms = broadcast.program.duration_ms if broadcast.program is not None else None
-    return airtime(broadcast.kind, broadcast.duration_s, program_ms)
-
-
 def rule_of(broadcast: Broadcast) -> Rule:
-    """The rule of an ORM broadcast (a draft being previewed, say)."""
+    """The rule of an ORM broadcast (a draft being previewed, say): the same row
+    :func:`load_rules` reads from SQL, so both paths build a rule in one place."""
     source = broadcast.source
-    return Rule(
-        airing=Airing(
-            broadcast=broadcast.id,
-            title=broadcast.title,
-            kind=broadcast.kind.value,
-            priority=broadcast.priority.value,
-            origin=broadcast.owner.code,
-            program=broadcast.program_id,
-            source=source.code if source else None,
-            stream_url=broadcast.stream_url or (source.stream_url if source else None),
-        ),
-        owner_depth=broadcast.owner.depth,
+    program = broadcast.program
+    row = RuleRow(
+        id=broadcast.id,
+        title=broadcast.title,
+        kind=broadcast.kind,
+        priority=broadcast.priority,
+        origin=broadcast.owner.code,
+        depth=broadcast.owner.depth,
+        program=broadcast.program_id,
+        source=source.code if source else None,
+        stream_url=broadcast.stream_url,
+        source_url=source.stream_url if source else None,
         start_local=broadcast.start_local,
         timezone=broadcast.timezone,
-        duration=duration_of(broadcast),
+        duration_s=broadcast.duration_s,
+        program_ms=program.duration_ms if program is not None else None,
         rrule=broadcast.rrule,
         until=broadcast.until,
-        exdates=frozenset(broadcast.exdates),
-        conflict=broadcast.conflict.value,
-        max_delay=timedelta(seconds=broadcast.max_delay_s),
-        targets=frozenset(broadcast.target_codes),
-        **_repeat_fields(broadcast.repeat_every_s, broadcast.repeat_count, broadcast.expires_at),
+        conflict=broadcast.conflict,
+        max_delay_s=broadcast.max_delay_s,
+        repeat_every_s=broadcast.repeat_every_s,
+        repeat_count=broadcast.repeat_count,
+        expires_at=broadcast.expires_at,
     )
+    return _rule(row, set(broadcast.target_codes), set(broadcast.exdates))
 
 
 def _repeat_fields(
@@ -312,7 +312,7 @@ def load_rules(
         for broadcast_id, on_date, at_local in exceptions:
             exdates[broadcast_id].add(at_local or on_date)
     rules = [
-        _rule_from_row(row, targets[row[0]], exdates[row[0]]) for row in rows if row[0] in targets
+        _rule(RuleRow(*row), targets[row[0]], exdates[row[0]]) for row in rows if row[0] in targets
     ]
     if extra is not None:
         rules.append(rule_of(extra))
@@ -324,53 +324,56 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[i : i + size]
 
 
-def _rule_from_row(row: Any, targets: set[str], exdates: set[date | datetime]) -> Rule:
-    (
-        id_,
-        title,
-        kind,
-        priority,
-        origin,
-        depth,
-        program,
-        source,
-        stream_url,
-        source_url,
-        start_local,
-        timezone,
-        duration_s,
-        program_ms,
-        rrule,
-        until,
-        conflict,
-        max_delay_s,
-        repeat_every_s,
-        repeat_count,
-        expires_at,
-    ) = row
-    duration = airtime(kind, duration_s, program_ms)
+class RuleRow(NamedTuple):
+    """One broadcast's columns as :func:`_rules_query` selects them, in that order."""
+
+    id: int
+    title: str
+    kind: Kind
+    priority: Priority
+    origin: str
+    depth: int
+    program: int | None
+    source: str | None
+    stream_url: str | None
+    source_url: str | None
+    start_local: datetime
+    timezone: str
+    duration_s: int | None
+    program_ms: int | None
+    rrule: str | None
+    until: date | None
+    conflict: ConflictPolicy
+    max_delay_s: int
+    repeat_every_s: int | None
+    repeat_count: int | None
+    expires_at: datetime | None
+
+
+def _rule(row: RuleRow, targets: set[str], exdates: set[date | datetime]) -> Rule:
+    """The one builder of a :class:`Rule` from a broadcast's stored columns."""
     return Rule(
         airing=Airing(
-            broadcast=id_,
-            title=title,
-            kind=kind.value,
-            priority=priority.value,
-            origin=origin,
-            program=program,
-            source=source,
-            stream_url=stream_url or source_url,
+            broadcast=row.id,
+            title=row.title,
+            kind=row.kind.value,
+            priority=row.priority.value,
+            origin=row.origin,
+            program=row.program,
+            source=row.source,
+            stream_url=row.stream_url or row.source_url,
         ),
-        owner_depth=depth,
-        start_local=start_local,
-        timezone=timezone,
-        duration=duration,
-        rrule=rrule,
-        until=until,
+        owner_depth=row.depth,
+        start_local=row.start_local,
+        timezone=row.timezone,
+        duration=airtime(row.kind, row.duration_s, row.program_ms),
+        rrule=row.rrule,
+        until=row.until,
         exdates=frozenset(exdates),
-        conflict=conflict.value,
-        max_delay=timedelta(seconds=max_delay_s),
+        conflict=row.conflict.value,
+        max_delay=timedelta(seconds=row.max_delay_s),
         targets=frozenset(targets),
-        **_repeat_fields(repeat_every_s, repeat_count, expires_at),
+        **_repeat_fields(row.repeat_every_s, row.repeat_count, row.expires_at),
     )
 
 
