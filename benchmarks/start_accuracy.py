@@ -40,7 +40,7 @@ import vlc
 # The editable install may predate the player; run from a checkout regardless.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audio.player import Cue, Outcome, VlcPlayer, utc_now
+from audio.player import Cue, CueResult, VlcPlayer, utc_now
 from audio.player.deck import CLOCK_OFFSET_S
 from audio.player.loop import Loop
 
@@ -75,10 +75,10 @@ def make_media(workdir: Path) -> dict[str, Path]:
 
 def compensated(path: Path, trials: int, lead: float, every: float, workdir: Path) -> list[float]:
     """Errors (s) of VlcPlayer starts, read from the outcomes' ``started_at``."""
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, CueResult] = {}
     done = threading.Condition()
 
-    def on_done(outcome: Outcome) -> None:
+    def on_done(outcome: CueResult) -> None:
         with done:
             outcomes[outcome.item_id] = outcome
             done.notify_all()

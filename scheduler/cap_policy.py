@@ -1,6 +1,6 @@
 """What a CAP 1.2 alert's urgency, severity, certainty and times ask of the air: pure.
 
-:func:`decide` takes the message's values and the clock and returns an :class:`Outcome`; the
+:func:`decide` takes the message's values and the clock and returns an :class:`Decision`; the
 table is README "CAP: from urgency and severity to the air". In order:
 
 1. ``sent`` older than ``max_age`` (a replay, a queue flushed days late) → recorded.
@@ -41,7 +41,7 @@ class Facts:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Decision:
     """``emergency`` (now), ``scheduled`` (at ``starts_at``), ``priority`` (next free slot)
     or ``recorded`` (with ``reason``)."""
 
@@ -85,18 +85,18 @@ def _age(hours: float) -> str:
     return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
-def decide(facts: Facts, now: datetime, max_age: timedelta, minor_policy: str) -> Outcome:
+def decide(facts: Facts, now: datetime, max_age: timedelta, minor_policy: str) -> Decision:
     """The outcome of one CAP alert (see the module docstring)."""
     why = stale(facts.sent, now, max_age)
     if why is not None:
-        return Outcome("recorded", reason=why)
+        return Decision("recorded", reason=why)
     if facts.urgency == "Past":
-        return Outcome(
+        return Decision(
             "recorded",
             reason="urgency: Past — the event is over; the message is recorded, not aired",
         )
     if facts.certainty == "Unlikely":
-        return Outcome(
+        return Decision(
             "recorded",
             reason="certainty: Unlikely — not expected to happen; the "
             "message is recorded, not aired",
@@ -104,12 +104,12 @@ def decide(facts: Facts, now: datetime, max_age: timedelta, minor_policy: str) -
     start = facts.effective or facts.onset
     later = start if start is not None and start > now else None
     if facts.severity in SEVERE and facts.urgency in URGENT:
-        return Outcome("scheduled" if later else "emergency", Priority.emergency, later)
+        return Decision("scheduled" if later else "emergency", Priority.emergency, later)
     if minor_policy == "record":
-        return Outcome(
+        return Decision(
             "recorded",
             reason=f"severity: a {facts.severity}/{facts.urgency} message is recorded, not "
             "aired (cap_minor_policy = record); only Extreme or Severe with Immediate or "
             "Expected urgency go on air",
         )
-    return Outcome("scheduled" if later else "priority", Priority.priority, later)
+    return Decision("scheduled" if later else "priority", Priority.priority, later)

@@ -98,7 +98,9 @@ class Log:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AiringResult:
+    """What the report says of one planned airing: its status, minutes aired, why not."""
+
     planned: Planned
     status: str  # one of STATUSES, or "upcoming"
     aired_s: float
@@ -124,7 +126,7 @@ class Tally:
     aired_s: float = 0.0
     verified_s: float = 0.0
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: AiringResult) -> None:
         if outcome.status == "upcoming":
             self.upcoming += 1
             return
@@ -179,7 +181,7 @@ class Report:
     period: Period
     filters: Filters
     rows: list[Row]  # parents before children
-    outcomes: dict[str, list[Outcome]]  # by station code, in time order (days not settled)
+    outcomes: dict[str, list[AiringResult]]  # by station code, in time order (days not settled)
     days: dict[date, Tally] = field(default_factory=dict)  # the root's tally per local day
 
     @property
@@ -213,7 +215,9 @@ def planned_airings(
     return sorted(found.values(), key=lambda p: p.start)
 
 
-def outcome_of(planned: Planned, logs: Sequence[Log], now: datetime, grace: timedelta) -> Outcome:
+def outcome_of(
+    planned: Planned, logs: Sequence[Log], now: datetime, grace: timedelta
+) -> AiringResult:
     """What became of one planned airing, from the logs its agent sent for it.
 
     Several logs (a restart mid-item, the two parts of a relay an alert cut through): played
@@ -222,10 +226,10 @@ def outcome_of(planned: Planned, logs: Sequence[Log], now: datetime, grace: time
     more than was planned."""
     if not logs:
         if now < planned.end + grace:
-            return Outcome(planned, "upcoming", 0.0, None)
-        return Outcome(planned, "missed", 0.0, NO_REPORT)
+            return AiringResult(planned, "upcoming", 0.0, None)
+        return AiringResult(planned, "missed", 0.0, NO_REPORT)
     status, aired, reason = judged(planned.seconds, logs)
-    return Outcome(planned, status, aired, reason, tuple(logs))
+    return AiringResult(planned, status, aired, reason, tuple(logs))
 
 
 def judged(planned_s: float, logs: Sequence[Log]) -> tuple[str, float, str | None]:
@@ -257,7 +261,7 @@ def verified_of(logs: Sequence[Log]) -> bool | None:
 def roll_up(
     stations: Sequence[Station],
     airs: set[str],
-    outcomes: Mapping[str, list[Outcome]],
+    outcomes: Mapping[str, list[AiringResult]],
     settled: Mapping[str, Tally] | None = None,
     adopted: Mapping[str, str] | None = None,
 ) -> list[Row]:
@@ -313,7 +317,7 @@ def compliance(
         tallies, by_day = settled_tallies(session, stations, (window[0], upto), wanted)
         days.update(by_day)
         window = (upto, window[1])
-    outcomes: dict[str, list[Outcome]] = {}
+    outcomes: dict[str, list[AiringResult]] = {}
     if window[0] < window[1]:
         outcomes = live_outcomes(session, stations, airs, window, wanted, now, min_fragment, grace)
         for found in outcomes.values():
@@ -357,7 +361,7 @@ def live_outcomes(
     now: datetime,
     min_fragment: timedelta,
     grace: timedelta,
-) -> dict[str, list[Outcome]]:
+) -> dict[str, list[AiringResult]]:
     """Each airing station's planned airings in ``window``, resolved now and matched with
     their logs."""
     tree = with_ancestors(session, stations)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from audio.player import NullPlayer, Outcome, Player
+from audio.player import CueResult, NullPlayer, Player
 from scheduler import accounts
 from scheduler.agent.cache import AgentCache
 from scheduler.agent.client import ServerClient
@@ -125,7 +125,7 @@ class LiveServer:
     def agent(
         self,
         cache: Path,
-        make_player: Callable[[Callable[[Outcome], None]], Player] | None = None,
+        make_player: Callable[[Callable[[CueResult], None]], Player] | None = None,
         **options: Any,
     ) -> Agent:
         options.setdefault("poll_s", 60.0)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from audio.player import Cue, NullPlayer, Outcome, utc_now
+from audio.player import Cue, CueResult, NullPlayer, utc_now
 from tests import audio_fixtures as af
 from tests.air_support import Air, LiveSource, bridged, read_wav
 from tests.audio_fixtures import RATE
@@ -77,12 +77,12 @@ class Station:
         from audio.player import VlcPlayer
 
         self.path = tmp / "air.wav"
-        self.outcomes: dict[str, Outcome] = {}
+        self.outcomes: dict[str, CueResult] = {}
         self._cond = threading.Condition()
         self.player = VlcPlayer(self._on_done, capture=self.path, **options)
         self.t0 = utc_now() + timedelta(seconds=lead)
 
-    def _on_done(self, outcome: Outcome) -> None:
+    def _on_done(self, outcome: CueResult) -> None:
         with self._cond:
             assert outcome.item_id not in self.outcomes, "on_done called twice"
             self.outcomes[outcome.item_id] = outcome
@@ -94,7 +94,7 @@ class Station:
     def cue(self, item_id: str, start: float, end: float, **kw: Any) -> Cue:
         return Cue(item_id, item_id.upper(), self.at(start), self.at(end), **kw)
 
-    def wait(self, *item_ids: str, timeout: float = 15) -> dict[str, Outcome]:
+    def wait(self, *item_ids: str, timeout: float = 15) -> dict[str, CueResult]:
         with self._cond:
             assert self._cond.wait_for(lambda: all(i in self.outcomes for i in item_ids), timeout)
             return {i: self.outcomes[i] for i in item_ids}
@@ -375,7 +375,7 @@ def test_without_capture_it_plays_to_the_audio_output(media: dict[str, Path]) ->
     """libvlc's dummy output stands in for the sound card; times are then estimates."""
     from audio.player import VlcPlayer
 
-    outcomes: list[Outcome] = []
+    outcomes: list[CueResult] = []
     player = VlcPlayer(outcomes.append, audio_output="adummy")
     start = utc_now() + timedelta(seconds=LEAD)
     player.play(Cue("a", "A", start, start + timedelta(seconds=3), media=media["b880.wav"]))
@@ -394,15 +394,15 @@ def test_without_capture_it_plays_to_the_audio_output(media: dict[str, Path]) ->
 
 class Recorder:
     def __init__(self) -> None:
-        self.outcomes: dict[str, Outcome] = {}
+        self.outcomes: dict[str, CueResult] = {}
         self.cond = threading.Condition()
 
-    def __call__(self, outcome: Outcome) -> None:
+    def __call__(self, outcome: CueResult) -> None:
         with self.cond:
             self.outcomes[outcome.item_id] = outcome
             self.cond.notify_all()
 
-    def wait(self, *ids: str, timeout: float = 5) -> dict[str, Outcome]:
+    def wait(self, *ids: str, timeout: float = 5) -> dict[str, CueResult]:
         with self.cond:
             assert self.cond.wait_for(lambda: all(i in self.outcomes for i in ids), timeout)
             return {i: self.outcomes[i] for i in ids}

@@ -1,6 +1,6 @@
 """The station player (issue #4): cues in, sound on the instant, one outcome per cue out.
 
-- :class:`Cue`, :class:`Outcome`, :class:`Player` — the interface the agent uses.
+- :class:`Cue`, :class:`CueResult`, :class:`Player` — the interface the agent uses.
 - :class:`VlcPlayer` — libvlc: files and live relays, start latency compensated, an
   optional off-air capture WAV (:mod:`audio.player.capture`).
 - :class:`NullPlayer` — keeps time only, for demos and fast tests.
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from audio.player.base import Cue, Outcome, Player, utc_now
+from audio.player.base import Cue, CueResult, Player, utc_now
 from audio.player.null import NullPlayer, media_duration
 
 if TYPE_CHECKING:
     from audio.player.vlc_player import VlcPlayer
 
-__all__ = ["Cue", "NullPlayer", "Outcome", "Player", "VlcPlayer", "media_duration", "utc_now"]
+__all__ = ["Cue", "CueResult", "NullPlayer", "Player", "VlcPlayer", "media_duration", "utc_now"]
 
 
 def __getattr__(name: str) -> Any:

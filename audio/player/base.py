@@ -1,4 +1,4 @@
-"""What a station player is told (a :class:`Cue`) and what it answers (an :class:`Outcome`).
+"""What a station player is told (a :class:`Cue`) and what it answers (an :class:`CueResult`).
 
 The agent decides *what* airs *when*; a player only hits instants. Instants are aware UTC
 ``datetime`` values at this boundary; inside, players work on the monotonic clock (what
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the studio's parts; base itself needs no libvlc (the null p
     import vlc
 
     from audio.player.capture import Capture
-    from audio.player.items import Item
+    from audio.player.items import CueItem
     from audio.player.latency import Latency
     from audio.player.loop import Loop
 
@@ -69,7 +69,7 @@ class Cue:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CueResult:
     """What happened to a cue: ``played`` (aired fully), ``partial`` (stopped early by its end
     or a cut, or a relay with gaps), ``failed`` (nothing aired) or ``interrupted`` (pre-empted
     or stopped). ``started_at`` is when the first sample was heard; ``detail`` says why."""
@@ -130,9 +130,9 @@ class Studio(Protocol):
     relay_caching_ms: int
     starts: dict[int, float]  # id(item) → when it starts libvlc (monotonic)
 
-    def take_air(self, item: Item) -> None: ...
+    def take_air(self, item: CueItem) -> None: ...
 
-    def forget(self, item: Item) -> None: ...
+    def forget(self, item: CueItem) -> None: ...
 
 
 class Timebase:
@@ -164,13 +164,13 @@ class Notifier:
     """Calls ``on_done`` on its own thread, in order, so a slow or re-entrant agent callback
     never holds up a start and never runs inside a caller's lock."""
 
-    def __init__(self, on_done: Callable[[Outcome], None], name: str) -> None:
+    def __init__(self, on_done: Callable[[CueResult], None], name: str) -> None:
         self._on_done = on_done
-        self._queue: queue.SimpleQueue[Outcome | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[CueResult | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def send(self, outcome: Outcome) -> None:
+    def send(self, outcome: CueResult) -> None:
         log.info(
             "%s %s (%s → %s) %s",
             outcome.item_id,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import vlc
 
-from audio.player.base import Cue, Outcome, Status, span
+from audio.player.base import Cue, CueResult, Status, span
 from audio.player.deck import Deck, DeviceTap
 from audio.player.latency import media_kind
 from audio.player.loop import Timer
@@ -36,7 +36,7 @@ DRY_RUN_MARGIN_S = 0.2  # dry runs stop this long before the start is due
 HANDOVER_S = 0.25  # a pre-empted item airs on until the next one's first sample, this long at most
 
 
-class Item:
+class CueItem:
     """What every kind of cue shares: its window, timers, and the single outcome."""
 
     def __init__(self, studio: Studio, cue: Cue) -> None:
@@ -119,7 +119,7 @@ class Item:
             ended = max(ended, started)
         self.studio.forget(self)
         self.studio.notify.send(
-            Outcome(
+            CueResult(
                 self.cue.item_id,
                 status,
                 base.wall(started) if started is not None else None,
@@ -132,7 +132,7 @@ class Item:
         """Let go of every deck."""
 
 
-class FileItem(Item):
+class FileItem(CueItem):
     def __init__(self, studio: Studio, cue: Cue) -> None:
         super().__init__(studio, cue)
         self.deck: Deck | None = None

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from audio.errors import AudioError
-from audio.player.base import Clock, Cue, Notifier, Outcome, Recording, Status, utc_now
+from audio.player.base import Clock, Cue, CueResult, Notifier, Recording, Status, utc_now
 from audio.player.loop import Loop, Timer
 
 TOLERANCE_S = 0.3  # how far a probed media end may run past its window and still be "played"
@@ -65,7 +65,7 @@ class _Slot:
 class NullPlayer:
     def __init__(
         self,
-        on_done: Callable[[Outcome], None],
+        on_done: Callable[[CueResult], None],
         *,
         clock: Clock = utc_now,
         duration_s: Callable[[Path], float | None] = media_duration,
@@ -200,7 +200,7 @@ class NullPlayer:
         ended = ended_at or self.clock()
         if started is not None:
             ended = max(ended, started)
-        self._notify.send(Outcome(slot.cue.item_id, status, started, ended, detail))
+        self._notify.send(CueResult(slot.cue.item_id, status, started, ended, detail))
 
     def _refresh(self) -> None:
         if self._on_air is not None:

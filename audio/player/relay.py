@@ -25,7 +25,7 @@ import vlc
 
 from audio.player.base import Cue, Status, clock_time, span
 from audio.player.deck import Deck
-from audio.player.items import TOLERANCE_S, Item
+from audio.player.items import TOLERANCE_S, CueItem
 from audio.player.latency import media_kind
 from audio.player.loop import Timer
 
@@ -43,7 +43,7 @@ FILLER_MARGIN_S = 0.1  # a filler pass starts at least this early; its gate trim
 MAX_NOTES = 10  # breaks described in the outcome's detail (all are counted)
 
 
-class RelayItem(Item):
+class RelayItem(CueItem):
     def __init__(self, studio: Studio, cue: Cue) -> None:
         super().__init__(studio, cue)
         self.attempts: list[Deck] = []

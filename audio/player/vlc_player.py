@@ -22,9 +22,9 @@ from pathlib import Path
 
 import vlc
 
-from audio.player.base import Clock, Cue, Notifier, Outcome, Recording, Timebase, utc_now
+from audio.player.base import Clock, Cue, CueResult, Notifier, Recording, Timebase, utc_now
 from audio.player.capture import Capture
-from audio.player.items import FileItem, Item
+from audio.player.items import CueItem, FileItem
 from audio.player.latency import Latency
 from audio.player.loop import Loop
 from audio.player.relay import RelayItem
@@ -46,7 +46,7 @@ class VlcPlayer:
 
     def __init__(
         self,
-        on_done: Callable[[Outcome], None],
+        on_done: Callable[[CueResult], None],
         *,
         audio_output: str | None = None,
         audio_device: str | None = None,
@@ -86,8 +86,8 @@ class VlcPlayer:
         for _ in range(WORKERS):  # start the threads now, not when a start is near
             self.pool.submit(time.sleep, 0.01)
         self.loop = Loop("vlc-player")
-        self._items: list[Item] = []
-        self._on_air: Item | None = None
+        self._items: list[CueItem] = []
+        self._on_air: CueItem | None = None
         self._playing: str | None = None
         self._closed = False
 
@@ -133,7 +133,7 @@ class VlcPlayer:
 
     # -- on the loop ----------------------------------------------------------------------
     def _accept(self, cue: Cue) -> None:
-        item: Item
+        item: CueItem
         if cue.media is not None or cue.stream_url is None:
             item = FileItem(self, cue)
         else:
@@ -142,7 +142,7 @@ class VlcPlayer:
         self._refresh()
         item.begin()
 
-    def take_air(self, item: Item) -> None:
+    def take_air(self, item: CueItem) -> None:
         """``item``'s start: it airs now, and whatever aired before ends here."""
         if item.done:
             return
@@ -154,7 +154,7 @@ class VlcPlayer:
         item.on_air = True
         self._refresh()
 
-    def forget(self, item: Item) -> None:
+    def forget(self, item: CueItem) -> None:
         self.starts.pop(id(item), None)
         if item in self._items:
             self._items.remove(item)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from audio.player import NullPlayer, Outcome, Player, VlcPlayer
+from audio.player import CueResult, NullPlayer, Player, VlcPlayer
 from config import ConfigError, Settings, load_settings
 from scheduler.agent.cache import AgentCache
 from scheduler.agent.client import ServerClient
@@ -24,11 +24,11 @@ from scheduler.agent.runner import Agent
 
 def player_factory(
     settings: Settings, kind: str, audio_file: Path | None
-) -> Callable[[Callable[[Outcome], None]], Player]:
+) -> Callable[[Callable[[CueResult], None]], Player]:
     """``vlc`` plays through libvlc (to the sound card, or into ``audio_file``); ``null``
     only keeps time, for demos and machines without sound."""
 
-    def make(on_done: Callable[[Outcome], None]) -> Player:
+    def make(on_done: Callable[[CueResult], None]) -> Player:
         if kind == "null":
             return NullPlayer(on_done)
         return VlcPlayer(

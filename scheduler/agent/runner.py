@@ -36,7 +36,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from audio.player import Cue, Outcome, Player
+from audio.player import Cue, CueResult, Player
 from scheduler.agent import plan
 from scheduler.agent.cache import AgentCache, MediaCorrupt
 from scheduler.agent.client import (
@@ -84,7 +84,7 @@ class Agent:
         self,
         client: ServerClient,
         cache: AgentCache,
-        make_player: Callable[[Callable[[Outcome], None]], Player],
+        make_player: Callable[[Callable[[CueResult], None]], Player],
         *,
         poll_s: float = 15.0,
         heartbeat_s: float = 60.0,
@@ -491,7 +491,7 @@ class Agent:
             else:
                 self._defer(item, soon)
 
-    def _on_done(self, outcome: Outcome) -> None:
+    def _on_done(self, outcome: CueResult) -> None:
         with self._lock:
             handed = self._handed.pop(outcome.item_id, None)
             if handed is not None and handed.deferred:

@@ -203,7 +203,7 @@ def report_json(report: compliance.Report) -> dict[str, Any]:
     }
 
 
-def outcome_json(outcome: compliance.Outcome, zone: ZoneInfo) -> dict[str, Any]:
+def outcome_json(outcome: compliance.AiringResult, zone: ZoneInfo) -> dict[str, Any]:
     p = outcome.planned
     return {
         "broadcast": p.airing.broadcast,

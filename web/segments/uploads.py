@@ -31,7 +31,7 @@ from web.segments.views import field_messages, wants_json
 
 
 @dataclass
-class Outcome:
+class UploadResult:
     """One file of an upload: the bulletin it became, or why it was refused."""
 
     filename: str
@@ -40,7 +40,7 @@ class Outcome:
     refusal: str = ""
 
 
-def _store_all(form: UploadForm) -> list[Outcome] | None:
+def _store_all(form: UploadForm) -> list[UploadResult] | None:
     """Every chosen file, each on its own; None when what they share (owner, campaign, topic)
     is refused, with the reason attached to the form."""
     db, me = session(), panel_user()
@@ -59,7 +59,7 @@ def _store_all(form: UploadForm) -> list[Outcome] | None:
         return None
     outcomes = []
     for upload in files:
-        outcome = Outcome(upload.filename or "", upload_title(typed, upload.filename, several))
+        outcome = UploadResult(upload.filename or "", upload_title(typed, upload.filename, several))
         try:
             outcome.segment = store_file(me, replace(shared, title=outcome.title), upload)
         except AudioError as exc:
@@ -84,7 +84,7 @@ def _upload_page(form: UploadForm, status: int) -> ResponseReturnValue:
     ), status
 
 
-def _one(form: UploadForm, outcome: Outcome) -> ResponseReturnValue:
+def _one(form: UploadForm, outcome: UploadResult) -> ResponseReturnValue:
     """A single file (typed alone, or one of several sent by the script)."""
     segment = outcome.segment
     if segment is None:
