@@ -31,6 +31,7 @@ from scheduler.models import Alert, User
 from web.api import bp
 from web.api.auth import require_user
 from web.api.bodies import json_object
+from web.api.schemas import TextBody
 from web.db import air_alert, alert_announcer, session, settings
 
 CAP_TYPES = {"application/cap+xml", "application/xml", "text/xml"}
@@ -211,12 +212,18 @@ def _page(name: str, default: int, most: int) -> int:
     return int(text)
 
 
+def _visible_alert(alert_id: int) -> tuple[User, Alert]:
+    """The caller and the alert they named, if it is in their area (401/403/404 otherwise)."""
+    user = require_user()
+    alert = service.get_alert(session(), alert_id)
+    visible(user, alert)
+    return user, alert
+
+
 @bp.get("/alerts/<int:alert_id>")
 def show_alert(alert_id: int) -> Response:
-    user = require_user()
+    _, alert = _visible_alert(alert_id)
     db = session()
-    alert = service.get_alert(db, alert_id)
-    visible(user, alert)
     offline_after = timedelta(seconds=settings().offline_after_s)
     status = alert_status(db, alert, now_utc(), offline_after)
     return jsonify({**alert_json(alert), **status_json(status)})
@@ -225,9 +232,7 @@ def show_alert(alert_id: int) -> Response:
 @bp.get("/alerts/<int:alert_id>.cap")
 def export_alert(alert_id: int) -> Response:
     """The alert as a CAP 1.2 message, for upstream systems (same visibility as JSON)."""
-    user = require_user()
-    alert = service.get_alert(session(), alert_id)
-    visible(user, alert)
+    _, alert = _visible_alert(alert_id)
     response = Response(to_cap(alert), mimetype=CAP_CONTENT_TYPE)
     response.headers["Content-Disposition"] = f'inline; filename="alert-{alert.id}.cap"'
     return response
@@ -236,14 +241,9 @@ def export_alert(alert_id: int) -> Response:
 @bp.post("/alerts/<int:alert_id>/translation")
 def translate_alert(alert_id: int) -> Response:
     """Air a CAP alert that came without Vietnamese words with the words entered here."""
-    user = require_user()
+    user, alert = _visible_alert(alert_id)
+    words = TextBody.model_validate(json_object()).text
     db = session()
-    alert = service.get_alert(db, alert_id)
-    visible(user, alert)
-    body = json_object()
-    words = body.get("text")
-    if not isinstance(words, str) or set(body) - {"text"}:
-        raise Invalid("text: give the Vietnamese words to read out, as a string", "text")
     translate(db, settings(), user, alert, words, now_utc())
     db.commit()
     return _answer(alert, air_alert(alert))
@@ -251,10 +251,8 @@ def translate_alert(alert_id: int) -> Response:
 
 @bp.delete("/alerts/<int:alert_id>")
 def cancel_alert(alert_id: int) -> Response:
-    user = require_user()
+    user, alert = _visible_alert(alert_id)
     db = session()
-    alert = service.get_alert(db, alert_id)
-    visible(user, alert)
     was_live = service.cancel_alert(db, user, alert, now_utc(), via="api")
     db.commit()
     if was_live:

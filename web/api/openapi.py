@@ -195,8 +195,7 @@ PLAYS_BODY = {
     "content": {JSON: {"schema": {"type": "array", "items": _ref("PlayReport"), "maxItems": 1000}}},
 }
 MANIFEST_ANSWERS = {200: _json("ManifestBody"), 304: {}}
-MEDIA_ANSWERS = {200: _file(MP3), 206: _file(MP3), 304: {}}
-AUDIO_ANSWERS = {200: _file(MP3), 206: _file(MP3), 304: {}}
+AUDIO_ANSWERS = {200: _file(MP3), 206: _file(MP3), 304: {}}  # ranges, conditional requests
 
 
 def _schemas() -> dict[str, Any]:
@@ -211,6 +210,26 @@ def _schemas() -> dict[str, Any]:
         found.update(schema.pop("$defs", {}))
         found[model.__name__] = schema
     return found
+
+
+def _report(name: str, model: str, summary: str) -> dict[str, Any]:
+    """A report's two addresses: JSON (or CSV by ``Accept``), and ``.json|.csv|.xlsx``."""
+    answer = {"content": {**SPREADSHEETS, JSON: {"schema": _ref(model)}}}
+    errors = (400, 403, 404)
+    return {
+        f"/api/v1/reports/{name}": {
+            "get": _op(f"{summary} (Accept: text/csv)", {200: answer}, errors=errors, params=REPORT)
+        },
+        f"/api/v1/reports/{name}.{{fmt}}": {
+            "parameters": [FORMAT],
+            "get": _op(
+                f"{summary}, as JSON, CSV or XLSX",
+                {200: {"content": SPREADSHEETS}},
+                errors=errors,
+                params=REPORT,
+            ),
+        },
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -405,40 +424,10 @@ def _paths() -> dict[str, Any]:
                 "The rendered audio (Range supported)", AUDIO_ANSWERS, errors=(403, 404, 416)
             ),
         },
-        "/api/v1/reports/compliance": {
-            "get": _op(
-                "Planned against aired, per station of a subtree (Accept: text/csv)",
-                {200: {"content": {**SPREADSHEETS, JSON: {"schema": _ref("Compliance")}}}},
-                errors=(400, 403, 404),
-                params=REPORT,
-            ),
-        },
-        "/api/v1/reports/compliance.{fmt}": {
-            "parameters": [FORMAT],
-            "get": _op(
-                "The compliance report as JSON, CSV or XLSX",
-                {200: {"content": SPREADSHEETS}},
-                errors=(400, 403, 404),
-                params=REPORT,
-            ),
-        },
-        "/api/v1/reports/campaign": {
-            "get": _op(
-                "One campaign's broadcasts, airings and minutes per topic",
-                {200: {"content": {**SPREADSHEETS, JSON: {"schema": _ref("Campaign")}}}},
-                errors=(400, 403, 404),
-                params=REPORT,
-            ),
-        },
-        "/api/v1/reports/campaign.{fmt}": {
-            "parameters": [FORMAT],
-            "get": _op(
-                "The campaign report as JSON, CSV or XLSX",
-                {200: {"content": SPREADSHEETS}},
-                errors=(400, 403, 404),
-                params=REPORT,
-            ),
-        },
+        **_report("compliance", "Compliance", "Planned against aired, per station of a subtree"),
+        **_report(
+            "campaign", "Campaign", "One campaign's broadcasts, airings and minutes per topic"
+        ),
         "/api/v1/reports/airings": {
             "get": _op(
                 "One airing station's planned airings and what its agent reported",
@@ -459,7 +448,7 @@ def _paths() -> dict[str, Any]:
             "parameters": [_path("sha256")],
             "get": _op(
                 "A media file named by the manifest (Range, immutable)",
-                MEDIA_ANSWERS,
+                AUDIO_ANSWERS,
                 errors=(403, 404, 416),
             ),
         },
