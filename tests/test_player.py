@@ -253,7 +253,9 @@ def test_a_new_start_pre_empts_and_stop_interrupts(
     assert near(a1, air.t(s.at(0.8)), EDGE) and near(b0, air.t(s.at(0.8)), EDGE)
     assert b0 >= a1 - 0.005  # one on air at a time
     _, off = one(bridged(air.spans(), 0.05))
-    assert air.t(s.at(1.2)) < off <= air.t(stopped)
+    # Silence came with the stop, not before it: the capture's clock is placed to within a
+    # few ms (6 ms off once on a loaded machine), so the bounds carry the start's margin.
+    assert air.t(s.at(1.2)) - EDGE < off <= air.t(stopped) + EDGE
 
 
 @needs_vlc
