@@ -176,6 +176,11 @@ def test_a_render_survives_its_worker_being_killed(
     program = until(ready, 120, "the render to be finished by another worker")
     assert (program.status, program.error) == ("ready", None)
     assert program.duration_ms is not None and program.duration_ms > 6 * 60_000
-    [again] = [j for j in _jobs(app) if j.kind == "render"]
+    # The job's row is closed just after the programme's own commit: wait for that too.
+    def closed() -> WorkItem | None:
+        [job] = [j for j in _jobs(app) if j.kind == "render"]
+        return job if job.state != "running" else None
+
+    again = until(closed, 10, "the render job to be closed")
     assert (again.state, again.attempts) == ("done", 2)
     assert int(again.worker.split(":")[1]) != worker_pid  # another process finished it
