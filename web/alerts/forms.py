@@ -1,5 +1,6 @@
 """The alert form: what to say (text for the voice, or an approved recording), where (a
-subtree picker), how often, and two deliberate confirmations."""
+subtree picker), how often, and two deliberate confirmations; and the Vietnamese words an
+approver enters for a CAP alert that came in another language."""
 
 from __future__ import annotations
 
@@ -96,3 +97,16 @@ class AlertForm(FlaskForm):
 
     def set_segments(self, pairs: list[tuple[str, str]]) -> None:
         self.segment.choices = options([("", str(_l("— Chọn bản tin —"))), *pairs])
+
+
+class TranslationForm(FlaskForm):
+    """The words the voice reads for a CAP alert that came without Vietnamese."""
+
+    text = TextAreaField(
+        _l("Nội dung tiếng Việt"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Hãy nhập nội dung tiếng Việt cần đọc.")),
+            Length(max=MAX_TEXT, message=_l("Văn bản dài tối đa %(max)d ký tự.", max=MAX_TEXT)),
+        ],
+    )

@@ -19,6 +19,7 @@ ALERT_STATE = {
     "preparing": _l("Đang chuẩn bị âm thanh"),
     "failed": _l("Không phát được"),
     "recorded": _l("Chỉ lưu, không phát"),
+    "awaiting_translation": _l("Chờ bản dịch tiếng Việt"),
     "cancelled": _l("Đã hủy"),
     "live": _l("Đang phát khẩn cấp"),
     "done": _l("Đã xong"),
@@ -28,6 +29,7 @@ ALERT_TONE = {
     "preparing": "info",
     "failed": "bad",
     "recorded": "muted",
+    "awaiting_translation": "warn",
     "cancelled": "muted",
     "live": "bad",
     "done": "ok",
@@ -66,6 +68,14 @@ CANCELLED_BY = {
 }
 
 
+def shown_state(alert: Any, status: Any) -> str:
+    """The alert's state as the pages name it: a CAP alert kept until an approver enters its
+    Vietnamese words is "recorded" to the domain but waits for someone, which the page says."""
+    if status.state == "recorded" and alert.outcome == "awaiting_translation":
+        return "awaiting_translation"
+    return str(status.state)
+
+
 def live_of(row: StationState) -> LiveStatus:
     """The station's badge for ``stations/_live.html``, from the row's own liveness."""
     station = row.station
@@ -86,4 +96,5 @@ def helpers() -> dict[str, Any]:
         "cancelled_by": CANCELLED_BY,
         "reason_text": reason_text,
         "live_of": live_of,
+        "shown_state": shown_state,
     }

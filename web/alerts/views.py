@@ -2,8 +2,10 @@
 (:func:`scheduler.alerts.accept_alert`, as the JSON API does), confirmed twice; then
 ``/alerts/<id>`` shows, station by station, what each station reported — received, on air,
 aired in full, interrupted, missed and why, offline — refreshed every few seconds from
-``/alerts/<id>/stations``, with a button to cancel it. ``/alerts`` is the history: every
-alert of the area, past and active, with its counts.
+``/alerts/<id>/stations``, with a button to cancel it; a CAP alert that came without
+Vietnamese words shows a form for them there (:func:`scheduler.cap_alerts.translate`, as
+``POST /api/v1/alerts/<id>/translation`` does). ``/alerts`` is the history: every alert of the
+area, past and active, with its counts.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from sqlalchemy import select
 from scheduler import alerts as service
 from scheduler import permissions
 from scheduler.alert_status import AlertStatus, alert_status
+from scheduler.cap_alerts import translate as enter_translation
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
-from scheduler.models import Alert, Role, Segment, Station, User
+from scheduler.models import Alert, AlertState, Role, Segment, Station, User
 from scheduler.stations import subtree
 from web.alerts import bp
-from web.alerts.forms import AlertForm, parse_local
+from web.alerts.forms import AlertForm, TranslationForm, parse_local
 from web.api.alerts import visible
 from web.auth import panel_user, role_required
 from web.db import air_alert, alert_announcer, session, settings
@@ -177,17 +180,63 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.get("/alerts/<int:alert_id>")
-@role_required(*ISSUERS)
-def show(alert_id: int) -> ResponseReturnValue:
-    alert = _alert(alert_id)
+def _waits_for_words(alert: Alert) -> bool:
+    return alert.outcome == "awaiting_translation" and alert.state == AlertState.recorded
+
+
+def _show(alert: Alert, translation: TranslationForm | None = None) -> str:
+    may_act = permissions.in_scope(panel_user(), alert.owner)
+    if translation is None and may_act and _waits_for_words(alert):
+        translation = TranslationForm()
     return render_template(
         "alerts/show.html",
         alert=alert,
         status=_status(alert),
         now=now_utc(),
-        can_cancel=permissions.in_scope(panel_user(), alert.owner),
+        can_cancel=may_act,
+        translation=translation if may_act and _waits_for_words(alert) else None,
     )
+
+
+@bp.get("/alerts/<int:alert_id>")
+@role_required(*ISSUERS)
+def show(alert_id: int) -> ResponseReturnValue:
+    return _show(_alert(alert_id))
+
+
+def _translation_messages() -> dict[str, str]:
+    return {
+        "text": _("Cảnh báo này không còn chờ bản dịch (đã được dịch, đã hủy hoặc đã hết hạn)."),
+        "expires": _("Cảnh báo đã hết hạn nên không được phát."),
+        "targets": _("Bạn không có quyền phát tới tất cả các đài của cảnh báo này."),
+    }
+
+
+@bp.post("/alerts/<int:alert_id>/translation")
+@role_required(*ISSUERS)
+def translate(alert_id: int) -> ResponseReturnValue:
+    """Air a CAP alert that came in another language with the Vietnamese words entered."""
+    alert = _alert(alert_id)
+    if not permissions.in_scope(panel_user(), alert.owner):
+        abort(403)
+    form = TranslationForm()
+    if not _waits_for_words(alert):
+        flash(_translation_messages()["text"], "error")
+        return redirect(url_for(".show", alert_id=alert.id))
+    if form.validate_on_submit():
+        try:
+            enter_translation(session(), settings(), panel_user(), alert, form.text.data, now_utc())
+        except DomainError as exc:  # translate() has rolled back; the words stay in the form
+            alert = _alert(alert_id)
+            key = "targets" if isinstance(exc, Forbidden) else exc.field or ""
+            known = _translation_messages().get(key)
+            form.form_errors = [known or _("Không phát được: %(reason)s", reason=exc.message)]
+        else:
+            session().commit()
+            air_alert(alert)
+            flash(_("Đã nhận bản dịch; cảnh báo đang được chuẩn bị để phát."), "success")
+            return redirect(url_for(".show", alert_id=alert.id))
+    return _show(alert, form), 400
 
 
 @bp.get("/alerts/<int:alert_id>/stations")

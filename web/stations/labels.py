@@ -125,6 +125,55 @@ REASONS: list[tuple[re.Pattern[str], Any]] = [
             r"scope: a (?P<kind>\w+) message is recorded.*",
             _l("Bản tin CAP phạm vi %(kind)s chỉ được lưu; chỉ bản tin Public mới được phát"),
         ),
+        (
+            r"sent: the message was sent (?P<what>.*) ago \(.*\), more than .*",
+            _l("Bản tin CAP đã gửi cách đây %(what)s, quá hạn cho phép; chỉ được lưu, không phát"),
+        ),
+        (r"(?P<n>[\d.]+) h", _l("%(n)s giờ")),
+        (r"(?P<n>\d+) days", _l("%(n)s ngày")),
+        (
+            "urgency: Past .*",
+            _l("Sự việc đã qua (urgency Past); bản tin CAP chỉ được lưu, không phát"),
+        ),
+        (
+            "certainty: Unlikely .*",
+            _l("Sự việc khó xảy ra (certainty Unlikely); bản tin CAP chỉ được lưu, không phát"),
+        ),
+        (
+            r"severity: a (?P<level>\S+) message is recorded.*",
+            _l(
+                "Bản tin CAP mức %(level)s chỉ được lưu, không phát (cap_minor_policy = record): "
+                "chỉ mức Extreme hoặc Severe, khẩn cấp Immediate hoặc Expected mới được phát"
+            ),
+        ),
+        (
+            r"language: the message has no Vietnamese <info> \(it offers (?P<langs>.*)\); "
+            r"it airs once.*",
+            _l(
+                "Bản tin CAP không có nội dung tiếng Việt (chỉ có %(langs)s); cảnh báo sẽ được "
+                "phát khi người duyệt nhập bản dịch tiếng Việt"
+            ),
+        ),
+        (
+            r"language: the message has no Vietnamese <info> \(it offers (?P<langs>.*)\); "
+            r"it is recorded.*",
+            _l(
+                "Bản tin CAP không có nội dung tiếng Việt (chỉ có %(langs)s); chỉ được lưu, "
+                "không phát (cap_no_vietnamese = refuse)"
+            ),
+        ),
+        (
+            r"translated by (?P<who>\S+): the sender's words \((?P<langs>.*)\) were not read out",
+            _l("%(who)s đã nhập bản dịch tiếng Việt; nội dung gốc (%(langs)s) không được đọc"),
+        ),
+        (
+            r"the sender's own recording \(CAP resource\) is aired",
+            _l("Phát bản ghi âm của chính nơi gửi (CAP resource)"),
+        ),
+        (
+            "(?P<what>.*); the text was spoken instead",
+            _l("%(what)s; đã đọc văn bản thay cho bản ghi âm"),
+        ),
         ("cancels (?P<what>.*)", _l("Bản tin hủy cảnh báo %(what)s")),
         ("the sender's account no longer exists", _l("Tài khoản người gửi không còn tồn tại")),
         (
