@@ -76,7 +76,7 @@ def test_an_english_only_alert_waits_on_its_page_and_airs_the_words_entered(
     assert "Chờ bản dịch tiếng Việt" in text
     assert "không có nội dung tiếng Việt (chỉ có en-US)" in text  # the reason, in Vietnamese
     assert ENGLISH in text  # the words to translate from
-    assert 'action="/alerts/%d/translation"' % alert_id in page
+    assert f'action="/alerts/{alert_id}/translation"' in page
     listed = client.get("/alerts").get_data(as_text=True)
     assert f'data-alert="{alert_id}"' in listed and 'data-state="awaiting_translation"' in listed
 
@@ -111,9 +111,7 @@ def test_an_english_only_alert_waits_on_its_page_and_airs_the_words_entered(
     assert "không còn chờ bản dịch" in shown and _broadcasts(panel) == 1
 
 
-def test_only_an_issuer_of_its_area_may_translate(
-    panel: Panel, app: Any, make_caller: Any
-) -> None:
+def test_only_an_issuer_of_its_area_may_translate(panel: Panel, app: Any, make_caller: Any) -> None:
     alert_id = _received(make_caller, app, "nws-severe-thunderstorm.xml")
     operator = panel.client("operator", PHU_LY)
     answer = operator.form_post(f"/alerts/{alert_id}/translation", {"text": TRANSLATION}, page="/")
