@@ -176,6 +176,7 @@ def test_a_render_survives_its_worker_being_killed(
     program = until(ready, 120, "the render to be finished by another worker")
     assert (program.status, program.error) == ("ready", None)
     assert program.duration_ms is not None and program.duration_ms > 6 * 60_000
+
     # The job's row is closed just after the programme's own commit: wait for that too.
     def closed() -> WorkItem | None:
         [job] = [j for j in _jobs(app) if j.kind == "render"]
