@@ -80,7 +80,9 @@ def test_with_the_server_gone_the_schedule_still_airs_and_logs_upload_later(live
     live.start()  # the line comes back on the same address: its first answer ends the back-off
     wait_for(lambda: len(live.plays()) == 2, 15, "the queued logs to arrive")
     assert {p["status"] for p in live.plays()} == {"played"}
-    assert agent.cache.count_unsent() == 0
+    # The agent clears its queue when the server's answer reaches it, just after the server
+    # has stored the batch: a loaded machine can show the two in between.
+    wait_for(lambda: agent.cache.count_unsent() == 0, 10, "the agent's queue to be cleared")
 
 
 def test_back_from_an_outage_the_agent_hears_of_an_alert_within_seconds(tmp_path, sqlite_template):
@@ -111,17 +113,20 @@ def test_back_from_an_outage_the_agent_hears_of_an_alert_within_seconds(tmp_path
 
 def test_after_a_restart_without_the_server_the_agent_airs_from_its_cache(live, tmp_path):
     program = live.program((587, 1.0))
-    start = soon(6)
+    # Far enough ahead that the first agent, on a loaded machine, has only fetched the media
+    # when it stops (CI once saw it air the item and send the log before the reboot).
+    start = soon(12)
     live.schedule(start, kind="program", program=program["id"])
     first = live.agent(tmp_path / "agent")
     first.start()
     wait_for(lambda: first.cache.has_media(program["sha256"]), 10, "the media in the cache")
+    assert datetime.now(start.tzinfo) < start, "the first agent fetched it after its start"
     first.stop()
 
     live.stop()
     again = live.agent(tmp_path / "agent")  # a reboot during a network outage
     again.start()
-    wait_for(lambda: again.cache.logged_items(), 15, "the airing, from the cache alone")
+    wait_for(lambda: again.cache.logged_items(), 20, "the airing, from the cache alone")
     [record] = again.cache.unsent_plays(10)
     assert record["status"] == "played"
 
