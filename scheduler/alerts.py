@@ -64,7 +64,9 @@ from scheduler.models import (
     Kind,
     Priority,
     Program,
+    ProgramStatus,
     Segment,
+    SegmentStatus,
     Station,
     User,
 )
@@ -425,7 +427,7 @@ def _named_segment(session: Session, actor: User, segment_id: int) -> Segment:
         raise Invalid(f"segment: there is no segment {segment_id}", "segment")
     if not permissions.can_use(actor, segment.owner):
         raise Forbidden(f"segment: segment {segment.id} belongs to another area", "segment")
-    if segment.status != "ready" or segment.media_file is None:
+    if segment.status != SegmentStatus.ready or segment.media_file is None:
         raise Unprocessable(
             f"segment: segment {segment.id} is {segment.status}, not ready audio", "segment"
         )
@@ -460,7 +462,7 @@ def prepare_alert(session: Session, settings: Settings, alert: Alert, now: datet
     except (TtsError, AudioError, Unprocessable, Invalid) as exc:
         _fail(alert, getattr(exc, "message", None) or str(exc))
         return
-    if program.status != "ready" or not program.duration_ms:
+    if program.status != ProgramStatus.ready or not program.duration_ms:
         _fail(alert, f"the alert's audio could not be prepared: {program.error}")
         return
     session.flush()

@@ -41,6 +41,7 @@ from scheduler.models import (
     Kind,
     Priority,
     Program,
+    ProgramStatus,
     Station,
     User,
 )
@@ -426,7 +427,7 @@ def _what(session: Session, spec: BroadcastSpec, owner: Station) -> _What:
                 "program",
                 code="program_archived",
             )
-        if program.status != "ready" or not program.duration_ms:
+        if program.status != ProgramStatus.ready or not program.duration_ms:
             raise Unprocessable(
                 f"program: programme {program.id} is not rendered yet ({program.status})",
                 "program",

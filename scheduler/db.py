@@ -6,13 +6,14 @@ Works on SQLite (the embedded default) and PostgreSQL (production). Migrations l
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -32,6 +33,12 @@ MAX_ID = 2**31 - 1
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def enum_type(cls: type[enum.Enum]) -> Enum:
+    """A column of a StrEnum's values as plain VARCHAR(20) (no native type: one schema for
+    SQLite and PostgreSQL); a value outside the enum is refused on write."""
+    return Enum(cls, native_enum=False, length=20, validate_strings=True)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -27,6 +27,7 @@ from scheduler.models import (
     BroadcastTarget,
     MediaFile,
     Program,
+    ProgramStatus,
     Station,
 )
 from scheduler.push import TOPIC
@@ -311,7 +312,7 @@ def _program_media(session: Session, ids: set[int | None]) -> dict[int, MediaFil
     rows = session.execute(
         select(Program.id, MediaFile)
         .join(MediaFile, Program.media_file_id == MediaFile.id)
-        .where(Program.id.in_(wanted), Program.status == "ready")
+        .where(Program.id.in_(wanted), Program.status == ProgramStatus.ready)
     )
     return {program_id: media for program_id, media in rows}
 

@@ -20,7 +20,15 @@ from config import Settings
 from scheduler import workqueue
 from scheduler.dispatch import etag_for
 from scheduler.manifest_store import ManifestStore, build_province
-from scheduler.models import Alert, AlertState, Program, Segment, Station
+from scheduler.models import (
+    Alert,
+    AlertState,
+    Program,
+    ProgramStatus,
+    Segment,
+    SegmentStatus,
+    Station,
+)
 from scheduler.workqueue import Handler, WorkRunner
 
 log = logging.getLogger(__name__)
@@ -93,7 +101,7 @@ class Jobs:
     def _render(self, args: dict[str, Any]) -> None:
         from scheduler.programs import render_job
 
-        if self._waiting(Program, args["program"], "rendering"):
+        if self._waiting(Program, args["program"], ProgramStatus.rendering):
             render_job(self.sessions, self.settings, args["program"])
 
     def _speak(self, args: dict[str, Any]) -> None:
@@ -101,7 +109,7 @@ class Jobs:
 
         with self.sessions() as session:
             segment = session.get(Segment, args["segment"])
-            if segment is None or segment.status != "processing" or not segment.text:
+            if segment is None or segment.status != SegmentStatus.processing or not segment.text:
                 return
             text, engine, voice, speed = (
                 segment.text,
@@ -114,7 +122,7 @@ class Jobs:
     def _ingest(self, args: dict[str, Any]) -> None:
         from scheduler.segments import ingest_job, kept_upload
 
-        if not self._waiting(Segment, args["segment"], "processing"):
+        if not self._waiting(Segment, args["segment"], SegmentStatus.processing):
             return
         kept = kept_upload(self.settings, args["segment"])
         if kept is None:
@@ -154,15 +162,15 @@ class Jobs:
     def _program_failed(self, args: dict[str, Any], reason: str) -> None:
         with self.sessions.begin() as session:
             program = session.get(Program, args["program"])
-            if program is not None and program.status == "rendering":
-                program.status, program.error = "failed", GAVE_UP.format(reason=reason)
+            if program is not None and program.status == ProgramStatus.rendering:
+                program.status, program.error = ProgramStatus.failed, GAVE_UP.format(reason=reason)
 
     def _segment_failed(self, args: dict[str, Any], reason: str) -> None:
         with self.sessions.begin() as session:
             segment = session.get(Segment, args["segment"])
-            if segment is not None and segment.status == "processing":
+            if segment is not None and segment.status == SegmentStatus.processing:
                 text = reason if reason == INTERRUPTED else GAVE_UP.format(reason=reason)
-                segment.status, segment.error = "failed", text
+                segment.status, segment.error = SegmentStatus.failed, text
 
     def _alert_failed(self, args: dict[str, Any], reason: str) -> None:
         with self.sessions.begin() as session:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Campaign, Program, Segment, Station, Topic, User
+from scheduler.models import Campaign, Program, Segment, SegmentStatus, Station, Topic, User
 
 # A segment's state as the lists filter it: processing/failed, or ready and its approval.
 SEGMENT_STATES = ("processing", "failed", "pending", "approved", "rejected")
@@ -61,12 +61,14 @@ def _state(query: Select[Any], state: str | None) -> Select[Any]:
     if state in ("processing", "failed"):
         return query.where(Segment.status == state)
     if state == "approved":
-        return query.where(Segment.status == "ready", Segment.approved_at.is_not(None))
+        return query.where(Segment.status == SegmentStatus.ready, Segment.approved_at.is_not(None))
     if state == "rejected":
-        return query.where(Segment.status == "ready", Segment.rejected_at.is_not(None))
+        return query.where(Segment.status == SegmentStatus.ready, Segment.rejected_at.is_not(None))
     if state == "pending":
         return query.where(
-            Segment.status == "ready", Segment.approved_at.is_(None), Segment.rejected_at.is_(None)
+            Segment.status == SegmentStatus.ready,
+            Segment.approved_at.is_(None),
+            Segment.rejected_at.is_(None),
         )
     return query
 
@@ -124,7 +126,9 @@ def program_candidates(
     only after); rejected segments never."""
     wanted = SegmentFilter(campaign=campaign or None, text=text or None)
     query = _segments(user, wanted).where(
-        Segment.status == "ready", Segment.media_file_id.is_not(None), Segment.rejected_at.is_(None)
+        Segment.status == SegmentStatus.ready,
+        Segment.media_file_id.is_not(None),
+        Segment.rejected_at.is_(None),
     )
     if approved_only:
         query = query.where(Segment.approved_at.is_not(None))

@@ -24,6 +24,7 @@ from scheduler.models import (
     PlayLog,
     Program,
     Segment,
+    SegmentStatus,
     Station,
 )
 from scheduler.schedule import Airing, station_timeline
@@ -266,7 +267,7 @@ def pending_counts(session: Session, root: Station) -> tuple[int, int]:
     )
     segments = session.scalar(
         select(func.count(Segment.id)).where(
-            Segment.status == "ready",
+            Segment.status == SegmentStatus.ready,
             Segment.approved_at.is_(None),
             Segment.rejected_at.is_(None),
             _owned_by(root, Segment.owner_id),

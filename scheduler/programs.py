@@ -15,7 +15,7 @@ from config import Settings
 from scheduler import audit, permissions
 from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import Invalid, NotFound, Unprocessable
-from scheduler.models import Program, ProgramItem, Segment, User
+from scheduler.models import Program, ProgramItem, ProgramStatus, Segment, SegmentStatus, User
 from scheduler.segments import media_for, store_for
 from scheduler.stations import stations_by_code
 
@@ -70,7 +70,7 @@ def create_program(session: Session, actor: User, spec: ProgramSpec, now: dateti
                 f"items.{position}: segment {segment.id} belongs to another area",
                 f"items.{position}",
             )
-        if segment.status != "ready" or segment.media_file is None:
+        if segment.status != SegmentStatus.ready or segment.media_file is None:
             raise Unprocessable(
                 f"items.{position}: segment {segment.id} is {segment.status}, not ready audio",
                 f"items.{position}",
@@ -87,7 +87,7 @@ def create_program(session: Session, actor: User, spec: ProgramSpec, now: dateti
         title=spec.title,
         owner=owner,
         created_by_id=actor.id,
-        status="rendering",
+        status=ProgramStatus.rendering,
         crossfade_ms=spec.crossfade_ms,
         created_at=now,
         items=items,
@@ -117,11 +117,11 @@ def _render(plan: list[RenderItem], settings: Settings, crossfade_ms: int) -> In
 
 def _apply(session: Session, program: Program, done: Ingested | str) -> None:
     if isinstance(done, str):
-        program.status, program.error = "failed", done
+        program.status, program.error = ProgramStatus.failed, done
         return
     program.media_file = media_for(session, done, now_utc())
     program.duration_ms = done.duration_ms
-    program.status, program.error = "ready", None
+    program.status, program.error = ProgramStatus.ready, None
 
 
 def render_now(session: Session, settings: Settings, program: Program) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from scheduler import segments
 from scheduler.jobs import INTERRUPTED, Jobs
-from scheduler.models import Program, Segment, WorkItem
+from scheduler.models import Program, ProgramStatus, Segment, SegmentStatus, WorkItem
 
 
 @dataclass(frozen=True)
@@ -58,16 +58,20 @@ def resume_interrupted(sessions: sessionmaker[Session], settings: Settings, jobs
             for key in ("program", "segment")
         }
         kinds.update(kind for _id, kind, _args in open_jobs)
-        for program_id in session.scalars(select(Program.id).where(Program.status == "rendering")):
+        for program_id in session.scalars(
+            select(Program.id).where(Program.status == ProgramStatus.rendering)
+        ):
             if ("render", "program", program_id) not in queued:
                 ids.append(jobs.submit(session, "render", program=program_id))
                 kinds["render"] += 1
-        for segment in session.scalars(select(Segment).where(Segment.status == "processing")):
+        for segment in session.scalars(
+            select(Segment).where(Segment.status == SegmentStatus.processing)
+        ):
             kind = "speak" if segment.source == "tts" and segment.text else "ingest"
             if (kind, "segment", segment.id) in queued:
                 continue
             if kind == "ingest" and segments.kept_upload(settings, segment.id) is None:
-                segment.status, segment.error = "failed", INTERRUPTED
+                segment.status, segment.error = SegmentStatus.failed, INTERRUPTED
                 failed += 1
                 continue
             ids.append(jobs.submit(session, kind, segment=segment.id))

@@ -33,7 +33,7 @@ from config import Settings
 from scheduler import audit, permissions
 from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import Invalid, NotFound, Unprocessable
-from scheduler.models import Campaign, MediaFile, Segment, Station, Topic, User
+from scheduler.models import Campaign, MediaFile, Segment, SegmentStatus, Station, Topic, User
 from scheduler.readings import reading_table
 from scheduler.stations import stations_by_code
 
@@ -88,7 +88,7 @@ def new_segment(
         campaign=meta.campaign,
         topic=meta.topic,
         created_at=now,
-        status="processing",
+        status=SegmentStatus.processing,
         progress=0,
         **fields,
     )
@@ -124,7 +124,7 @@ def media_for(session: Session, done: Ingested, now: datetime) -> MediaFile:
 def finish(session: Session, segment: Segment, done: Ingested, now: datetime) -> None:
     segment.media_file = media_for(session, done, now)
     segment.analysis = done.analysis
-    segment.status = "ready"
+    segment.status = SegmentStatus.ready
     segment.progress = 100
     segment.error = None
 
@@ -206,7 +206,7 @@ def _record(
         if done is not None:
             finish(session, segment, done, now_utc())
         else:
-            segment.status, segment.error = "failed", failure
+            segment.status, segment.error = SegmentStatus.failed, failure
 
 
 def spoken_segment(
@@ -303,7 +303,7 @@ def get_segment(session: Session, segment_id: int) -> Segment:
 
 def approve(session: Session, actor: User, segment: Segment, now: datetime) -> None:
     permissions.require_approve(actor, segment.owner)
-    if segment.status != "ready":
+    if segment.status != SegmentStatus.ready:
         raise Unprocessable(
             f"segment {segment.id} is {segment.status}; only ready audio is approved"
         )
@@ -318,7 +318,7 @@ def publish(session: Session, actor: User, segment: Segment, now: datetime) -> N
     permissions.require_approve(actor, segment.owner)
     if segment.for_alert:
         raise Unprocessable(f"segment {segment.id} is an emergency alert's audio, not a bulletin")
-    if segment.status != "ready" or segment.approved_at is None:
+    if segment.status != SegmentStatus.ready or segment.approved_at is None:
         raise Unprocessable(f"segment {segment.id} is not approved; approve it before publishing")
     if segment.published_at is None:
         segment.published_at, segment.published_by_id = now, actor.id
@@ -337,7 +337,7 @@ def published_bulletins(
         .where(
             Segment.published_at.is_not(None),
             Segment.approved_at.is_not(None),
-            Segment.status == "ready",
+            Segment.status == SegmentStatus.ready,
             ~Segment.for_alert,
             Segment.media_file_id.is_not(None),
         )

@@ -39,6 +39,16 @@ def test_phone_recording_becomes_a_normalised_segment(app, make_caller, tmp_path
     assert len(audio.data) == 100
 
 
+def test_the_list_filters_by_status_and_refuses_an_unknown_one(make_caller, tmp_path):
+    editor = make_caller("editor", "347")
+    ready = upload(editor, make_recording(tmp_path / "ghi-am.m4a")).json["id"]
+    assert [s["id"] for s in editor.get("/api/v1/segments?status=ready").json] == [ready]
+    assert editor.get("/api/v1/segments?status=failed").json == []
+    wrong = editor.get("/api/v1/segments?status=san-sang")
+    assert wrong.status_code == 400 and wrong.json["field"] == "status"
+    assert "processing, ready, failed" in wrong.json["error"]
+
+
 def test_the_same_recording_twice_is_stored_once(app, make_caller, tmp_path):
     editor = make_caller("editor", "347")
     path = make_recording(tmp_path / "a.m4a")

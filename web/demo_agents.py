@@ -27,7 +27,7 @@ from scheduler.agent.runner import Agent
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.db import now_utc
 from scheduler.errors import DomainError
-from scheduler.models import Program, Role, Station, User
+from scheduler.models import Program, ProgramStatus, Role, Station, User
 
 log = logging.getLogger(__name__)
 # Phủ Lý's communes first: the demo's bulletins and relays are scheduled there.
@@ -59,7 +59,7 @@ def schedule_warm_up(
     ready programme (the bulletins need espeak-ng) or the demo admin."""
     with sessions() as session:
         program = session.scalar(
-            select(Program).where(Program.status == "ready").order_by(Program.id)
+            select(Program).where(Program.status == ProgramStatus.ready).order_by(Program.id)
         )
         admin = session.scalar(
             select(User).where(User.role == Role.admin, User.active).order_by(User.id)

@@ -15,7 +15,14 @@ from scheduler.models.broadcasts import (
     Priority,
 )
 from scheduler.models.campaigns import Campaign, Topic
-from scheduler.models.media import MediaFile, Program, ProgramItem, Segment
+from scheduler.models.media import (
+    MediaFile,
+    Program,
+    ProgramItem,
+    ProgramStatus,
+    Segment,
+    SegmentStatus,
+)
 from scheduler.models.plays import AiringOutcome, PlayLog, SettledDay, SourceSample
 from scheduler.models.readings import Reading
 from scheduler.models.stations import Station, StationSuccession
@@ -40,9 +47,11 @@ __all__ = [
     "Priority",
     "Program",
     "ProgramItem",
+    "ProgramStatus",
     "Reading",
     "Role",
     "Segment",
+    "SegmentStatus",
     "SettledDay",
     "SourceSample",
     "Station",

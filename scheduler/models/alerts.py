@@ -19,9 +19,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.db import Base, UTCDateTime
+from scheduler.db import Base, UTCDateTime, enum_type
 from scheduler.models.accounts import User
-from scheduler.models.broadcasts import Broadcast, Priority, _enum
+from scheduler.models.broadcasts import Broadcast, Priority
 from scheduler.models.stations import Station
 
 
@@ -55,7 +55,7 @@ class Alert(Base):
     repeat_every_s: Mapped[int | None] = mapped_column(Integer)
     repeat_count: Mapped[int | None] = mapped_column(Integer)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    state: Mapped[AlertState] = mapped_column(_enum(AlertState), index=True)
+    state: Mapped[AlertState] = mapped_column(enum_type(AlertState), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     # What CAP's urgency/severity/certainty/times decided (scheduler.cap_policy): emergency,
     # scheduled, priority or recorded; awaiting_translation while no Vietnamese words exist.
@@ -63,7 +63,7 @@ class Alert(Base):
         String(30), default="emergency", server_default="emergency"
     )
     priority: Mapped[Priority] = mapped_column(
-        _enum(Priority), default=Priority.emergency, server_default="emergency"
+        enum_type(Priority), default=Priority.emergency, server_default="emergency"
     )
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: at once
     urgency: Mapped[str | None] = mapped_column(String(20))

@@ -6,10 +6,10 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.db import Base, UTCDateTime
+from scheduler.db import Base, UTCDateTime, enum_type
 from scheduler.models.media import Program
 from scheduler.models.stations import Station
 
@@ -39,17 +39,13 @@ class BroadcastStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
-
-
 class Broadcast(Base):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     owner_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
-    kind: Mapped[Kind] = mapped_column(_enum(Kind))
+    kind: Mapped[Kind] = mapped_column(enum_type(Kind))
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
     stream_url: Mapped[str | None] = mapped_column(String(500))
@@ -59,10 +55,10 @@ class Broadcast(Base):
     duration_s: Mapped[int | None] = mapped_column(Integer)
     rrule: Mapped[str | None] = mapped_column(String(500))
     until: Mapped[date | None] = mapped_column(Date)
-    priority: Mapped[Priority] = mapped_column(_enum(Priority))
-    conflict: Mapped[ConflictPolicy] = mapped_column(_enum(ConflictPolicy))
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority))
+    conflict: Mapped[ConflictPolicy] = mapped_column(enum_type(ConflictPolicy))
     max_delay_s: Mapped[int] = mapped_column(Integer)
-    status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus), index=True)
+    status: Mapped[BroadcastStatus] = mapped_column(enum_type(BroadcastStatus), index=True)
     forced: Mapped[bool] = mapped_column(default=False)
     # Alerts (emergencies issued "now"): repeat interval and count, expiry.
     repeat_every_s: Mapped[int | None] = mapped_column(Integer)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.db import Base, UTCDateTime
+from scheduler.db import Base, UTCDateTime, enum_type
 from scheduler.models.campaigns import Campaign, Topic
 from scheduler.models.stations import Station
 
@@ -26,6 +27,24 @@ class MediaFile(Base):
     # The pipeline's measurements: loudness before/after, true peak, source format…
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SegmentStatus(enum.StrEnum):
+    """Where a segment's audio is: being made (an upload decoded and levelled, a bulletin
+    spoken), ready to use, or failed with its ``error``. Approval is apart from this."""
+
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class ProgramStatus(enum.StrEnum):
+    """A programme's rendering: its items joined into one file, or why not."""
+
+    draft = "draft"
+    rendering = "rendering"
+    ready = "ready"
+    failed = "failed"
 
 
 class Segment(Base):
@@ -48,7 +67,9 @@ class Segment(Base):
     voice: Mapped[str | None] = mapped_column(String(20))
     speed: Mapped[float | None] = mapped_column()
     # processing → ready | failed. Approval is separate: approved_at / rejected_at.
-    status: Mapped[str] = mapped_column(String(20), default="processing")
+    status: Mapped[SegmentStatus] = mapped_column(
+        enum_type(SegmentStatus), default=SegmentStatus.processing
+    )
     error: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(Integer, default=0)  # percent, for the panel
     media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))
@@ -87,8 +108,9 @@ class Program(Base):
     title: Mapped[str] = mapped_column(String(300))
     owner_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # draft → rendering → ready | failed
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[ProgramStatus] = mapped_column(
+        enum_type(ProgramStatus), default=ProgramStatus.draft
+    )
     error: Mapped[str | None] = mapped_column(Text)
     crossfade_ms: Mapped[int] = mapped_column(Integer, default=0)
     media_file_id: Mapped[int | None] = mapped_column(ForeignKey("media_files.id"))

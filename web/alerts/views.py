@@ -26,7 +26,7 @@ from scheduler.alert_status import AlertStatus, alert_status
 from scheduler.cap_alerts import translate as enter_translation
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
-from scheduler.models import Alert, AlertState, Role, Segment, Station, User
+from scheduler.models import Alert, AlertState, Role, Segment, SegmentStatus, Station, User
 from scheduler.stations import subtree
 from web.alerts import bp
 from web.alerts.forms import AlertForm, TranslationForm, parse_local
@@ -56,7 +56,11 @@ def _segments(me: User) -> list[tuple[str, str]]:
     """Approved, ready recordings the issuer may air (their area's and those from above)."""
     rows = session().scalars(
         select(Segment)
-        .where(Segment.status == "ready", Segment.approved_at.is_not(None), ~Segment.for_alert)
+        .where(
+            Segment.status == SegmentStatus.ready,
+            Segment.approved_at.is_not(None),
+            ~Segment.for_alert,
+        )
         .order_by(Segment.created_at.desc())
         .limit(MAX_SEGMENTS * 4)
     )

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from scheduler.alerts import AlertSpec
 from scheduler.asrun import Heartbeat, PlayReport
 from scheduler.broadcasts import BroadcastSpec
+from scheduler.models import SegmentStatus
 from scheduler.programs import ProgramSpec
 from web.api import bp, schemas
 from web.api.health import app_version
@@ -140,7 +141,7 @@ PAGE = (
     _query("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000}),
 )
 SEGMENT_FILTERS = (
-    _query("status", STRING),
+    _query("status", {"type": "string", "enum": [s.value for s in SegmentStatus]}),
     _query("owner", STRING),
     _query("campaign", STRING),
     _query("topic", STRING),

@@ -8,6 +8,7 @@ from scheduler import permissions
 from scheduler import programs as service
 from scheduler.db import now_utc
 from scheduler.errors import Forbidden, NotFound
+from scheduler.models import ProgramStatus
 from scheduler.segments import store_for
 from web.api import bp, serialize
 from web.api.auth import require_user
@@ -37,7 +38,7 @@ def create_program() -> Response:
     else:
         queue_job(db, "render", program=program.id)
     body = serialize.program(program)
-    if program.status == "failed":  # nothing to air; say why, as for a bad upload
+    if program.status == ProgramStatus.failed:  # nothing to air; say why, as for a bad upload
         body["error"] = program.error or "render failed"
     response = jsonify(body)
     response.status_code = {"ready": 201, "failed": 422}.get(program.status, 202)

@@ -12,7 +12,7 @@ from scheduler import permissions
 from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import Forbidden, Invalid, NotFound, TooLarge
-from scheduler.models import Campaign, Segment, Station, Topic
+from scheduler.models import Campaign, Segment, SegmentStatus, Station, Topic
 from web.api import bp, serialize
 from web.api.auth import require_user
 from web.api.bodies import json_object
@@ -46,7 +46,7 @@ def check_text(text: str) -> str:
 
 def _answer(segment: Segment) -> Response:
     response = jsonify(serialize.segment(segment))
-    response.status_code = 201 if segment.status == "ready" else 202
+    response.status_code = 201 if segment.status == SegmentStatus.ready else 202
     response.headers["Location"] = f"/api/v1/segments/{segment.id}"
     return response
 
@@ -109,7 +109,10 @@ def list_segments() -> Response:
     if args.get("alerts") not in ("1", "true"):  # alert audio only when asked for
         query = query.where(~Segment.for_alert)
     if args.get("status"):
-        query = query.where(Segment.status == args["status"])
+        if args["status"] not in SegmentStatus.__members__:
+            known = ", ".join(SegmentStatus)
+            raise Invalid(f"status: one of {known}", "status")
+        query = query.where(Segment.status == SegmentStatus(args["status"]))
     if args.get("owner"):
         query = query.where(Station.code == args["owner"])
     if args.get("campaign"):

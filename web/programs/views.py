@@ -21,7 +21,7 @@ from scheduler import library, permissions
 from scheduler import programs as service
 from scheduler.db import MAX_ID, now_utc
 from scheduler.errors import DomainError, NotFound
-from scheduler.models import Program, Role, Segment, User
+from scheduler.models import Program, ProgramStatus, Role, Segment, SegmentStatus, User
 from scheduler.programs import unapproved_segments
 from scheduler.segments import store_for
 from web.archiving import toggle
@@ -66,7 +66,7 @@ def status_labels() -> dict[str, str]:
 def program_state(program: Program) -> str:
     """Its status, except that a rendered programme with bulletins still awaiting approval
     is not "ready" to anyone who reads the label: it cannot air yet."""
-    if program.status == "ready" and unapproved_segments(program):
+    if program.status == ProgramStatus.ready and unapproved_segments(program):
         return "awaiting"
     return program.status
 
@@ -194,7 +194,7 @@ def _usable(segment: Segment | None, me: User) -> bool:
     return (
         segment is not None
         and permissions.can_use(me, segment.owner)
-        and segment.status == "ready"
+        and segment.status == SegmentStatus.ready
         and segment.media_file is not None
     )
 
@@ -363,7 +363,7 @@ def new() -> ResponseReturnValue:
             if form.validate():
                 program = _save(form, rows, me)
                 if program is not None:
-                    if program.status == "failed":
+                    if program.status == ProgramStatus.failed:
                         flash(
                             _(
                                 "Đã lưu nhưng không dựng được âm thanh: %(reason)s",

@@ -18,7 +18,16 @@ from scheduler import broadcasts as service
 from scheduler import permissions
 from scheduler.db import now_utc
 from scheduler.errors import Clash, DomainError, NotFound
-from scheduler.models import AuditEvent, Broadcast, BroadcastStatus, Program, Role, Station, User
+from scheduler.models import (
+    AuditEvent,
+    Broadcast,
+    BroadcastStatus,
+    Program,
+    ProgramStatus,
+    Role,
+    Station,
+    User,
+)
 from scheduler.programs import unapproved_segments
 from scheduler.rules import RuleWarning
 from scheduler.schedule import pending_occurrences, station_timeline
@@ -316,7 +325,7 @@ def _programs(me: User, keep: int | None = None) -> list[tuple[str, str]]:
     found = session().scalars(
         select(Program)
         .where(
-            ((Program.status == "ready") & Program.archived_at.is_(None))
+            ((Program.status == ProgramStatus.ready) & Program.archived_at.is_(None))
             | (Program.id == (keep or 0))
         )
         .order_by(Program.created_at.desc(), Program.id.desc())

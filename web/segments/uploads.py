@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from audio.errors import AudioError
 from scheduler import segments as service
 from scheduler.errors import DomainError
-from scheduler.models import Segment
+from scheduler.models import Segment, SegmentStatus
 from web import panel
 from web.auth import login_required, panel_user
 from web.db import session, settings
@@ -92,7 +92,7 @@ def _one(form: UploadForm, outcome: UploadResult) -> ResponseReturnValue:
         return _upload_page(form, 400)
     target = url_for(".show", segment_id=segment.id)
     if not form.several_files():  # one of several shows its result in its own row instead
-        if segment.status == "ready":
+        if segment.status == SegmentStatus.ready:
             flash(_("Đã tải lên và xử lý xong “%(title)s”.", title=segment.title), "success")
         else:
             flash(_("Đã nhận tệp; bản ghi dài đang được xử lý."), "info")

@@ -41,7 +41,7 @@ from scheduler import library, permissions
 from scheduler import segments as service
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
-from scheduler.models import Campaign, Segment, User
+from scheduler.models import Campaign, Segment, SegmentStatus, User
 from scheduler.readings import EDITORS as READING_EDITORS
 from scheduler.readings import reading_table
 from web.archiving import toggle
@@ -72,7 +72,7 @@ def state_labels() -> dict[str, str]:
 
 
 def segment_state(segment: Segment) -> str:
-    return segment.status if segment.status != "ready" else segment.approval
+    return segment.status if segment.status != SegmentStatus.ready else segment.approval
 
 
 @bp.app_template_filter("mmss")
@@ -182,8 +182,9 @@ def _show(segment: Segment, reject_form: RejectForm | None = None, status: int =
         "segments/show.html",
         segment=segment,
         people=people,
-        can_approve=permissions.can_approve(me, segment.owner) and segment.status == "ready",
-        can_archive=_may_author(me, segment) and segment.status != "processing",
+        can_approve=permissions.can_approve(me, segment.owner)
+        and segment.status == SegmentStatus.ready,
+        can_archive=_may_author(me, segment) and segment.status != SegmentStatus.processing,
         approve_form=ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
     ), status
@@ -389,7 +390,7 @@ def _speak(form: TtsForm, me: User) -> Segment | None:
 
 
 def _spoken(segment: Segment) -> ResponseReturnValue:
-    if segment.status == "ready":
+    if segment.status == SegmentStatus.ready:
         flash(_("Đã đọc xong bản tin “%(title)s”.", title=segment.title), "success")
     else:
         flash(_("Bản tin dài đang được đọc; trang sẽ tự cập nhật."), "info")
