@@ -9,7 +9,7 @@ in seconds, not minutes. The target from the issue: a nation-week in ≤ 5 s on 
 2. Give it a realistic approved schedule of relays (no audio needed): province news and the
    VOV relay every day, district programmes twice a day Monday–Saturday, two local bulletins a
    day in every commune, some priority items and a few emergencies (district and commune).
-3. Resolve every station for 7 days with :func:`scheduler.schedule.tree_timelines`, timing
+3. Resolve every station for 7 days with :func:`scheduler.station_timelines.tree_timelines`, timing
    the whole call and, separately, load / expand / resolve.
 4. Resolve a random sample of stations the naive way (one :func:`station_timeline` each, in a
    fresh session with cold recurrence caches), extrapolate to the whole tree, and check that
@@ -57,7 +57,7 @@ from scheduler.models import (
     Station,
 )
 from scheduler.recurrence import local_day_window
-from scheduler.schedule import MARGIN, expand, load_rules, station_timeline, tree_timelines
+from scheduler.station_timelines import MARGIN, expand, load_rules, station_timeline, tree_timelines
 from scheduler.stations import import_directory
 from scheduler.timeline import Entry, Occurrence, TreeNode, resolve_tree
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.alerts import alert_starts
 from scheduler.models import Alert, AlertReceipt, AlertState, PlayLog, Station
-from scheduler.schedule import airing_deadlines
+from scheduler.station_timelines import airing_deadlines
 
 FINAL = {"played", "partial", "interrupted", "failed", "missed"}
 STATES = ("scheduled", "waiting", "offline", "received", "started", *sorted(FINAL))

@@ -14,7 +14,7 @@ answers at once and the words are spoken after (:func:`prepare_alert`, in a job)
    the count or the expiry; the targets' schedule revisions are bumped (new manifest ETags).
    An alert without an expiry expires ``alert_default_expiry_s`` after its last airing's
    start: until then a station that learns of it late still airs it (the manifest says how
-   long each airing may wait, :func:`scheduler.schedule.airing_deadline`).
+   long each airing may wait, :func:`scheduler.station_timelines.airing_deadline`).
 3. Cancelling an alert cancels its broadcast; the record stays.
 
 CAP 1.2 messages become the same :class:`AlertSpec` in :mod:`scheduler.cap_alerts`.
@@ -72,7 +72,7 @@ from scheduler.models import (
 )
 from scheduler.readings import reading_table
 from scheduler.recurrence import localize
-from scheduler.schedule import repeat_starts
+from scheduler.station_timelines import repeat_starts
 from scheduler.stations import bump_revisions, stations_by_code
 
 MAX_TEXT = 2000  # characters: an alert is short, and speaking it must stay fast

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from scheduler import audit, permissions
 from scheduler.errors import Unprocessable
 from scheduler.models import Broadcast, BroadcastStatus, Program, ProgramItem, Segment, User
-from scheduler.schedule import next_airing, rule_of
+from scheduler.station_timelines import next_airing, rule_of
 
 Archivable = Segment | Program
 

@@ -53,7 +53,7 @@ from scheduler.recurrence import (
     check_rule,
 )
 from scheduler.rules import RuleWarning
-from scheduler.schedule import next_airing, rule_of
+from scheduler.station_timelines import next_airing, rule_of
 from scheduler.stations import bump_revisions, stations_by_code
 from scheduler.timeline import Occurrence
 

@@ -41,7 +41,7 @@ from scheduler.models import (
     StationToken,
 )
 from scheduler.recurrence import EARLIEST, LATEST, local_day_window
-from scheduler.schedule import Airing, tree_timelines, with_ancestors
+from scheduler.station_timelines import Airing, tree_timelines, with_ancestors
 from scheduler.stations import subtree
 from scheduler.timeline import Entry
 

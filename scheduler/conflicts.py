@@ -14,7 +14,7 @@ from config import Settings
 from scheduler.models import Broadcast, BroadcastStatus, BroadcastTarget, Station
 from scheduler.recurrence import local_day_window
 from scheduler.rules import RuleWarning, check_rules
-from scheduler.schedule import expand, load_rules, rule_of, tree_timelines, with_ancestors
+from scheduler.station_timelines import expand, load_rules, rule_of, tree_timelines, with_ancestors
 from scheduler.timeline import Entry
 
 MAX_LISTED_CONFLICTS = 500

@@ -32,7 +32,7 @@ from scheduler.models import (
 )
 from scheduler.push import TOPIC
 from scheduler.recurrence import local_day_window, localize
-from scheduler.schedule import (
+from scheduler.station_timelines import (
     airing_deadlines,
     repeat_starts,
     station_timeline,
@@ -45,7 +45,7 @@ from scheduler.timeline import Entry
 @dataclass(frozen=True)
 class OpenAlert:
     """An alert that may still air somewhere: its airings air "as soon as received" until
-    their deadline (:func:`scheduler.schedule.airing_deadline`), even when they reach a
+    their deadline (:func:`scheduler.station_timelines.airing_deadline`), even when they reach a
     station after their scheduled end — so they stay in manifests until then."""
 
     alert: int

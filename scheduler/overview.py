@@ -27,7 +27,7 @@ from scheduler.models import (
     SegmentStatus,
     Station,
 )
-from scheduler.schedule import Airing, station_timeline
+from scheduler.station_timelines import Airing, station_timeline
 from scheduler.timeline import Entry
 
 DRIFT_MS = 2000  # a clock further off than this makes airings audibly early or late

@@ -27,7 +27,7 @@ from audio.errors import AudioError
 from audio.fingerprint import available, fingerprint_stream
 from config import Settings
 from scheduler.models import Broadcast, Kind, PlayLog, SourceSample
-from scheduler.schedule import expand, load_rules
+from scheduler.station_timelines import expand, load_rules
 from scheduler.verify import stream_of, verify
 
 log = logging.getLogger(__name__)

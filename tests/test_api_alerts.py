@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import accounts
 from scheduler.models import AuditEvent, Broadcast
-from scheduler.schedule import Airing, Rule, expand, repeat_starts
+from scheduler.station_timelines import Airing, Rule, expand, repeat_starts
 from scheduler.workqueue import Handler
 from tests.alert_support import finish_jobs, issued
 from tests.conftest import FROZEN_NOW
@@ -598,7 +598,7 @@ class TestPushWithBroker:
         assert cancelled["revision"] == revision + 1
 
 
-# --- repeat expansion (scheduler.schedule) ----------------------------------------------------
+# --- repeat expansion (scheduler.station_timelines) ------------------------------------------
 
 T0 = datetime(2026, 4, 20, 1, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from scheduler.dispatch import build_manifest, build_manifests
 from scheduler.models import MediaFile, Program, Station
-from scheduler.schedule import station_timeline
+from scheduler.station_timelines import station_timeline
 from tests.alert_support import finish_jobs
 from tests.conftest import FROZEN_NOW
 

@@ -20,7 +20,7 @@ from scheduler import accounts, permissions, remap
 from scheduler.broadcasts import BroadcastSpec, save_broadcast
 from scheduler.errors import Invalid
 from scheduler.models import Broadcast, PlayLog, Program, Station, StationSuccession, User
-from scheduler.schedule import station_timeline
+from scheduler.station_timelines import station_timeline
 from scheduler.stations import import_directory, retire
 from tests.conftest import FROZEN_NOW
 

@@ -33,8 +33,8 @@ from scheduler.db import make_engine, make_sessionmaker, now_utc, transaction, u
 from scheduler.errors import DomainError
 from scheduler.models import Role, Station, User
 from scheduler.resume import resume_interrupted
-from scheduler.schedule import station_timeline
 from scheduler.seed import load_demo, seed_campaigns
+from scheduler.station_timelines import station_timeline
 from scheduler.stations import get_station, import_directory, retire
 from web.schedule.recurrence import vn_date
 

@@ -30,7 +30,7 @@ from scheduler import overview, permissions
 from scheduler.db import now_utc
 from scheduler.errors import DomainError
 from scheduler.models import Broadcast, Station
-from scheduler.schedule import Airing
+from scheduler.station_timelines import Airing
 from scheduler.stations import get_station
 from web.api.auth import require_user
 from web.api.errors import error_response

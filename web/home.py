@@ -20,7 +20,7 @@ from scheduler import overview
 from scheduler.db import now_utc
 from scheduler.models import Role, Station
 from scheduler.permissions import APPROVERS
-from scheduler.schedule import tree_timelines, with_ancestors
+from scheduler.station_timelines import tree_timelines, with_ancestors
 from scheduler.stations import subtree
 from web import panel
 from web.auth import login_required, panel_user

@@ -13,7 +13,7 @@ from scheduler.db import now_utc
 from scheduler.errors import Invalid
 from scheduler.models import PlayLog, Station
 from scheduler.recurrence import EARLIEST, LATEST, local_day_window
-from scheduler.schedule import station_timeline
+from scheduler.station_timelines import station_timeline
 from scheduler.stations import get_station, subtree
 from web.api import bp, serialize
 from web.api.auth import require_user

@@ -1,5 +1,5 @@
 """``/schedule``: the week calendar, the broadcast form (with its preview) and the approval
-queue. The rules live in ``scheduler.broadcasts`` and ``scheduler.schedule``; this package
+queue. The rules live in ``scheduler.broadcasts`` and ``scheduler.station_timelines``; this package
 turns forms into calls and results into pages."""
 
 from __future__ import annotations

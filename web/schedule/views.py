@@ -30,7 +30,7 @@ from scheduler.models import (
 )
 from scheduler.programs import unapproved_segments
 from scheduler.rules import RuleWarning
-from scheduler.schedule import pending_occurrences, station_timeline
+from scheduler.station_timelines import pending_occurrences, station_timeline
 from scheduler.stations import subtree
 from scheduler.timeline import Occurrence
 from web.auth import login_required, panel_user, require_station, role_required
