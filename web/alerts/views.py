@@ -190,15 +190,17 @@ def _waits_for_words(alert: Alert) -> bool:
 
 def _show(alert: Alert, translation: TranslationForm | None = None) -> str:
     may_act = permissions.in_scope(panel_user(), alert.owner)
-    if translation is None and may_act and _waits_for_words(alert):
-        translation = TranslationForm()
+    if may_act and _waits_for_words(alert):
+        translation = translation if translation is not None else TranslationForm()
+    else:
+        translation = None
     return render_template(
         "alerts/show.html",
         alert=alert,
         status=_status(alert),
         now=now_utc(),
         can_cancel=may_act,
-        translation=translation if may_act and _waits_for_words(alert) else None,
+        translation=translation,
     )
 
 
