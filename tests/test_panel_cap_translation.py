@@ -76,6 +76,7 @@ def test_an_english_only_alert_waits_on_its_page_and_airs_the_words_entered(
     assert "Chờ bản dịch tiếng Việt" in text
     assert "không có nội dung tiếng Việt (chỉ có en-US)" in text  # the reason, in Vietnamese
     assert ENGLISH in text  # the words to translate from
+    assert "cảnh báo được gửi tới các đài khi có bản dịch tiếng Việt" in text  # not "no station"
     assert f'action="/alerts/{alert_id}/translation"' in page
     listed = client.get("/alerts").get_data(as_text=True)
     assert f'data-alert="{alert_id}"' in listed and 'data-state="awaiting_translation"' in listed
