@@ -11,6 +11,7 @@ Monday 20 April 2026, 08:00 in Hà Nam (01:00 UTC).
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,19 @@ def test_an_alert_kept_off_the_air_says_why_in_vietnamese(
     text = " ".join(visible_text(page))
     assert re.search(r"đã gửi cách đây \d+ ngày, quá hạn cho phép; chỉ được lưu", text), text
     assert "/translation" not in page  # nothing to translate: it is stale
+
+
+def test_once_it_has_expired_untranslated_it_says_so_and_offers_no_form(
+    panel: Panel, app: Any, make_caller: Any, frozen: Any
+) -> None:
+    alert_id = _received(make_caller, app, "nws-severe-thunderstorm.xml")  # expires 03:45 UTC
+    client = panel.client("approver", PHU_LY)
+    frozen.shift(timedelta(hours=3))
+    page = client.get(f"/alerts/{alert_id}").get_data(as_text=True)
+    assert _state(page) == "recorded" and "/translation" not in page
+    text = " ".join(visible_text(page))
+    assert "hết hạn trước khi có bản dịch tiếng Việt nên không được phát" in text
+    assert "khi người duyệt nhập bản dịch" not in text  # the reason no longer true
+    late = client.form_post(f"/alerts/{alert_id}/translation", {"text": TRANSLATION},
+                            page=f"/alerts/{alert_id}")  # fmt: skip
+    assert late.status_code == 302 and _broadcasts(panel) == 0

@@ -5,11 +5,13 @@ shown as they came — a reason never disappears because nobody translated it.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from scheduler.alert_status import StationState
+from scheduler.models import AlertState
 from scheduler.overview import DRIFT_MS, LiveStatus
 from web.stations import labels as station_labels
 from web.stations.labels import reason_text
@@ -68,12 +70,31 @@ CANCELLED_BY = {
 }
 
 
-def shown_state(alert: Any, status: Any) -> str:
-    """The alert's state as the pages name it: a CAP alert kept until an approver enters its
-    Vietnamese words is "recorded" to the domain but waits for someone, which the page says."""
-    if status.state == "recorded" and alert.outcome == "awaiting_translation":
+def waits_for_words(alert: Any, now: datetime) -> bool:
+    """A CAP alert kept until an approver enters its Vietnamese words, and not yet expired
+    (once it has, no translation can put it on the air)."""
+    return (
+        alert.outcome == "awaiting_translation"
+        and alert.state == AlertState.recorded
+        and (alert.expires_at is None or alert.expires_at > now)
+    )
+
+
+def shown_state(alert: Any, status: Any, now: datetime) -> str:
+    """The alert's state as the pages name it: one that waits for its Vietnamese words is
+    "recorded" to the domain but waits for someone, which the page says."""
+    if status.state == "recorded" and waits_for_words(alert, now):
         return "awaiting_translation"
     return str(status.state)
+
+
+def why_not_aired(alert: Any, state: str) -> str:
+    """Why an alert is off the air, in the reader's language. One that waited for its
+    Vietnamese words until it expired says so: its recorded reason ("it airs once an
+    approver enters…") is no longer true."""
+    if state == "recorded" and alert.outcome == "awaiting_translation":
+        return str(_l("Cảnh báo đã hết hạn trước khi có bản dịch tiếng Việt nên không được phát."))
+    return reason_text(alert.error)
 
 
 def live_of(row: StationState) -> LiveStatus:
@@ -97,4 +118,5 @@ def helpers() -> dict[str, Any]:
         "reason_text": reason_text,
         "live_of": live_of,
         "shown_state": shown_state,
+        "why_not_aired": why_not_aired,
     }

@@ -26,10 +26,11 @@ from scheduler.alert_status import AlertStatus, alert_status
 from scheduler.cap_alerts import translate as enter_translation
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
-from scheduler.models import Alert, AlertState, Role, Segment, SegmentStatus, Station, User
+from scheduler.models import Alert, Role, Segment, SegmentStatus, Station, User
 from scheduler.stations import subtree
 from web.alerts import bp
 from web.alerts.forms import AlertForm, TranslationForm, parse_local
+from web.alerts.labels import waits_for_words
 from web.api.alerts import visible
 from web.auth import panel_user, role_required
 from web.db import air_alert, alert_announcer, session, settings
@@ -178,19 +179,16 @@ def index() -> ResponseReturnValue:
     return render_template(
         "alerts/index.html",
         rows=rows,
+        now=now_utc(),
         page=page,
         more=len(found) > PAGE,
         can_cancel=lambda a: permissions.in_scope(me, a.owner),
     )
 
 
-def _waits_for_words(alert: Alert) -> bool:
-    return alert.outcome == "awaiting_translation" and alert.state == AlertState.recorded
-
-
 def _show(alert: Alert, translation: TranslationForm | None = None) -> str:
     may_act = permissions.in_scope(panel_user(), alert.owner)
-    if may_act and _waits_for_words(alert):
+    if may_act and waits_for_words(alert, now_utc()):
         translation = translation if translation is not None else TranslationForm()
     else:
         translation = None
@@ -226,7 +224,7 @@ def translate(alert_id: int) -> ResponseReturnValue:
     if not permissions.in_scope(panel_user(), alert.owner):
         abort(403)
     form = TranslationForm()
-    if not _waits_for_words(alert):
+    if not waits_for_words(alert, now_utc()):
         flash(_translation_messages()["text"], "error")
         return redirect(url_for(".show", alert_id=alert.id))
     if form.validate_on_submit():
