@@ -346,6 +346,7 @@ def _translate(
         alert.outcome = "emergency" if alert.priority == "emergency" else "priority"
     offered = alert.language or "another language"
     alert.note = f"translated by {actor.username}: the sender's words ({offered}) were not read out"
+    original = alert.text  # replaced by the words read out; the audit event keeps it
     alert.text, alert.spoken, alert.error = spec.text, True, None
     alert.state = AlertState.preparing
     session.flush()
@@ -358,5 +359,7 @@ def _translate(
         alert.owner.id,
         title=alert.title,
         outcome=alert.outcome,
+        language=alert.language,
+        original=original,
     )
     return alert

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.models import Alert, AlertState, Broadcast, Segment
+from scheduler.models import Alert, AlertState, AuditEvent, Broadcast, Segment
 from tests.alert_support import finish_jobs
 from tests.network_codes import PHU_LY
 from tests.panel_support import Panel, field_errors, visible_text
@@ -99,12 +99,18 @@ def test_an_english_only_alert_waits_on_its_page_and_airs_the_words_entered(
     segment = panel.db.get(Segment, alert.segment_id)
     assert segment is not None and (segment.text or "").startswith(TRANSLATION)  # not English
     assert _broadcasts(panel) == 1
+    # The sender's own words are replaced on the alert by those read out; the log keeps them.
+    [event] = panel.db.scalars(select(AuditEvent).where(AuditEvent.action == "alert.translate"))
+    assert ENGLISH in event.detail["original"] and event.detail["language"] == "en-US"
 
     page = client.get(f"/alerts/{alert_id}").get_data(as_text=True)
     text = " ".join(visible_text(page))
     assert "Đã nhận bản dịch" in text  # the flash
     assert "đã nhập bản dịch tiếng Việt; nội dung gốc (en-US) không được đọc" in text
     assert _state(page) != "awaiting_translation" and "/translation" not in page
+    log = " ".join(visible_text(client.get("/audit").get_data(as_text=True)))
+    assert "nhập bản dịch tiếng Việt cho cảnh báo" in log and ENGLISH in log
+    assert "Bản tin CAP không có nội dung tiếng Việt (chỉ có en-US)" in log  # why it was kept
 
     again = client.form_post(f"/alerts/{alert_id}/translation", {"text": TRANSLATION},
                              page=f"/alerts/{alert_id}")  # fmt: skip

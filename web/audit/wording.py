@@ -20,6 +20,7 @@ from scheduler.models import Alert, AuditEvent, Broadcast, Program, Segment, Sta
 from web.i18n import format_datetime
 from web.panel import ROLE_LABELS
 from web.segments.views import mmss
+from web.stations.labels import reason_text
 
 # What each action did, as the verb of a sentence whose subject is the actor.
 ACTIONS: dict[str, Any] = {
@@ -33,6 +34,7 @@ ACTIONS: dict[str, Any] = {
     "alert.record": _l("ghi nhận (không phát) bản tin cảnh báo"),
     "alert.air": _l("đưa lên sóng cảnh báo"),
     "alert.cancel": _l("hủy cảnh báo"),
+    "alert.translate": _l("nhập bản dịch tiếng Việt cho cảnh báo"),
     "segment.upload": _l("tải lên bản tin"),
     "segment.tts": _l("đọc máy bản tin"),
     "segment.approve": _l("duyệt bản tin"),
@@ -98,6 +100,8 @@ KEYS: dict[str, Any] = {
     "unknown": _l("Chưa rõ"),
     "broadcasts": _l("Buổi phát chuyển"),
     "users": _l("Người dùng chuyển"),
+    "language": _l("Ngôn ngữ gốc"),
+    "original": _l("Nội dung gốc"),
 }
 STATUS = {
     "approved": _l("đã duyệt"),
@@ -195,6 +199,8 @@ def _value(key: str, value: Any, stations: dict[str, str], zone: str) -> str:
         return ", ".join(stations.get(str(c), str(c)) for c in value)
     if key == "status":
         return str(STATUS.get(str(value), value))
+    if key == "reason":  # the server's own reasons (a CAP alert kept off the air) in words
+        return reason_text(str(value))
     if key == "role":
         return str({str(k): v for k, v in ROLE_LABELS.items()}.get(str(value), value))
     if key in ("source", "via"):
