@@ -315,11 +315,21 @@ def translate(
         raise
 
 
+def _held_for_words(alert: Alert) -> bool:
+    return alert.outcome == "awaiting_translation" and alert.state == AlertState.recorded
+
+
+def awaits_translation(alert: Alert, now: datetime) -> bool:
+    """Whether :func:`translate` can still put this alert on the air: it came without
+    Vietnamese words, is held for them, and has not expired."""
+    return _held_for_words(alert) and (alert.expires_at is None or alert.expires_at > now)
+
+
 def _translate(
     session: Session, settings: Settings, actor: User, alert: Alert, words: str, now: datetime
 ) -> Alert:
     alerts.require_issuer(actor, alert.owner)
-    if alert.outcome != "awaiting_translation" or alert.state != "recorded":
+    if not _held_for_words(alert):
         raise Unprocessable(
             f"alert {alert.id} is not waiting for a translation (it is {alert.state.value})",
             "text",

@@ -17,6 +17,9 @@ from scheduler.alerts import MAX_AIRINGS, MAX_TEXT
 from web.forms import ChoiceField, options, strip
 from web.stations.forms import WholeNumber
 
+# The words the voice reads, in the alert form and in a CAP alert's translation.
+SPOKEN_LENGTH = Length(max=MAX_TEXT, message=_l("Văn bản dài tối đa %(max)d ký tự.", max=MAX_TEXT))
+
 SOURCES = [
     ("text", _l("Đọc văn bản bằng giọng đọc tự động")),
     ("segment", _l("Phát bản tin đã duyệt")),
@@ -73,9 +76,7 @@ class AlertForm(FlaskForm):
     text = TextAreaField(
         _l("Văn bản đọc"),
         filters=[strip],
-        validators=[
-            Length(max=MAX_TEXT, message=_l("Văn bản dài tối đa %(max)d ký tự.", max=MAX_TEXT))
-        ],
+        validators=[SPOKEN_LENGTH],
     )
     segment = ChoiceField(
         _l("Bản tin đã duyệt"), invalid=_l("Hãy chọn một bản tin trong danh sách.")
@@ -107,6 +108,6 @@ class TranslationForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Hãy nhập nội dung tiếng Việt cần đọc.")),
-            Length(max=MAX_TEXT, message=_l("Văn bản dài tối đa %(max)d ký tự.", max=MAX_TEXT)),
+            SPOKEN_LENGTH,
         ],
     )

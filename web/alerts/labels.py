@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from scheduler.alert_status import StationState
-from scheduler.models import AlertState
+from scheduler.cap_alerts import awaits_translation
 from scheduler.overview import DRIFT_MS, LiveStatus
 from web.stations import labels as station_labels
 from web.stations.labels import reason_text
@@ -70,20 +70,10 @@ CANCELLED_BY = {
 }
 
 
-def waits_for_words(alert: Any, now: datetime) -> bool:
-    """A CAP alert kept until an approver enters its Vietnamese words, and not yet expired
-    (once it has, no translation can put it on the air)."""
-    return (
-        alert.outcome == "awaiting_translation"
-        and alert.state == AlertState.recorded
-        and (alert.expires_at is None or alert.expires_at > now)
-    )
-
-
 def shown_state(alert: Any, status: Any, now: datetime) -> str:
     """The alert's state as the pages name it: one that waits for its Vietnamese words is
     "recorded" to the domain but waits for someone, which the page says."""
-    if status.state == "recorded" and waits_for_words(alert, now):
+    if status.state == "recorded" and awaits_translation(alert, now):
         return "awaiting_translation"
     return str(status.state)
 

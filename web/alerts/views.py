@@ -23,6 +23,7 @@ from sqlalchemy import select
 from scheduler import alerts as service
 from scheduler import permissions
 from scheduler.alert_status import AlertStatus, alert_status
+from scheduler.cap_alerts import awaits_translation
 from scheduler.cap_alerts import translate as enter_translation
 from scheduler.db import now_utc
 from scheduler.errors import DomainError, Forbidden, NotFound
@@ -30,7 +31,6 @@ from scheduler.models import Alert, Role, Segment, SegmentStatus, Station, User
 from scheduler.stations import subtree
 from web.alerts import bp
 from web.alerts.forms import AlertForm, TranslationForm, parse_local
-from web.alerts.labels import waits_for_words
 from web.api.alerts import visible
 from web.auth import panel_user, role_required
 from web.db import air_alert, alert_announcer, session, settings
@@ -188,7 +188,7 @@ def index() -> ResponseReturnValue:
 
 def _show(alert: Alert, translation: TranslationForm | None = None) -> str:
     may_act = permissions.in_scope(panel_user(), alert.owner)
-    if may_act and waits_for_words(alert, now_utc()):
+    if may_act and awaits_translation(alert, now_utc()):
         translation = translation if translation is not None else TranslationForm()
     else:
         translation = None
@@ -224,7 +224,7 @@ def translate(alert_id: int) -> ResponseReturnValue:
     if not permissions.in_scope(panel_user(), alert.owner):
         abort(403)
     form = TranslationForm()
-    if not waits_for_words(alert, now_utc()):
+    if not awaits_translation(alert, now_utc()):
         flash(_translation_messages()["text"], "error")
         return redirect(url_for(".show", alert_id=alert.id))
     if form.validate_on_submit():
