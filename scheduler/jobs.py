@@ -155,7 +155,12 @@ class Jobs:
                     if self.manifests.get(etag_for(province, now)) is None:
                         build_province(session, self.settings, self.manifests, code, now)
 
-    def _waiting(self, model: type[Program] | type[Segment], row_id: int, status: str) -> bool:
+    def _waiting(
+        self,
+        model: type[Program] | type[Segment],
+        row_id: int,
+        status: ProgramStatus | SegmentStatus,
+    ) -> bool:
         with self.sessions() as session:
             return session.scalar(select(model.status).where(model.id == row_id)) == status
 

@@ -59,7 +59,7 @@ def usable_by(user: User) -> ColumnElement[bool]:
 
 def _state(query: Select[Any], state: str | None) -> Select[Any]:
     if state in ("processing", "failed"):
-        return query.where(Segment.status == state)
+        return query.where(Segment.status == SegmentStatus(state))
     if state == "approved":
         return query.where(Segment.status == SegmentStatus.ready, Segment.approved_at.is_not(None))
     if state == "rejected":
